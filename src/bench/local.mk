@@ -1,0 +1,1 @@
+# rules for src/bench: filled in by the module

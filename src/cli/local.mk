@@ -1,0 +1,1 @@
+# rules for src/cli: filled in by the module

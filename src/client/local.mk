@@ -1,0 +1,1 @@
+# rules for src/client: filled in by the module

@@ -1,0 +1,1 @@
+# rules for src/engine: filled in by the module

@@ -1,0 +1,1 @@
+# rules for src/raft: filled in by the module

@@ -1,0 +1,1 @@
+# rules for src/scheduler: filled in by the module

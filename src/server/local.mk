@@ -1,0 +1,1 @@
+# rules for src/server: filled in by the module

@@ -1,0 +1,1 @@
+# rules for src/txn: filled in by the module

@@ -1,0 +1,88 @@
+#include <check.h>
+#include <stdlib.h>
+
+#include "util/arena.h"
+#include "util/bytes.h"
+#include "util/err.h"
+
+START_TEST(test_error_names_round_trip_through_the_wire_name)
+{
+	for (int i = 0; i < TK_E__COUNT; i++) {
+		const char *n = tk_err_name((enum tk_err)i);
+		int known = 0;
+		ck_assert_int_eq(tk_err_from_name(n, strlen(n), &known), i);
+		ck_assert(known);
+	}
+	int known = 1;
+	tk_err_from_name("NO_SUCH", 7, &known);
+	ck_assert(!known);
+}
+END_TEST
+
+START_TEST(test_error_wrap_prefixes_context)
+{
+	struct tk_errbuf eb;
+	tk_err_set(&eb, TK_E_IO, "write batch: %s", "disk");
+	ck_assert_int_eq(tk_err_wrap(&eb, "apply region %d", 7), TK_E_IO);
+	ck_assert_str_eq(eb.msg, "apply region 7: write batch: disk");
+}
+END_TEST
+
+START_TEST(test_buf_grows_and_keeps_bytes)
+{
+	struct tk_buf b;
+	tk_buf_init(&b);
+	for (int i = 0; i < 10000; i++)
+		ck_assert(tk_buf_append_byte(&b, (uint8_t)i));
+	ck_assert_uint_eq(b.len, 10000);
+	for (int i = 0; i < 10000; i++)
+		ck_assert_uint_eq(b.data[i], (uint8_t)i);
+	ck_assert(tk_buf_printf(&b, "%d", 42));
+	ck_assert_uint_eq(b.len, 10002);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_slice_compare_orders_prefix_first)
+{
+	ck_assert_int_lt(tk_slice_cmp(tk_slice_str("ab"), tk_slice_str("abc")), 0);
+	ck_assert_int_gt(tk_slice_cmp(tk_slice_str("b"), tk_slice_str("abc")), 0);
+	ck_assert_int_eq(tk_slice_cmp(tk_slice_of("", 0), tk_slice_of(NULL, 0)), 0);
+}
+END_TEST
+
+START_TEST(test_arena_returns_zeroed_aligned_memory_and_resets)
+{
+	struct tk_arena a;
+	tk_arena_init(&a);
+	for (int i = 0; i < 1000; i++) {
+		unsigned char *p = tk_arena_alloc(&a, (size_t)(i % 300) + 1);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq((uintptr_t)p % _Alignof(max_align_t), 0);
+		for (int j = 0; j < i % 300 + 1; j++)
+			ck_assert_uint_eq(p[j], 0);
+		p[0] = 0xff;
+	}
+	tk_arena_reset(&a);
+	ck_assert_uint_eq(a.total, 0);
+	ck_assert_ptr_nonnull(tk_arena_alloc(&a, 10000));
+	tk_arena_destroy(&a);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_error_names_round_trip_through_the_wire_name);
+	tcase_add_test(tc, test_error_wrap_prefixes_context);
+	tcase_add_test(tc, test_buf_grows_and_keeps_bytes);
+	tcase_add_test(tc, test_slice_compare_orders_prefix_first);
+	tcase_add_test(tc, test_arena_returns_zeroed_aligned_memory_and_resets);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
