@@ -1,1 +1,1 @@
-# rules for proto-spec
+EXTRA_DIST += proto-spec

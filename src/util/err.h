@@ -44,7 +44,10 @@
 	X(NOT_BOOTSTRAPPED, "cluster not bootstrapped")                          \
 	X(ALREADY_BOOTSTRAPPED, "cluster already bootstrapped")                  \
 	X(STORE_TOMBSTONE, "store is a tombstone")                               \
-	X(CLUSTER_MISMATCH, "cluster id does not match")
+	X(CLUSTER_MISMATCH, "cluster id does not match")                        \
+	X(COMPACTED, "raft log entries compacted")                               \
+	X(LOG_UNAVAILABLE, "raft log entries not available yet")                  \
+	X(STORE_MISMATCH, "data dir belongs to another store")
 
 enum tk_err {
 #define TK_ERR_ENUM(name, msg) TK_E_##name,

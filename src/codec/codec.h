@@ -1,0 +1,77 @@
+/* Frames and messages: the wire codec (proto-spec/framing.md, envelope.md).
+ *
+ * A frame is a 4-byte big-endian payload length followed by one msgpack map,
+ * the envelope: {"t": type name, "id": request id, and exactly one of
+ * "b": request body | "r": response body | "e": error object}.
+ * Bodies are decoded into and encoded from the generated structs of
+ * codec/schema.h, driven by the descriptor table: there is no per-message
+ * encoder or decoder. */
+#ifndef TK_CODEC_CODEC_H
+#define TK_CODEC_CODEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec/schema.h"
+#include "util/arena.h"
+#include "util/bytes.h"
+#include "util/err.h"
+
+#define TK_FRAME_HEADER 4u
+#define TK_MAX_FRAME_DEFAULT (4u << 20)
+/* Frames must stay below 16 MiB so a framed connection's first byte is 0x00
+ * and never an ASCII letter (that is how the inline protocol is detected). */
+#define TK_MAX_FRAME_LIMIT ((16u << 20) - 1)
+#define TK_MAX_DEPTH 16 /* nesting limit of decoded objects */
+
+enum tk_frame_status { TK_FRAME_NEED_MORE, TK_FRAME_READY, TK_FRAME_TOO_LARGE };
+
+/* Look at the first bytes of a stream: is a whole frame there?  On READY and
+ * TOO_LARGE *payload_len is the declared length.  Checked before anything is
+ * allocated. */
+enum tk_frame_status tk_frame_peek(const uint8_t *p, size_t avail, uint32_t max_payload,
+				   uint32_t *payload_len);
+
+enum tk_msg_kind { TK_REQUEST, TK_RESPONSE, TK_ERROR };
+
+struct tk_msg {
+	enum tk_msg_type type;     /* TK_MSG__COUNT when the name is unknown */
+	struct tk_slice type_name; /* as received (decode) or NULL (encode: from type) */
+	uint64_t id;
+	enum tk_msg_kind kind;
+	/* TK_REQUEST: struct tk_<req>; TK_RESPONSE: struct tk_<resp> (per
+	 * tk_msg_defs[type]); TK_ERROR: struct tk_error.  Decoded bodies live in
+	 * the arena and point into the payload: both must outlive the message. */
+	void *body;
+	bool id_known; /* decode: the envelope's id was read (reply with it) */
+};
+
+/* Decode one payload (without the length prefix).  On error, msg->id_known
+ * and msg->type tell whether an error reply can name the request.  Errors:
+ * TK_E_BAD_REQUEST (malformed msgpack, wrong types, missing/unknown/duplicate
+ * fields, trailing bytes), TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
+enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
+			  struct tk_errbuf *eb);
+
+/* Decode just a body object (used by tests and tools). */
+enum tk_err tk_obj_decode(struct tk_slice data, const struct tk_obj_def *def, void *out,
+			  struct tk_arena *arena, struct tk_errbuf *eb);
+
+/* Append one whole frame (length + payload) for msg to out.  Returns
+ * TK_E_NOMEM or TK_E_TOO_LARGE (payload above TK_MAX_FRAME_LIMIT; out is left
+ * unchanged then). */
+enum tk_err tk_msg_encode_frame(struct tk_buf *out, const struct tk_msg *msg);
+
+/* Convenience: an error response frame for request id with code and message. */
+enum tk_err tk_encode_error_frame(struct tk_buf *out, enum tk_msg_type type,
+				  struct tk_slice type_name, uint64_t id, enum tk_err code,
+				  const char *message);
+
+/* Encoded size of a tk_slice/list, for budgeting responses below max frame:
+ * msgpack bin header + bytes. */
+static inline size_t tk_mp_bin_size(size_t n)
+{
+	return n + (n < 256 ? 2 : n < 65536 ? 3 : 5);
+}
+
+#endif

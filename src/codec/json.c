@@ -1,0 +1,486 @@
+#include "codec/json.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/mp_read.h"
+
+/* ---- JSON -> msgpack ---------------------------------------------------- */
+
+enum jkind { J_NULL, J_TRUE, J_FALSE, J_UINT, J_INT, J_FLOAT, J_STR, J_BIN, J_ARR, J_OBJ };
+
+struct jval {
+	enum jkind kind;
+	uint64_t u;
+	int64_t i;
+	double f;
+	struct tk_buf s;      /* J_STR, J_BIN */
+	struct jval **items;  /* J_ARR: values; J_OBJ: key, value, key, value... */
+	size_t n;             /* number of items (pairs count twice) */
+};
+
+struct jparser {
+	const char *start, *p, *end;
+	struct tk_errbuf *eb;
+	int depth;
+};
+
+static void jfree(struct jval *v)
+{
+	if (!v)
+		return;
+	tk_buf_destroy(&v->s);
+	for (size_t i = 0; i < v->n; i++)
+		jfree(v->items[i]);
+	free(v->items);
+	free(v);
+}
+
+static void skip_ws(struct jparser *jp)
+{
+	while (jp->p < jp->end && isspace((unsigned char)*jp->p))
+		jp->p++;
+}
+
+static struct jval *fail(struct jparser *jp, const char *what)
+{
+	tk_err_set(jp->eb, TK_E_BAD_REQUEST, "JSON: %s at offset %zu", what,
+		   (size_t)(jp->p - jp->start));
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static void put_utf8(struct tk_buf *b, uint32_t cp)
+{
+	if (cp < 0x80) {
+		tk_buf_append_byte(b, (uint8_t)cp);
+	} else if (cp < 0x800) {
+		tk_buf_append_byte(b, (uint8_t)(0xc0 | (cp >> 6)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		tk_buf_append_byte(b, (uint8_t)(0xe0 | (cp >> 12)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
+	} else {
+		tk_buf_append_byte(b, (uint8_t)(0xf0 | (cp >> 18)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
+		tk_buf_append_byte(b, (uint8_t)(0x80 | (cp & 0x3f)));
+	}
+}
+
+static bool parse_string(struct jparser *jp, struct tk_buf *out)
+{
+	jp->p++; /* opening quote */
+	while (jp->p < jp->end && *jp->p != '"') {
+		char c = *jp->p++;
+		if (c != '\\') {
+			tk_buf_append_byte(out, (uint8_t)c);
+			continue;
+		}
+		if (jp->p >= jp->end)
+			return false;
+		c = *jp->p++;
+		switch (c) {
+		case '"': case '\\': case '/': tk_buf_append_byte(out, (uint8_t)c); break;
+		case 'b': tk_buf_append_byte(out, '\b'); break;
+		case 'f': tk_buf_append_byte(out, '\f'); break;
+		case 'n': tk_buf_append_byte(out, '\n'); break;
+		case 'r': tk_buf_append_byte(out, '\r'); break;
+		case 't': tk_buf_append_byte(out, '\t'); break;
+		case 'u': {
+			if (jp->end - jp->p < 4)
+				return false;
+			uint32_t cp = 0;
+			for (int i = 0; i < 4; i++) {
+				int h = hexval(jp->p[i]);
+				if (h < 0)
+					return false;
+				cp = cp << 4 | (uint32_t)h;
+			}
+			jp->p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && jp->end - jp->p >= 6 && jp->p[0] == '\\' &&
+			    jp->p[1] == 'u') {
+				uint32_t lo = 0;
+				for (int i = 0; i < 4; i++) {
+					int h = hexval(jp->p[2 + i]);
+					if (h < 0)
+						return false;
+					lo = lo << 4 | (uint32_t)h;
+				}
+				jp->p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			put_utf8(out, cp);
+			break;
+		}
+		default: return false;
+		}
+	}
+	if (jp->p >= jp->end)
+		return false;
+	jp->p++;
+	return true;
+}
+
+static struct jval *parse_value(struct jparser *jp);
+
+static bool add_item(struct jval *v, struct jval *item)
+{
+	struct jval **items = realloc(v->items, (v->n + 1) * sizeof *items);
+	if (!items)
+		return false;
+	v->items = items;
+	v->items[v->n++] = item;
+	return true;
+}
+
+/* {"$b": "..."} and {"$hex": "..."} turn into bin */
+static void maybe_bin(struct jval *v)
+{
+	if (v->n != 2 || v->items[1]->kind != J_STR)
+		return;
+	struct tk_buf *k = &v->items[0]->s, *s = &v->items[1]->s;
+	struct tk_buf bin;
+	tk_buf_init(&bin);
+	if (k->len == 2 && memcmp(k->data, "$b", 2) == 0) {
+		tk_buf_append(&bin, s->data, s->len);
+	} else if (k->len == 4 && memcmp(k->data, "$hex", 4) == 0 && s->len % 2 == 0) {
+		for (size_t i = 0; i < s->len; i += 2) {
+			int hi = hexval((char)s->data[i]), lo = hexval((char)s->data[i + 1]);
+			if (hi < 0 || lo < 0) {
+				tk_buf_destroy(&bin);
+				return;
+			}
+			tk_buf_append_byte(&bin, (uint8_t)(hi << 4 | lo));
+		}
+	} else {
+		return;
+	}
+	jfree(v->items[0]);
+	jfree(v->items[1]);
+	free(v->items);
+	v->items = NULL;
+	v->n = 0;
+	v->kind = J_BIN;
+	v->s = bin;
+}
+
+static struct jval *parse_container(struct jparser *jp, struct jval *v, char close)
+{
+	jp->p++;
+	skip_ws(jp);
+	if (jp->p < jp->end && *jp->p == close) {
+		jp->p++;
+		return v;
+	}
+	for (;;) {
+		skip_ws(jp);
+		if (close == '}') {
+			if (jp->p >= jp->end || *jp->p != '"') {
+				jfree(v);
+				return fail(jp, "expected a string key");
+			}
+			struct jval *k = calloc(1, sizeof *k);
+			if (!k || !parse_string(jp, &k->s) || !add_item(v, k)) {
+				jfree(k);
+				jfree(v);
+				return fail(jp, "bad key");
+			}
+			k->kind = J_STR;
+			skip_ws(jp);
+			if (jp->p >= jp->end || *jp->p != ':') {
+				jfree(v);
+				return fail(jp, "expected ':'");
+			}
+			jp->p++;
+		}
+		struct jval *item = parse_value(jp);
+		if (!item) {
+			jfree(v);
+			return NULL;
+		}
+		if (!add_item(v, item)) {
+			jfree(item);
+			jfree(v);
+			return fail(jp, "out of memory");
+		}
+		skip_ws(jp);
+		if (jp->p < jp->end && *jp->p == ',') {
+			jp->p++;
+			continue;
+		}
+		if (jp->p < jp->end && *jp->p == close) {
+			jp->p++;
+			break;
+		}
+		jfree(v);
+		return fail(jp, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+	}
+	if (close == '}')
+		maybe_bin(v);
+	return v;
+}
+
+static struct jval *parse_number(struct jparser *jp, struct jval *v)
+{
+	const char *start = jp->p;
+	bool is_float = false;
+	if (*jp->p == '-')
+		jp->p++;
+	while (jp->p < jp->end && (isdigit((unsigned char)*jp->p) || strchr(".eE+-", *jp->p))) {
+		if (strchr(".eE", *jp->p))
+			is_float = true;
+		jp->p++;
+	}
+	char tmp[64];
+	size_t len = (size_t)(jp->p - start);
+	if (len == 0 || len >= sizeof tmp) {
+		jfree(v);
+		return fail(jp, "bad number");
+	}
+	memcpy(tmp, start, len);
+	tmp[len] = 0;
+	char *endp;
+	if (is_float) {
+		v->kind = J_FLOAT;
+		v->f = strtod(tmp, &endp);
+	} else if (tmp[0] == '-') {
+		v->kind = J_INT;
+		v->i = strtoll(tmp, &endp, 10);
+	} else {
+		v->kind = J_UINT;
+		v->u = strtoull(tmp, &endp, 10);
+	}
+	if (*endp) {
+		jfree(v);
+		return fail(jp, "bad number");
+	}
+	return v;
+}
+
+static struct jval *parse_value(struct jparser *jp)
+{
+	skip_ws(jp);
+	if (jp->p >= jp->end)
+		return fail(jp, "unexpected end of input");
+	if (++jp->depth > 64)
+		return fail(jp, "nested too deep");
+	struct jval *v = calloc(1, sizeof *v);
+	if (!v)
+		return fail(jp, "out of memory");
+	struct jval *r = v;
+	char c = *jp->p;
+	if (c == '{') {
+		v->kind = J_OBJ;
+		r = parse_container(jp, v, '}');
+	} else if (c == '[') {
+		v->kind = J_ARR;
+		r = parse_container(jp, v, ']');
+	} else if (c == '"') {
+		v->kind = J_STR;
+		if (!parse_string(jp, &v->s)) {
+			jfree(v);
+			r = fail(jp, "bad string");
+		}
+	} else if (c == '-' || isdigit((unsigned char)c)) {
+		r = parse_number(jp, v);
+	} else {
+		static const struct { const char *word; enum jkind kind; } words[] = {
+			{"null", J_NULL}, {"true", J_TRUE}, {"false", J_FALSE}};
+		r = NULL;
+		for (size_t i = 0; i < 3; i++) {
+			size_t n = strlen(words[i].word);
+			if ((size_t)(jp->end - jp->p) >= n && memcmp(jp->p, words[i].word, n) == 0) {
+				v->kind = words[i].kind;
+				jp->p += n;
+				r = v;
+				break;
+			}
+		}
+		if (!r) {
+			jfree(v);
+			r = fail(jp, "unexpected character");
+		}
+	}
+	jp->depth--;
+	return r;
+}
+
+static void pack(msgpack_packer *pk, const struct jval *v)
+{
+	switch (v->kind) {
+	case J_NULL: msgpack_pack_nil(pk); break;
+	case J_TRUE: msgpack_pack_true(pk); break;
+	case J_FALSE: msgpack_pack_false(pk); break;
+	case J_UINT: msgpack_pack_uint64(pk, v->u); break;
+	case J_INT: msgpack_pack_int64(pk, v->i); break;
+	case J_FLOAT: msgpack_pack_double(pk, v->f); break;
+	case J_STR:
+		msgpack_pack_str(pk, v->s.len);
+		msgpack_pack_str_body(pk, v->s.data, v->s.len);
+		break;
+	case J_BIN:
+		msgpack_pack_bin(pk, v->s.len);
+		msgpack_pack_bin_body(pk, v->s.data, v->s.len);
+		break;
+	case J_ARR:
+		msgpack_pack_array(pk, v->n);
+		for (size_t i = 0; i < v->n; i++)
+			pack(pk, v->items[i]);
+		break;
+	case J_OBJ:
+		msgpack_pack_map(pk, v->n / 2);
+		for (size_t i = 0; i < v->n; i++)
+			pack(pk, v->items[i]);
+		break;
+	}
+}
+
+static int append_cb(void *data, const char *p, size_t n)
+{
+	return tk_buf_append(data, p, n) ? 0 : -1;
+}
+
+enum tk_err tk_json_to_msgpack(struct tk_slice json, size_t *consumed, struct tk_buf *out,
+			       struct tk_errbuf *eb)
+{
+	struct jparser jp = {(const char *)json.p, (const char *)json.p, (const char *)json.p + json.n, eb, 0};
+	struct jval *v = parse_value(&jp);
+	if (!v)
+		return TK_E_BAD_REQUEST;
+	skip_ws(&jp);
+	*consumed = (size_t)(jp.p - (const char *)json.p);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, append_cb);
+	pack(&pk, v);
+	jfree(v);
+	return TK_OK;
+}
+
+/* ---- msgpack -> JSON ---------------------------------------------------- */
+
+static void json_string(struct tk_buf *out, struct tk_slice s)
+{
+	tk_buf_append_byte(out, '"');
+	for (size_t i = 0; i < s.n; i++) {
+		uint8_t c = s.p[i];
+		if (c == '"' || c == '\\') {
+			tk_buf_append_byte(out, '\\');
+			tk_buf_append_byte(out, c);
+		} else if (c == '\n') {
+			tk_buf_append(out, "\\n", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			tk_buf_printf(out, "\\u%04x", c);
+		} else {
+			tk_buf_append_byte(out, c);
+		}
+	}
+	tk_buf_append_byte(out, '"');
+}
+
+static bool printable(struct tk_slice s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (s.p[i] < 0x20 || s.p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
+{
+	struct mp_value v;
+	if (depth > 64 || !mp_read(r, &v))
+		return false;
+	switch (v.kind) {
+	case MP_NIL: tk_buf_append(out, "null", 4); break;
+	case MP_BOOL: v.b ? tk_buf_append(out, "true", 4) : tk_buf_append(out, "false", 5); break;
+	case MP_UINT: tk_buf_printf(out, "%llu", (unsigned long long)v.u); break;
+	case MP_NEGINT: tk_buf_printf(out, "%lld", (long long)v.i); break;
+	case MP_FLOAT:
+		if (isfinite(v.f))
+			tk_buf_printf(out, "%.17g", v.f);
+		else
+			tk_buf_append(out, "null", 4);
+		break;
+	case MP_STR: json_string(out, v.s); break;
+	case MP_BIN:
+	case MP_EXT:
+		if (v.kind == MP_BIN && printable(v.s)) {
+			tk_buf_append(out, "{\"$b\":", 6);
+			json_string(out, v.s);
+		} else {
+			tk_buf_printf(out, "{\"%s\":\"", v.kind == MP_BIN ? "$hex" : "$ext");
+			for (size_t i = 0; i < v.s.n; i++)
+				tk_buf_printf(out, "%02x", v.s.p[i]);
+			tk_buf_append_byte(out, '"');
+		}
+		tk_buf_append_byte(out, '}');
+		break;
+	case MP_ARRAY:
+		tk_buf_append_byte(out, '[');
+		for (uint32_t i = 0; i < v.count; i++) {
+			if (i)
+				tk_buf_append_byte(out, ',');
+			if (!to_json(r, out, depth + 1))
+				return false;
+		}
+		tk_buf_append_byte(out, ']');
+		break;
+	case MP_MAP:
+		tk_buf_append_byte(out, '{');
+		for (uint32_t i = 0; i < v.count; i++) {
+			if (i)
+				tk_buf_append_byte(out, ',');
+			struct mp_reader save = *r;
+			struct mp_value k;
+			if (!mp_read(r, &k))
+				return false;
+			if (k.kind == MP_STR) {
+				json_string(out, k.s);
+			} else {
+				/* JSON keys are strings: render other keys as their JSON text */
+				*r = save;
+				struct tk_buf tmp;
+				tk_buf_init(&tmp);
+				bool ok = to_json(r, &tmp, depth + 1);
+				if (ok)
+					json_string(out, tk_buf_slice(&tmp));
+				tk_buf_destroy(&tmp);
+				if (!ok)
+					return false;
+			}
+			tk_buf_append_byte(out, ':');
+			if (!to_json(r, out, depth + 1))
+				return false;
+		}
+		tk_buf_append_byte(out, '}');
+		break;
+	}
+	return true;
+}
+
+enum tk_err tk_msgpack_to_json(struct tk_slice mp, struct tk_buf *out, struct tk_errbuf *eb)
+{
+	struct mp_reader r;
+	mp_reader_init(&r, mp.p, mp.n);
+	if (!to_json(&r, out, 0))
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "malformed msgpack");
+	if (mp_left(&r))
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "%zu trailing bytes after msgpack value",
+				  mp_left(&r));
+	return TK_OK;
+}

@@ -1,0 +1,375 @@
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/codec.h"
+#include "codec/json.h"
+#include "codec/mp_read.h"
+
+static struct tk_arena arena;
+static struct tk_errbuf eb;
+
+static void setup(void)
+{
+	tk_arena_init(&arena);
+	tk_err_clear(&eb);
+}
+static void teardown(void)
+{
+	tk_arena_destroy(&arena);
+}
+
+/* Build a payload from JSON (the same path the frame tool takes). */
+static struct tk_buf payload_of(const char *json)
+{
+	struct tk_buf b;
+	tk_buf_init(&b);
+	size_t used;
+	ck_assert_int_eq(tk_json_to_msgpack(tk_slice_str(json), &used, &b, &eb), TK_OK);
+	ck_assert_uint_eq(used, strlen(json));
+	return b;
+}
+
+static enum tk_err decode_json(const char *json, struct tk_msg *m)
+{
+	struct tk_buf b = payload_of(json);
+	/* the decoded message points into the payload: keep it in the arena */
+	void *copy = tk_arena_dup(&arena, b.data, b.len);
+	enum tk_err e = tk_msg_decode(tk_slice_of(copy, b.len), &arena, m, &eb);
+	tk_buf_destroy(&b);
+	return e;
+}
+
+START_TEST(test_frame_peek_waits_for_whole_frame_and_refuses_oversize)
+{
+	uint8_t f[8] = {0, 0, 0, 4, 1, 2, 3, 4};
+	uint32_t n;
+	ck_assert_int_eq(tk_frame_peek(f, 3, 100, &n), TK_FRAME_NEED_MORE);
+	ck_assert_int_eq(tk_frame_peek(f, 7, 100, &n), TK_FRAME_NEED_MORE);
+	ck_assert_int_eq(tk_frame_peek(f, 8, 100, &n), TK_FRAME_READY);
+	ck_assert_uint_eq(n, 4);
+	uint8_t big[4] = {0x7f, 0xff, 0xff, 0xff};
+	ck_assert_int_eq(tk_frame_peek(big, 4, 100, &n), TK_FRAME_TOO_LARGE);
+	ck_assert_uint_eq(n, 0x7fffffff);
+}
+END_TEST
+
+START_TEST(test_request_round_trips_through_encode_and_decode)
+{
+	struct tk_kv kvs[2] = {{tk_slice_str("a"), tk_slice_str("1")},
+			       {tk_slice_of("\0b", 2), tk_slice_of("", 0)}};
+	struct tk_raw_batch_put_req req = {.kvs = {kvs, 2}};
+	struct tk_msg m = {.type = TK_MSG_raw_batch_put, .id = 77, .kind = TK_REQUEST, .body = &req};
+	struct tk_buf out;
+	tk_buf_init(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &m), TK_OK);
+	ck_assert_uint_eq(tk_get_be32(out.data), out.len - 4);
+	struct tk_msg d;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	ck_assert_int_eq(d.type, TK_MSG_raw_batch_put);
+	ck_assert_int_eq(d.kind, TK_REQUEST);
+	ck_assert_uint_eq(d.id, 77);
+	struct tk_raw_batch_put_req *r = d.body;
+	ck_assert_uint_eq(r->kvs.n, 2);
+	ck_assert(tk_slice_eq(r->kvs.v[1].k, tk_slice_of("\0b", 2)));
+	ck_assert_ptr_nonnull(r->kvs.v[1].v.p);
+	ck_assert_uint_eq(r->kvs.v[1].v.n, 0);
+	tk_buf_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_optional_fields_are_omitted_and_default_to_absent)
+{
+	struct tk_raw_get_resp resp = {0};
+	struct tk_msg m = {.type = TK_MSG_raw_get, .id = 1, .kind = TK_RESPONSE, .body = &resp};
+	struct tk_buf out;
+	tk_buf_init(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &m), TK_OK);
+	struct tk_buf json;
+	tk_buf_init(&json);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(out.data + 4, out.len - 4), &json, &eb), TK_OK);
+	tk_buf_append_byte(&json, 0);
+	ck_assert_str_eq((char *)json.data, "{\"t\":\"raw_get\",\"id\":1,\"r\":{}}");
+	struct tk_msg d;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	ck_assert_ptr_null(((struct tk_raw_get_resp *)d.body)->value.p);
+	tk_buf_destroy(&out);
+	tk_buf_destroy(&json);
+}
+END_TEST
+
+START_TEST(test_error_response_carries_code_and_message)
+{
+	struct tk_buf out;
+	tk_buf_init(&out);
+	ck_assert_int_eq(tk_encode_error_frame(&out, TK_MSG_raw_put, tk_slice_of(NULL, 0), 9,
+					       TK_E_NO_SPACE, "disk full"), TK_OK);
+	struct tk_msg d;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	ck_assert_int_eq(d.kind, TK_ERROR);
+	struct tk_error *e = d.body;
+	ck_assert(tk_slice_eq(e->code, tk_slice_str("NO_SPACE")));
+	ck_assert(tk_slice_eq(e->msg, tk_slice_str("disk full")));
+	tk_buf_destroy(&out);
+}
+END_TEST
+
+START_TEST(test_truncated_payload_is_refused_at_every_length)
+{
+	struct tk_buf b = payload_of("{\"t\":\"raw_put\",\"id\":5,\"b\":{\"k\":{\"$b\":\"key\"},\"v\":{\"$b\":\"value\"}}}");
+	for (size_t n = 0; n < b.len; n++) {
+		struct tk_msg m;
+		ck_assert_int_ne(tk_msg_decode(tk_slice_of(b.data, n), &arena, &m, &eb), TK_OK);
+	}
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(b.data, b.len), &arena, &m, &eb), TK_OK);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_trailing_bytes_after_envelope_are_refused)
+{
+	struct tk_buf b = payload_of("{\"t\":\"ping\",\"id\":1,\"b\":{}}");
+	tk_buf_append_byte(&b, 0xc0);
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "trailing"));
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_wrong_types_name_the_field_and_the_types)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":5}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "field 'k'"));
+	ck_assert_ptr_nonnull(strstr(eb.msg, "got uint"));
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 1);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_scan\",\"id\":2,\"b\":{\"start\":\"a\",\"limit\":-1}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_scan\",\"id\":2,\"b\":{\"start\":\"a\",\"reverse\":1}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_batch_put\",\"id\":2,\"b\":{\"kvs\":[[\"a\"]]}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_batch_get\",\"id\":2,\"b\":{\"keys\":[\"a\",1]}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("[1,2]", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":5,\"id\":1,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":\"x\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":[]}", &m), TK_E_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(test_missing_unknown_and_duplicate_fields_are_refused)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_put\",\"id\":1,\"b\":{\"k\":\"a\"}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "missing field 'v'"));
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":\"a\",\"ky\":\"b\"}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "unknown field 'ky'"));
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":\"a\",\"k\":\"b\"}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "duplicate"));
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":1}", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":1,\"b\":{},\"r\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":1,\"b\":{},\"x\":1}", &m), TK_E_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(test_unknown_message_type_keeps_id_for_the_error_reply)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"frobnicate\",\"id\":42,\"b\":{}}", &m), TK_E_UNKNOWN_MESSAGE);
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 42);
+	ck_assert(tk_slice_eq(m.type_name, tk_slice_str("frobnicate")));
+}
+END_TEST
+
+START_TEST(test_impossible_container_counts_are_refused_before_allocation)
+{
+	/* a map declaring 2^32-1 pairs in a 6-byte payload */
+	uint8_t p[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1};
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(p, sizeof p), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	struct mp_reader r;
+	struct mp_value v;
+	uint8_t a[] = {0xdd, 0x00, 0x01, 0x00, 0x00, 0x01};
+	mp_reader_init(&r, a, sizeof a);
+	ck_assert(!mp_read(&r, &v));
+	uint8_t bin[] = {0xc6, 0xff, 0xff, 0xff, 0xff, 0x00};
+	mp_reader_init(&r, bin, sizeof bin);
+	ck_assert(!mp_read(&r, &v));
+	uint8_t reserved[] = {0xc1};
+	mp_reader_init(&r, reserved, 1);
+	ck_assert(!mp_read(&r, &v));
+}
+END_TEST
+
+START_TEST(test_deep_nesting_is_refused)
+{
+	struct tk_buf b;
+	tk_buf_init(&b);
+	tk_buf_append(&b, "\x83\xa1t\xa4ping\xa2id\x01\xa1" "b", 12);
+	for (int i = 0; i < 100; i++)
+		tk_buf_append(&b, "\x81\xa1x", 3);
+	tk_buf_append_byte(&b, 0xc0);
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_random_bytes_never_crash_the_decoder)
+{
+	uint64_t x = 88172645463325252ull;
+	uint8_t buf[64];
+	for (int round = 0; round < 200000; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = x % sizeof buf;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+		if (n > 0 && round % 3 == 0)
+			buf[0] = 0x83; /* a 3-entry map, like an envelope */
+		struct tk_msg m;
+		(void)tk_msg_decode(tk_slice_of(buf, n), &arena, &m, &eb);
+		tk_arena_reset(&arena);
+	}
+}
+END_TEST
+
+START_TEST(test_json_bin_forms_convert_both_ways)
+{
+	struct tk_buf b = payload_of("[{\"$b\":\"hi\"},{\"$hex\":\"00ff\"},\"s\",-3,1.5,null,true]");
+	struct tk_buf j;
+	tk_buf_init(&j);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_buf_slice(&b), &j, &eb), TK_OK);
+	tk_buf_append_byte(&j, 0);
+	ck_assert_str_eq((char *)j.data, "[{\"$b\":\"hi\"},{\"$hex\":\"00ff\"},\"s\",-3,1.5,null,true]");
+	tk_buf_destroy(&b);
+	tk_buf_destroy(&j);
+	struct tk_buf bad;
+	tk_buf_init(&bad);
+	size_t used;
+	ck_assert_int_eq(tk_json_to_msgpack(tk_slice_str("{\"a\":}"), &used, &bad, &eb), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(tk_json_to_msgpack(tk_slice_str("[1,2"), &used, &bad, &eb), TK_E_BAD_REQUEST);
+	tk_buf_destroy(&bad);
+}
+END_TEST
+
+/* Golden vectors: proto-spec/golden/NAME.json (the message as JSON) beside
+ * NAME.hex (its exact frame bytes).  Checked both ways: JSON -> bytes,
+ * bytes -> codec -> same bytes, bytes -> JSON. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *d = malloc((size_t)n + 1);
+	ck_assert_uint_eq(fread(d, 1, (size_t)n, f), (size_t)n);
+	d[n] = 0;
+	fclose(f);
+	while (n > 0 && (d[n - 1] == '\n' || d[n - 1] == ' '))
+		d[--n] = 0;
+	*len = (size_t)n;
+	return d;
+}
+
+START_TEST(test_golden_vectors_match_both_ways)
+{
+	DIR *dir = opendir(TK_GOLDEN_DIR);
+	ck_assert_ptr_nonnull(dir);
+	struct dirent *de;
+	int checked = 0;
+	while ((de = readdir(dir))) {
+		size_t nl = strlen(de->d_name);
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+			continue;
+		char path[1024];
+		size_t jlen, hlen;
+		snprintf(path, sizeof path, "%s/%s", TK_GOLDEN_DIR, de->d_name);
+		char *json = slurp(path, &jlen);
+		snprintf(path + strlen(path) - 5, 8, ".hex");
+		char *hex = slurp(path, &hlen);
+		struct tk_buf frame;
+		tk_buf_init(&frame);
+		for (size_t i = 0; i + 1 < hlen; i++) {
+			if (hex[i] == ' ' || hex[i] == '\n')
+				continue;
+			unsigned v;
+			ck_assert_int_eq(sscanf(hex + i, "%2x", &v), 1);
+			tk_buf_append_byte(&frame, (uint8_t)v);
+			i++;
+		}
+		/* JSON -> frame */
+		struct tk_buf enc;
+		tk_buf_init(&enc);
+		tk_buf_append(&enc, "\0\0\0\0", 4);
+		size_t used;
+		ck_assert_int_eq(tk_json_to_msgpack(tk_slice_of(json, jlen), &used, &enc, &eb), TK_OK);
+		tk_put_be32(enc.data, (uint32_t)(enc.len - 4));
+		ck_assert_msg(enc.len == frame.len && memcmp(enc.data, frame.data, enc.len) == 0,
+			      "%s: JSON does not encode to the golden bytes", de->d_name);
+		/* frame -> codec -> frame */
+		struct tk_msg m;
+		ck_assert_msg(tk_msg_decode(tk_slice_of(frame.data + 4, frame.len - 4), &arena, &m, &eb) == TK_OK,
+			      "%s: %s", de->d_name, eb.msg);
+		struct tk_buf re;
+		tk_buf_init(&re);
+		ck_assert_int_eq(tk_msg_encode_frame(&re, &m), TK_OK);
+		ck_assert_msg(re.len == frame.len && memcmp(re.data, frame.data, re.len) == 0,
+			      "%s: codec does not re-encode to the golden bytes", de->d_name);
+		/* frame -> JSON */
+		struct tk_buf j;
+		tk_buf_init(&j);
+		ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(frame.data + 4, frame.len - 4), &j, &eb), TK_OK);
+		ck_assert_msg(j.len == jlen && memcmp(j.data, json, jlen) == 0,
+			      "%s: decodes to different JSON", de->d_name);
+		tk_buf_destroy(&frame);
+		tk_buf_destroy(&enc);
+		tk_buf_destroy(&re);
+		tk_buf_destroy(&j);
+		free(json);
+		free(hex);
+		checked++;
+	}
+	closedir(dir);
+	ck_assert_int_ge(checked, 10);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("codec");
+	TCase *tc = tcase_create("codec");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_frame_peek_waits_for_whole_frame_and_refuses_oversize);
+	tcase_add_test(tc, test_request_round_trips_through_encode_and_decode);
+	tcase_add_test(tc, test_optional_fields_are_omitted_and_default_to_absent);
+	tcase_add_test(tc, test_error_response_carries_code_and_message);
+	tcase_add_test(tc, test_truncated_payload_is_refused_at_every_length);
+	tcase_add_test(tc, test_trailing_bytes_after_envelope_are_refused);
+	tcase_add_test(tc, test_wrong_types_name_the_field_and_the_types);
+	tcase_add_test(tc, test_missing_unknown_and_duplicate_fields_are_refused);
+	tcase_add_test(tc, test_unknown_message_type_keeps_id_for_the_error_reply);
+	tcase_add_test(tc, test_impossible_container_counts_are_refused_before_allocation);
+	tcase_add_test(tc, test_deep_nesting_is_refused);
+	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
+	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
+	tcase_add_test(tc, test_golden_vectors_match_both_ways);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
