@@ -4,6 +4,7 @@
 #include "util/arena.h"
 #include "util/bytes.h"
 #include "util/err.h"
+#include "util/quote.h"
 
 START_TEST(test_error_names_round_trip_through_the_wire_name)
 {
@@ -70,6 +71,56 @@ START_TEST(test_arena_returns_zeroed_aligned_memory_and_resets)
 }
 END_TEST
 
+
+START_TEST(test_split_args_handles_plain_double_and_single_quotes)
+{
+	struct tk_args a;
+	tk_args_init(&a);
+	const char *why = NULL;
+	const char *line = "PUT \"a b\\\\x\" 'it\\'s' \"\\x00\\xff\\n\" plain";
+	ck_assert(tk_split_args(line, strlen(line), &a, 16, &why));
+	ck_assert_uint_eq(a.argc, 5);
+	ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[0]), tk_slice_str("PUT")));
+	ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[1]), tk_slice_str("a b\\x")));
+	ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[2]), tk_slice_str("it's")));
+	ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[3]), tk_slice_of("\0\xff\n", 3)));
+	ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[4]), tk_slice_str("plain")));
+	ck_assert(!tk_split_args("GET \"abc", 8, &a, 16, &why));
+	ck_assert_ptr_nonnull(strstr(why, "unbalanced"));
+	ck_assert(!tk_split_args("GET \"\\xZZ\"", 11, &a, 16, &why));
+	ck_assert(!tk_split_args("GET \"a\"b", 9, &a, 16, &why));
+	ck_assert(!tk_split_args("a b c", 5, &a, 2, &why));
+	ck_assert(tk_split_args("   ", 3, &a, 2, &why));
+	ck_assert_uint_eq(a.argc, 0);
+	tk_args_destroy(&a);
+}
+END_TEST
+
+START_TEST(test_quote_round_trips_every_byte_string)
+{
+	struct tk_args a;
+	tk_args_init(&a);
+	uint64_t x = 12345;
+	for (int round = 0; round < 2000; round++) {
+		uint8_t bytes[32];
+		size_t n = (size_t)(round % 33);
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			bytes[i] = (uint8_t)x;
+		}
+		struct tk_buf q;
+		tk_buf_init(&q);
+		ck_assert(tk_quote(&q, tk_slice_of(bytes, n)));
+		const char *why;
+		ck_assert(tk_split_args((const char *)q.data, q.len, &a, 4, &why));
+		ck_assert_uint_eq(a.argc, 1);
+		ck_assert(tk_slice_eq(tk_buf_slice(&a.argv[0]), tk_slice_of(bytes, n)));
+		tk_buf_destroy(&q);
+	}
+	tk_args_destroy(&a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -79,6 +130,8 @@ int main(void)
 	tcase_add_test(tc, test_buf_grows_and_keeps_bytes);
 	tcase_add_test(tc, test_slice_compare_orders_prefix_first);
 	tcase_add_test(tc, test_arena_returns_zeroed_aligned_memory_and_resets);
+	tcase_add_test(tc, test_split_args_handles_plain_double_and_single_quotes);
+	tcase_add_test(tc, test_quote_round_trips_every_byte_string);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,214 @@
+/* libtinykv: the tinykv client library.
+ *
+ * Two APIs over the same connection code:
+ *  - blocking: tkv_connect + tkv_get/put/... return when the reply arrives
+ *    (or the timeout passes).  One request at a time per client handle.
+ *  - asynchronous (pipelined): tkv_async_* on the caller's libevent
+ *    event_base; any number of requests in flight on one connection, each
+ *    reply delivered to its callback (matched by request id).
+ *
+ * Errors: every call returns enum tk_err (TK_E_OK is 0; the list and the
+ * stable wire names are in tk_errors.h) and fills a struct tk_errbuf with the
+ * code and a human message: the server's code and message for server errors
+ * (NOT_FOUND is never an error: a missing key is `found == false`),
+ * TK_E_CONNECTION / TK_E_TIMEOUT / TK_E_CLOSED for transport failures.
+ *
+ * Bytes are always pointer + length; keys and values may hold any bytes.
+ * Memory returned to the caller is malloc'ed and released with the matching
+ * tkv_*free function; memory passed to callbacks is borrowed for the duration
+ * of the callback.
+ *
+ * Thread safety: a handle is used by one thread at a time.
+ *
+ * Changes to the first draft of this header (the lead's), on purpose:
+ *  - timeout_ms applies to the async API too (a request without a reply
+ *    after timeout_ms fails with TK_E_TIMEOUT; a late reply is dropped);
+ *  - added tkv_async_batch_get/put/delete, tkv_async_error and
+ *    tkv_async_server_name;
+ *  - tkv_async_* may also return TK_E_TOO_LARGE and TK_E_NOMEM, and the
+ *    callback contract is spelled out (exactly once iff TK_E_OK returned). */
+#ifndef TINYKV_H
+#define TINYKV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tk_errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+
+struct tkv_config {
+	const char *address;     /* "host:port"; default "127.0.0.1:20160" */
+	unsigned connect_timeout_ms; /* default 3000 */
+	unsigned timeout_ms;     /* per request, both APIs; default 10000; 0 = none.
+				  * Checked every timeout_ms/10 (1..100 ms). */
+	const char *name;        /* sent in hello, shows in server logs; default "libtinykv" */
+	uint32_t max_frame;      /* largest frame accepted from the server; default 16 MiB - 1 */
+};
+/* Fill c with the defaults above. */
+void tkv_config_default(struct tkv_config *c);
+
+/* A key/value pair handed out by the library (owned by the array it is in). */
+struct tkv_kv {
+	uint8_t *key;
+	size_t key_len;
+	uint8_t *value; /* NULL for keys-only scans */
+	size_t value_len;
+};
+
+/* Pair given to the library (borrowed). */
+struct tkv_kv_in {
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+};
+
+struct tkv_scan_opts {
+	const void *end;   /* exclusive end; NULL = to the end of the keyspace */
+	size_t end_len;
+	uint32_t limit;    /* 0 = server default (100); the server caps it */
+	bool keys_only;
+	bool reverse;      /* descending order, from the end of [start, end) */
+};
+
+/* ---- blocking API ------------------------------------------------------ */
+struct tkv_client;
+
+/* Connect and say hello, waiting at most cfg->connect_timeout_ms.
+ * TK_E_BAD_CONFIG for a malformed address, TK_E_CONNECTION when the server
+ * cannot be reached ("connect to 127.0.0.1:20160: Connection refused"),
+ * TK_E_TIMEOUT when no hello reply came in time, TK_E_VERSION_MISMATCH when
+ * it speaks another protocol.  cfg may be NULL (defaults); its strings are
+ * copied.
+ *
+ * Every call below blocks until the reply, TK_E_TIMEOUT (after
+ * cfg->timeout_ms; the connection stays usable and the late reply is
+ * dropped) or a transport failure (TK_E_CONNECTION).  After a transport
+ * failure the next call reconnects first; a failed call is never retried
+ * (a put that failed with TK_E_CONNECTION or TK_E_TIMEOUT may or may not
+ * have been applied).  Server errors come back with the server's code and
+ * message in err. */
+enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,
+			struct tk_errbuf *err);
+void tkv_close(struct tkv_client *c);
+/* The server's description from its hello reply ("tinykvd 0.1.0"); valid
+ * until the next call on c. */
+const char *tkv_server_name(const struct tkv_client *c);
+
+enum tk_err tkv_ping(struct tkv_client *c, struct tk_errbuf *err);
+/* On TK_E_OK, *found says whether the key exists; if it does, *value (malloc'ed,
+ * free with tkv_free; NUL-terminated for convenience, not counted in
+ * *value_len) holds the value. */
+enum tk_err tkv_get(struct tkv_client *c, const void *key, size_t key_len, uint8_t **value,
+		    size_t *value_len, bool *found, struct tk_errbuf *err);
+enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const void *value,
+		    size_t value_len, struct tk_errbuf *err);
+enum tk_err tkv_delete(struct tkv_client *c, const void *key, size_t key_len,
+		       struct tk_errbuf *err);
+/* Keys in [start, opts->end), at most opts->limit.  *more says the server
+ * stopped early (limit or frame size) and more keys may follow.  Free the
+ * array with tkv_kvs_free. */
+enum tk_err tkv_scan(struct tkv_client *c, const void *start, size_t start_len,
+		     const struct tkv_scan_opts *opts, struct tkv_kv **kvs, size_t *n, bool *more,
+		     struct tk_errbuf *err);
+/* Values of the keys that exist, in the server's order (request order for
+ * tinykvd; missing keys left out).  Free with tkv_kvs_free. */
+enum tk_err tkv_batch_get(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
+			  struct tkv_kv **kvs, size_t *nout, struct tk_errbuf *err);
+/* Atomic: all pairs or none. */
+enum tk_err tkv_batch_put(struct tkv_client *c, const struct tkv_kv_in *kvs, size_t n,
+			  struct tk_errbuf *err);
+enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
+			     struct tk_errbuf *err);
+
+void tkv_free(void *p);
+/* Frees an array from tkv_scan or tkv_batch_get: the array and all its keys
+ * and values are one allocation (keys and values are NUL-terminated, the NUL
+ * not counted). */
+void tkv_kvs_free(struct tkv_kv *kvs, size_t n);
+
+/* ---- asynchronous (pipelined) API -------------------------------------- */
+struct tkv_async;
+
+/* A reply, borrowed for the duration of the callback: every pointer in it
+ * (message, value, kvs and their bytes) is invalid once the callback
+ * returns.  Values and keys are not NUL-terminated here. */
+struct tkv_reply {
+	enum tk_err code;        /* TK_E_OK or the error */
+	const char *message;     /* error message ("" on success); for a server
+				  * error code unknown to this library (code is
+				  * then TK_E_INTERNAL) it starts with "NAME: " */
+	bool found;              /* get */
+	const uint8_t *value;    /* get */
+	size_t value_len;
+	const struct tkv_kv *kvs; /* scan, batch_get; value NULL for keys_only */
+	size_t n_kvs;
+	bool more;               /* scan */
+};
+typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
+
+/* Start connecting on base; requests may be queued at once and are sent
+ * after the hello reply.  A failed connection fails every pending request
+ * with the failure's code (TK_E_CONNECTION, TK_E_TIMEOUT when the connect or
+ * hello took longer than connect_timeout_ms, TK_E_VERSION_MISMATCH, or
+ * TK_E_PROTOCOL for a malformed frame from the server) and later requests
+ * are refused with TK_E_CLOSED: a failed handle stays failed, free it and
+ * make a new one.  Never blocks for numeric addresses (a host name is
+ * resolved with getaddrinfo, which may).  Returns TK_E_BAD_CONFIG or
+ * TK_E_CONNECTION (no handle) when the address cannot be used at all.
+ *
+ * Callback contract: when a tkv_async_* request function returns TK_E_OK,
+ * its callback is called exactly once, from the event loop (never from
+ * inside the request function), with the reply, a server error, or
+ * TK_E_TIMEOUT / a transport error / TK_E_CLOSED (tkv_async_free); when it
+ * returns anything else the callback is never called.  Callbacks may queue
+ * new requests and may call tkv_async_free; they must not run the base's
+ * event loop.  Requests are written in submission order, all those queued
+ * during one reactor iteration in one send(). */
+enum tk_err tkv_async_new(struct event_base *base, const struct tkv_config *cfg,
+			  struct tkv_async **out, struct tk_errbuf *err);
+/* Close; pending callbacks are called (from inside this call) with
+ * TK_E_CLOSED.  Safe inside a callback (the memory is released when the
+ * callback returns). NULL is a no-op. */
+void tkv_async_free(struct tkv_async *a);
+/* Queue a request; the frame is written when the reactor runs.  Returns
+ * TK_E_OK, TK_E_CLOSED (the connection failed earlier), TK_E_TOO_LARGE (the
+ * frame is above the server's max_frame) or TK_E_NOMEM.  Keys and values are
+ * copied (encoded) before the call returns. */
+enum tk_err tkv_async_ping(struct tkv_async *a, tkv_async_cb cb, void *arg);
+enum tk_err tkv_async_get(struct tkv_async *a, const void *key, size_t key_len, tkv_async_cb cb,
+			  void *arg);
+enum tk_err tkv_async_put(struct tkv_async *a, const void *key, size_t key_len, const void *value,
+			  size_t value_len, tkv_async_cb cb, void *arg);
+enum tk_err tkv_async_delete(struct tkv_async *a, const void *key, size_t key_len, tkv_async_cb cb,
+			     void *arg);
+enum tk_err tkv_async_scan(struct tkv_async *a, const void *start, size_t start_len,
+			   const struct tkv_scan_opts *opts, tkv_async_cb cb, void *arg);
+/* Batches: one request, atomic on the server for put/delete.  The reply of
+ * batch_get lists the keys that exist (kvs, n_kvs). */
+enum tk_err tkv_async_batch_get(struct tkv_async *a, const struct tkv_kv_in *keys, size_t n,
+				tkv_async_cb cb, void *arg);
+enum tk_err tkv_async_batch_put(struct tkv_async *a, const struct tkv_kv_in *kvs, size_t n,
+				tkv_async_cb cb, void *arg);
+enum tk_err tkv_async_batch_delete(struct tkv_async *a, const struct tkv_kv_in *keys, size_t n,
+				   tkv_async_cb cb, void *arg);
+/* Requests sent or queued whose reply has not arrived. */
+size_t tkv_async_in_flight(const struct tkv_async *a);
+/* True once the hello reply arrived; false again after a failure. */
+bool tkv_async_ready(const struct tkv_async *a);
+/* TK_E_OK while the handle is connecting or connected; after a failure its
+ * code, with the reason copied into err (may be NULL). */
+enum tk_err tkv_async_error(const struct tkv_async *a, struct tk_errbuf *err);
+/* The server's description from its hello reply ("" before it). */
+const char *tkv_async_server_name(const struct tkv_async *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,159 @@
+/* The framed msgpack protocol on a client connection: split frames, decode
+ * them with the table-driven codec, enforce the hello, execute, reply. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "server/server.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+void srv_framed_reply(struct srv_conn *c, enum tk_msg_type type, struct tk_slice type_name,
+		      uint64_t id, enum tk_err code, const char *errmsg, const void *resp)
+{
+	enum tk_err e;
+	if (code != TK_OK) {
+		e = tk_encode_error_frame(&c->out, type, type_name, id, code, errmsg);
+	} else {
+		struct tk_msg m = {.type = type, .id = id, .kind = TK_RESPONSE, .body = (void *)resp};
+		e = tk_msg_encode_frame(&c->out, &m);
+		if (e == TK_E_TOO_LARGE)
+			e = tk_encode_error_frame(&c->out, type, type_name, id, TK_E_TOO_LARGE,
+						  "reply larger than the frame limit");
+	}
+	if (e != TK_OK) {
+		/* out of memory while encoding: the peer would wait forever for this
+		 * id, so the connection cannot continue */
+		LOG_ERROR("conn peer=%s: cannot encode reply: %s", c->peer, tk_strerror(e));
+		c->closing = true;
+	}
+}
+
+/* Connection-level errors (no request to blame) go out as an error reply to
+ * the hello, id 0, and the connection closes after it. */
+static void fatal(struct srv_conn *c, enum tk_err code, const char *msg)
+{
+	srv_commit_if_deferred(c->srv, c);
+	srv_framed_reply(c, TK_MSG_hello, tk_slice_of(NULL, 0), 0, code, msg, NULL);
+	c->closing = true;
+	c->srv->metrics.conns_closed_protocol++;
+	LOG_INFO("conn closed peer=%s: %s: %s", c->peer, tk_err_name(code), msg);
+}
+
+static void hello(struct srv_conn *c, const struct tk_msg *m)
+{
+	struct server *s = c->srv;
+	const struct tk_hello_req *req = m->body;
+	char why[160];
+	if (req->proto != TK_PROTO_VERSION) {
+		snprintf(why, sizeof why, "protocol version %llu not supported (this server speaks %d)",
+			 (unsigned long long)req->proto, TK_PROTO_VERSION);
+		srv_framed_reply(c, TK_MSG_hello, m->type_name, m->id, TK_E_VERSION_MISMATCH, why, NULL);
+		c->closing = true;
+		return;
+	}
+	if (!tk_slice_eq(req->role, tk_slice_str("client"))) {
+		snprintf(why, sizeof why, "role '%.*s' not served: a standalone store talks to clients only",
+			 (int)(req->role.n > 32 ? 32 : req->role.n), req->role.p);
+		srv_framed_reply(c, TK_MSG_hello, m->type_name, m->id, TK_E_VERSION_MISMATCH, why, NULL);
+		c->closing = true;
+		return;
+	}
+	struct tk_hello_resp resp = {
+		.proto = TK_PROTO_VERSION,
+		.role = tk_slice_str("store"),
+		.server = tk_slice_str("tinykvd " PACKAGE_VERSION),
+		.max_frame = s->cfg.max_frame,
+		.cluster_id = s->ident.cluster_id,
+		.store_id = s->ident.store_id,
+	};
+	srv_framed_reply(c, TK_MSG_hello, m->type_name, m->id, TK_OK, NULL, &resp);
+	c->state = CONN_FRAMED;
+	if (req->name.p)
+		LOG_DEBUG("conn hello peer=%s name=%.*s", c->peer, (int)(req->name.n > 64 ? 64 : req->name.n),
+			  req->name.p);
+}
+
+static void handle_frame(struct srv_conn *c, struct tk_slice payload)
+{
+	struct server *s = c->srv;
+	uint64_t t0 = tk_mono_ns();
+	struct tk_msg m;
+	struct tk_errbuf eb;
+	tk_err_clear(&eb);
+	enum tk_err e = tk_msg_decode(payload, &c->arena, &m, &eb);
+	if (e != TK_OK && !m.id_known) {
+		fatal(c, e, eb.msg); /* not even an envelope: the peer is confused */
+		return;
+	}
+	if (e == TK_OK && m.kind != TK_REQUEST) {
+		e = tk_err_set(&eb, TK_E_PROTOCOL, "a client sends requests ('b'), not replies");
+	}
+	if (e != TK_OK) {
+		srv_commit_if_deferred(s, c);
+		srv_framed_reply(c, m.type, m.type_name, m.id, e, eb.msg, NULL);
+		srv_metrics_observe(&s->metrics, m.type < TK_MSG__COUNT ? (int)m.type : SRV_METRIC_INLINE,
+				    tk_mono_ns() - t0, true);
+		return;
+	}
+	if (c->state == CONN_HELLO) {
+		if (m.type != TK_MSG_hello) {
+			fatal(c, TK_E_PROTOCOL, "the first message on a connection must be hello");
+			return;
+		}
+		hello(c, &m);
+		return;
+	}
+	if (m.type == TK_MSG_hello) {
+		srv_commit_if_deferred(s, c);
+		srv_framed_reply(c, m.type, m.type_name, m.id, TK_E_PROTOCOL, "hello was already done", NULL);
+		return;
+	}
+	if (!srv_is_write(m.type))
+		srv_commit_if_deferred(s, c);
+	void *resp = tk_arena_alloc(&c->arena, tk_msg_defs[m.type].resp->size);
+	bool deferred = false;
+	e = resp ? srv_execute(s, c, m.type, m.body, resp, &deferred, &eb)
+		 : tk_err_set(&eb, TK_E_NOMEM, "out of memory");
+	if (e == TK_OK && deferred) {
+		e = srv_defer_reply(s, c, m.id, m.type, false, t0);
+		if (e == TK_OK)
+			return;
+		tk_err_set(&eb, e, "out of memory");
+	}
+	srv_commit_if_deferred(s, c);
+	srv_framed_reply(c, m.type, m.type_name, m.id, e, eb.msg, resp);
+	srv_metrics_observe(&s->metrics, (int)m.type, tk_mono_ns() - t0, e != TK_OK);
+}
+
+void srv_framed_input(struct srv_conn *c)
+{
+	struct server *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	while (srv_conn_may_continue(c)) {
+		size_t avail = evbuffer_get_length(in);
+		if (avail < TK_FRAME_HEADER)
+			break;
+		uint8_t hdr[TK_FRAME_HEADER];
+		evbuffer_copyout(in, hdr, sizeof hdr);
+		uint32_t n;
+		enum tk_frame_status st = tk_frame_peek(hdr, avail, s->cfg.max_frame, &n);
+		if (st == TK_FRAME_TOO_LARGE) {
+			char why[128];
+			snprintf(why, sizeof why, "frame of %u bytes is above max-frame %u", n, s->cfg.max_frame);
+			fatal(c, TK_E_TOO_LARGE, why);
+			break;
+		}
+		if (st == TK_FRAME_NEED_MORE)
+			break;
+		s->metrics.bytes_in += TK_FRAME_HEADER + n;
+		/* contiguous view of the frame; decoded slices point into it, so it
+		 * is drained only after the reply is encoded */
+		uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(TK_FRAME_HEADER + n));
+		handle_frame(c, tk_slice_of(p + TK_FRAME_HEADER, n));
+		evbuffer_drain(in, TK_FRAME_HEADER + n);
+		tk_arena_reset(&c->arena);
+	}
+}

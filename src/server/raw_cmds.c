@@ -1,0 +1,253 @@
+/* The raw KV commands, shared by the framed and the inline protocol: one
+ * table from message type to handler. */
+#include <string.h>
+
+#include "server/server.h"
+
+typedef enum tk_err (*handler_fn)(struct server *s, struct srv_conn *c, const void *req,
+				  void *resp, struct tk_errbuf *eb);
+
+static enum tk_err check_key(struct tk_slice k, struct tk_errbuf *eb)
+{
+	if (k.n == 0)
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "key must not be empty");
+	if (k.n > SRV_MAX_KEY)
+		return tk_err_set(eb, TK_E_TOO_LARGE, "key of %zu bytes is above the %d byte limit", k.n,
+				  SRV_MAX_KEY);
+	return TK_OK;
+}
+
+static enum tk_err writable(struct server *s, struct tk_errbuf *eb)
+{
+	if (s->shutting_down)
+		return tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
+	return TK_OK;
+}
+
+static enum tk_err do_ping(struct server *s, struct srv_conn *c, const void *req, void *resp,
+			   struct tk_errbuf *eb)
+{
+	(void)s, (void)c, (void)req, (void)resp, (void)eb;
+	return TK_OK;
+}
+
+static enum tk_err do_get(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+			  struct tk_errbuf *eb)
+{
+	const struct tk_raw_get_req *req = reqp;
+	struct tk_raw_get_resp *resp = respp;
+	(void)c;
+	enum tk_err e = check_key(req->key, eb);
+	if (e)
+		return e;
+	bool found;
+	e = eng_get(s->eng, ENG_CF_RAW, req->key, &s->val, &found, eb);
+	if (e == TK_OK && found)
+		resp->value = s->val.data ? tk_buf_slice(&s->val) : tk_slice_of("", 0);
+	return e;
+}
+
+static enum tk_err do_put(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
+			  struct tk_errbuf *eb)
+{
+	const struct tk_raw_put_req *req = reqp;
+	(void)c, (void)resp;
+	enum tk_err e = check_key(req->key, eb);
+	if (!e)
+		e = writable(s, eb);
+	if (!e)
+		eng_batch_put(s->batch, ENG_CF_RAW, req->key, req->value);
+	return e;
+}
+
+static enum tk_err do_delete(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
+			     struct tk_errbuf *eb)
+{
+	const struct tk_raw_delete_req *req = reqp;
+	(void)c, (void)resp;
+	enum tk_err e = check_key(req->key, eb);
+	if (!e)
+		e = writable(s, eb);
+	if (!e)
+		eng_batch_delete(s->batch, ENG_CF_RAW, req->key);
+	return e;
+}
+
+static enum tk_err do_batch_put(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
+				struct tk_errbuf *eb)
+{
+	const struct tk_raw_batch_put_req *req = reqp;
+	(void)c, (void)resp;
+	enum tk_err e = writable(s, eb);
+	/* validate everything first: the batch is all or nothing */
+	for (uint32_t i = 0; i < req->kvs.n && !e; i++) {
+		e = check_key(req->kvs.v[i].k, eb);
+		if (!e && !req->kvs.v[i].v.p)
+			e = tk_err_set(eb, TK_E_BAD_REQUEST, "value of pair %u must not be nil", i);
+	}
+	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
+		eng_batch_put(s->batch, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v);
+	return e;
+}
+
+static enum tk_err do_batch_delete(struct server *s, struct srv_conn *c, const void *reqp,
+				   void *resp, struct tk_errbuf *eb)
+{
+	const struct tk_raw_batch_delete_req *req = reqp;
+	(void)c, (void)resp;
+	enum tk_err e = writable(s, eb);
+	for (uint32_t i = 0; i < req->keys.n && !e; i++)
+		e = check_key(req->keys.v[i], eb);
+	for (uint32_t i = 0; i < req->keys.n && !e; i++)
+		eng_batch_delete(s->batch, ENG_CF_RAW, req->keys.v[i]);
+	return e;
+}
+
+static enum tk_err do_batch_get(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+				struct tk_errbuf *eb)
+{
+	const struct tk_raw_batch_get_req *req = reqp;
+	struct tk_raw_batch_get_resp *resp = respp;
+	if (req->keys.n > s->cfg.max_scan_limit)
+		return tk_err_set(eb, TK_E_TOO_LARGE, "batch of %u keys is above max-scan-limit %u",
+				  req->keys.n, s->cfg.max_scan_limit);
+	struct tk_kv *kvs = req->keys.n ? tk_arena_alloc(&c->arena, sizeof *kvs * req->keys.n) : NULL;
+	if (req->keys.n && !kvs)
+		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	size_t budget = s->cfg.max_frame - 1024, used = 0;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < req->keys.n; i++) {
+		struct tk_slice k = req->keys.v[i];
+		enum tk_err e = check_key(k, eb);
+		bool found;
+		if (!e)
+			e = eng_get(s->eng, ENG_CF_RAW, k, &s->val, &found, eb);
+		if (e)
+			return e;
+		if (!found)
+			continue;
+		used += tk_mp_bin_size(k.n) + tk_mp_bin_size(s->val.len) + 1;
+		if (used > budget)
+			return tk_err_set(eb, TK_E_TOO_LARGE, "values do not fit in one reply frame; "
+							      "ask for fewer keys");
+		kvs[n].k = k;
+		kvs[n].v = tk_slice_of(tk_arena_dup(&c->arena, s->val.data, s->val.len), s->val.len);
+		if (!kvs[n].v.p)
+			return tk_err_set(eb, TK_E_NOMEM, "out of memory");
+		n++;
+	}
+	resp->kvs.v = kvs;
+	resp->kvs.n = n;
+	return TK_OK;
+}
+
+static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+			   struct tk_errbuf *eb)
+{
+	const struct tk_raw_scan_req *req = reqp;
+	struct tk_raw_scan_resp *resp = respp;
+	uint64_t limit = req->limit ? req->limit : 100;
+	if (limit > s->cfg.max_scan_limit)
+		limit = s->cfg.max_scan_limit; /* the reply says "more" */
+	if (req->end.p && req->end.n && tk_slice_cmp(req->start, req->end) >= 0) {
+		resp->kvs.n = 0;
+		return TK_OK;
+	}
+	struct tk_slice end = req->end.n ? req->end : tk_slice_of(NULL, 0);
+	struct eng_iter *it = eng_iter_new(s->eng, NULL, ENG_CF_RAW, req->start, end);
+	if (!it)
+		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	struct tk_kv *kvs = tk_arena_alloc(&c->arena, sizeof *kvs * (size_t)(limit < 1024 ? limit : 1024));
+	size_t cap = limit < 1024 ? limit : 1024, n = 0;
+	size_t budget = s->cfg.max_frame - 1024, used = 0;
+	bool more = false;
+	if (req->reverse)
+		eng_iter_seek_last(it);
+	else
+		eng_iter_seek_first(it);
+	enum tk_err e = TK_OK;
+	while (kvs && eng_iter_valid(it)) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		struct tk_slice k = eng_iter_key(it);
+		struct tk_slice v = req->keys_only ? tk_slice_of(NULL, 0) : eng_iter_value(it);
+		size_t sz = tk_mp_bin_size(k.n) + tk_mp_bin_size(v.n) + 2;
+		if (used + sz > budget) {
+			if (n == 0)
+				e = tk_err_set(eb, TK_E_TOO_LARGE, "a single pair is larger than the frame limit");
+			more = true;
+			break;
+		}
+		if (n == cap) {
+			struct tk_kv *bigger = tk_arena_alloc(&c->arena, sizeof *kvs * cap * 2);
+			if (!bigger) {
+				e = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+				break;
+			}
+			memcpy(bigger, kvs, sizeof *kvs * n);
+			kvs = bigger;
+			cap *= 2;
+		}
+		used += sz;
+		kvs[n].k = tk_slice_of(tk_arena_dup(&c->arena, k.p, k.n), k.n);
+		kvs[n].v = req->keys_only ? tk_slice_of(NULL, 0)
+					  : tk_slice_of(tk_arena_dup(&c->arena, v.p, v.n), v.n);
+		if (!kvs[n].k.p || (!req->keys_only && !kvs[n].v.p)) {
+			e = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+			break;
+		}
+		n++;
+		if (req->reverse)
+			eng_iter_prev(it);
+		else
+			eng_iter_next(it);
+	}
+	if (!kvs && !e)
+		e = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	if (!e)
+		e = eng_iter_status(it, eb);
+	eng_iter_free(it);
+	if (e)
+		return e;
+	/* the limit capped by max-scan-limit also counts as "more" */
+	if (!more && req->limit > s->cfg.max_scan_limit && n == limit)
+		more = true;
+	resp->kvs.v = kvs;
+	resp->kvs.n = (uint32_t)n;
+	resp->more = more;
+	return TK_OK;
+}
+
+static const struct {
+	handler_fn fn;
+	bool write;
+} handlers[TK_MSG__COUNT] = {
+	[TK_MSG_ping] = {do_ping, false},
+	[TK_MSG_raw_get] = {do_get, false},
+	[TK_MSG_raw_put] = {do_put, true},
+	[TK_MSG_raw_delete] = {do_delete, true},
+	[TK_MSG_raw_scan] = {do_scan, false},
+	[TK_MSG_raw_batch_get] = {do_batch_get, false},
+	[TK_MSG_raw_batch_put] = {do_batch_put, true},
+	[TK_MSG_raw_batch_delete] = {do_batch_delete, true},
+};
+
+bool srv_is_write(enum tk_msg_type type)
+{
+	return type < TK_MSG__COUNT && handlers[type].write;
+}
+
+enum tk_err srv_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
+			const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
+{
+	*deferred = false;
+	if (type >= TK_MSG__COUNT || !handlers[type].fn)
+		return tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by a standalone store",
+				  type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
+	enum tk_err e = handlers[type].fn(s, c, req, resp, eb);
+	if (e == TK_OK && handlers[type].write)
+		*deferred = true;
+	return e;
+}

@@ -1,0 +1,48 @@
+/* tinykvd configuration: defaults, command-line flags and the optional
+ * config file (`key = value` lines, keys named like the long flags; flags
+ * win over the file).  man/tinykvd.8 documents every key. */
+#ifndef TK_SERVER_CONFIG_H
+#define TK_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "util/err.h"
+#include "util/log.h"
+
+struct srv_config {
+	char listen[128];       /* host:port for clients */
+	char status_addr[128];  /* host:port for HTTP /status and /metrics; "" = off */
+	char data_dir[1024];
+	char log_file[1024];    /* "" = stderr */
+	enum tk_log_level log_level;
+	bool sync;              /* fsync before acknowledging writes */
+	uint32_t max_frame;     /* largest accepted frame payload */
+	uint32_t max_conns;
+	uint32_t idle_timeout_s;   /* 0 = never */
+	size_t output_limit;    /* per-connection output buffered before reading stops */
+	uint32_t max_scan_limit;   /* cap on scan limit */
+	uint64_t cluster_id, store_id;
+	struct eng_options eng;
+	/* what main does */
+	bool check_only;
+	char config_file[1024];
+};
+
+void srv_config_default(struct srv_config *c);
+
+/* Parse argv (and the config file it names) into c.  Returns TK_OK,
+ * TK_E_BAD_CONFIG with a message, or TK_E_NOT_FOUND for --help/--version
+ * (already printed; exit 0). */
+enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb);
+
+/* Set one key from text ("sync", "on"); used by the flags and the file. */
+enum tk_err srv_config_set(struct srv_config *c, const char *key, const char *value,
+			   struct tk_errbuf *eb);
+
+/* Split "host:port"; false when malformed. */
+bool srv_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port);
+
+#endif
