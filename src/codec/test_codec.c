@@ -347,6 +347,65 @@ START_TEST(test_golden_vectors_match_both_ways)
 }
 END_TEST
 
+
+/* proto-spec/ must document every message, every field and every error code
+ * of the table, so the spec cannot silently fall behind the code. */
+static char *slurp_spec(void)
+{
+	const char *files[] = {"README.md", "framing.md", "errors.md", "raw.md", "inline.md", "raft.md",
+			       "txn.md", "scheduler.md"};
+	struct tk_buf all;
+	tk_buf_init(&all);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[1024];
+		snprintf(path, sizeof path, "%s/../%s", TK_GOLDEN_DIR, files[i]);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		char tmp[4096];
+		size_t n;
+		while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+			tk_buf_append(&all, tmp, n);
+		fclose(f);
+	}
+	tk_buf_append_byte(&all, 0);
+	return (char *)all.data;
+}
+
+static void check_fields(const char *spec, const struct tk_obj_def *def, const char *msg)
+{
+	for (uint32_t i = 0; i < def->nfields; i++) {
+		char needle[80];
+		snprintf(needle, sizeof needle, "| `%s` |", def->fields[i].name);
+		ck_assert_msg(strstr(spec, needle) != NULL, "proto-spec: field '%s' of %s not documented",
+			      def->fields[i].name, msg);
+		if (def->fields[i].sub)
+			check_fields(spec, def->fields[i].sub, def->fields[i].sub->name);
+	}
+}
+
+START_TEST(test_spec_documents_every_message_field_and_error)
+{
+	char *spec = slurp_spec();
+	for (int i = 0; i < TK_MSG__COUNT; i++) {
+		char needle[80];
+		snprintf(needle, sizeof needle, "## %s\n", tk_msg_defs[i].name);
+		ck_assert_msg(strstr(spec, needle) != NULL || i == TK_MSG_hello,
+			      "proto-spec: message '%s' has no section", tk_msg_defs[i].name);
+		check_fields(spec, tk_msg_defs[i].req, tk_msg_defs[i].name);
+		check_fields(spec, tk_msg_defs[i].resp, tk_msg_defs[i].name);
+	}
+	check_fields(spec, &tk_def_error, "error");
+	for (int e = 0; e < TK_E__COUNT; e++) {
+		char needle[80];
+		snprintf(needle, sizeof needle, "| `%s` |", tk_err_name((enum tk_err)e));
+		ck_assert_msg(strstr(spec, needle) != NULL, "proto-spec/errors.md: code %s not listed",
+			      tk_err_name((enum tk_err)e));
+	}
+	free(spec);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("codec");
@@ -366,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
+	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
