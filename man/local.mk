@@ -1,1 +1,2 @@
 # rules for man
+dist_man_MANS += man/tinykvd.8 man/tinykv-protocol.7
