@@ -13,3 +13,27 @@ src_codec_test_codec_SOURCES = src/codec/test_codec.c
 src_codec_test_codec_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_codec_test_codec_LDADD = src/codec/libtkcodec.la $(CHECK_LIBS)
 src_codec_test_codec_CPPFLAGS = $(AM_CPPFLAGS) -DTK_GOLDEN_DIR='"$(abs_top_srcdir)/proto-spec/golden"'
+
+# libFuzzer target: built with clang when configure found it.
+FUZZ_DECODE_SRCS = \
+	$(top_srcdir)/src/codec/fuzz_decode.c $(top_srcdir)/src/codec/codec.c \
+	$(top_srcdir)/src/codec/schema.c $(top_srcdir)/src/codec/mp_read.c \
+	$(top_srcdir)/src/codec/json.c $(top_srcdir)/src/util/err.c \
+	$(top_srcdir)/src/util/bytes.c $(top_srcdir)/src/util/arena.c
+EXTRA_DIST += src/codec/fuzz_decode.c src/codec/fuzz-short.sh
+FUZZ_SECONDS = 300
+if HAVE_CLANG
+src/codec/fuzz_decode: $(FUZZ_DECODE_SRCS)
+	$(AM_V_CCLD)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-I$(top_srcdir)/src -I$(top_srcdir)/src/util -I$(top_builddir) $(MSGPACK_CFLAGS) \
+		$(FUZZ_DECODE_SRCS) $(MSGPACK_LIBS) -o $@
+check_SCRIPTS = src/codec/fuzz_decode
+CLEANFILES += src/codec/fuzz_decode
+TESTS += src/codec/fuzz-short.sh
+fuzz: src/codec/fuzz_decode
+	mkdir -p fuzz-corpus
+	FUZZ_SECONDS=$(FUZZ_SECONDS) top_builddir=. top_srcdir=$(top_srcdir) $(top_srcdir)/src/codec/fuzz-short.sh
+else
+fuzz:
+	@echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev), then re-run configure"; exit 1
+endif

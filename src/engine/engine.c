@@ -38,6 +38,7 @@ void eng_options_default(struct eng_options *o)
 	o->max_open_files = 1000;
 	o->block_size = 16 * 1024;
 	o->min_free_bytes = 0;
+	o->verify_checksums = true;
 }
 
 const uint8_t *eng_prefix_key(struct tk_buf *scratch, uint8_t *stack, enum eng_cf cf,
@@ -242,9 +243,9 @@ enum tk_err eng_open(const struct eng_options *o, struct eng **out, struct tk_er
 	leveldb_options_set_compression(e->lopts, o->compression ? leveldb_snappy_compression
 								 : leveldb_no_compression);
 	/* Checksums are verified when a block is read from a file (cached blocks
-	 * were verified when loaded), so this costs only on cache misses. */
-	leveldb_readoptions_set_verify_checksums(e->ropts, 1);
-	leveldb_readoptions_set_verify_checksums(e->ropts_snap, 1);
+	 * were verified when loaded); see eng_options.verify_checksums. */
+	leveldb_readoptions_set_verify_checksums(e->ropts, o->verify_checksums);
+	leveldb_readoptions_set_verify_checksums(e->ropts_snap, o->verify_checksums);
 	leveldb_writeoptions_set_sync(e->wopts, 0);
 	leveldb_writeoptions_set_sync(e->wopts_sync, 1);
 

@@ -48,6 +48,12 @@ struct eng_options {
 	 * WAL into a new level-0 table (up to one memtable) and writes a new
 	 * MANIFEST, and the retried write itself needs room. */
 	size_t min_free_bytes;
+	/* Verify block checksums on reads; default on.  With compression on,
+	 * blocks are verified once when loaded into the block cache.  With
+	 * compression off, LevelDB serves table blocks straight from its mmap of
+	 * the file without caching them, so verification runs on every read:
+	 * measured ~5x slower point reads from tables (8.9 vs 1.9 us). */
+	bool verify_checksums;
 };
 /* Fill o with the documented defaults (path left NULL). */
 void eng_options_default(struct eng_options *o);
@@ -59,7 +65,8 @@ struct eng_iter;
 
 /* Open (or create) the store's LevelDB in o->path/db.  A database is created
  * only when create_if_missing is set and path/db does not exist at all.
- * Opens with paranoid checks and verifies block checksums on every read.
+ * Opens with paranoid checks (and verifies block checksums on reads unless
+ * o->verify_checksums is off).
  * Refuses a corrupt database (garbage CURRENT, damaged MANIFEST or WAL) with
  * TK_E_CORRUPTION and "data dir X is corrupt: ...; refusing to start; nothing
  * was changed" (never repairs or overwrites; only LevelDB's informational

@@ -96,6 +96,22 @@ START_TEST(test_columns_keep_the_same_key_apart)
 	ck_assert_str_eq(th_get(e, ENG_CF_WRITE, "k"), "v5");
 	ck_assert_str_eq(th_get(e, ENG_CF_DEFAULT, "k"), "v3");
 	ck_assert_str_eq(eng_cf_name(ENG_CF_RAW), "raw");
+	/* a put to a column that does not exist spoils the batch until clear */
+	b = eng_batch_new();
+	eng_batch_put(b, (enum eng_cf)0x07, th_s("k"), th_s("x"));
+	eng_batch_put(b, ENG_CF_RAW, th_s("k"), th_s("x"));
+	ck_assert_int_eq(eng_write(e, b, false, &eb), TK_E_INTERNAL);
+	ck_assert_str_eq(th_get(e, ENG_CF_RAW, "k"), "v2");
+	eng_batch_clear(b);
+	eng_batch_put(b, ENG_CF_RAW, th_s("k"), th_s("x"));
+	ck_assert_int_eq(eng_write(e, b, false, &eb), TK_OK);
+	ck_assert_str_eq(th_get(e, ENG_CF_RAW, "k"), "x");
+	eng_batch_free(b);
+	bool found;
+	struct tk_buf v;
+	tk_buf_init(&v);
+	ck_assert_int_eq(eng_get(e, (enum eng_cf)0, th_s("k"), &v, &found, &eb), TK_E_INTERNAL);
+	tk_buf_destroy(&v);
 }
 END_TEST
 
@@ -398,6 +414,12 @@ START_TEST(test_open_without_create_refuses_a_dir_without_database)
 	ck_assert(strstr(eb.msg, "no CURRENT") != NULL);
 	o.path = "";
 	ck_assert_int_eq(eng_open(&o, &e2, &eb), TK_E_BAD_CONFIG);
+	/* the fixture's store is open: LevelDB's own lock refuses a second open */
+	o.path = dir;
+	ck_assert_int_eq(eng_open(&o, &e2, &eb), TK_E_DATA_DIR);
+	ck_assert_msg(strstr(eb.msg, "lock"), "%s", eb.msg);
+	ck_assert_ptr_null(eng_iter_new(e, NULL, (enum eng_cf)0, none(), none()));
+	ck_assert_ptr_null(eng_iter_new(e, NULL, (enum eng_cf)(ENG_CF_LAST + 1), none(), none()));
 	th_rmrf(d2);
 }
 END_TEST
