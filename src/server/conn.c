@@ -30,6 +30,9 @@ static void conn_free(struct srv_conn *c)
 	tk_arena_destroy(&c->arena);
 	tk_buf_destroy(&c->out);
 	free(c);
+	/* shutting down: the last connection gone means all replies are out */
+	if (s->shutting_down && !s->conns)
+		event_base_loopbreak(s->base);
 }
 
 void srv_conn_close(struct srv_conn *c)
@@ -103,7 +106,8 @@ static void conn_process(struct srv_conn *c)
 	if (c->state == CONN_DETECT && evbuffer_get_length(in) > 0) {
 		unsigned char first;
 		evbuffer_copyout(in, &first, 1);
-		if ((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z')) {
+		if (c->srv->svc->inline_protocol &&
+		    ((first >= 'A' && first <= 'Z') || (first >= 'a' && first <= 'z'))) {
 			c->state = CONN_INLINE;
 		} else if (first == 0) {
 			c->state = CONN_HELLO;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "server/server.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -54,17 +53,15 @@ static void hello(struct srv_conn *c, const struct tk_msg *m)
 		c->closing = true;
 		return;
 	}
-	if (!tk_slice_eq(req->role, tk_slice_str("client"))) {
-		snprintf(why, sizeof why, "role '%.*s' not served: a standalone store talks to clients only",
-			 (int)(req->role.n > 32 ? 32 : req->role.n), req->role.p);
+	if (!s->svc->accepts_role(req->role, why, sizeof why)) {
 		srv_framed_reply(c, TK_MSG_hello, m->type_name, m->id, TK_E_VERSION_MISMATCH, why, NULL);
 		c->closing = true;
 		return;
 	}
 	struct tk_hello_resp resp = {
 		.proto = TK_PROTO_VERSION,
-		.role = tk_slice_str("store"),
-		.server = tk_slice_str("tinykvd " PACKAGE_VERSION),
+		.role = tk_slice_str(s->svc->role),
+		.server = tk_slice_str(s->svc->server_name),
 		.max_frame = s->cfg.max_frame,
 		.cluster_id = s->ident.cluster_id,
 		.store_id = s->ident.store_id,
@@ -111,7 +108,7 @@ static void handle_frame(struct srv_conn *c, struct tk_slice payload)
 		srv_framed_reply(c, m.type, m.type_name, m.id, TK_E_PROTOCOL, "hello was already done", NULL);
 		return;
 	}
-	if (!srv_is_write(m.type))
+	if (!srv_is_write(s, m.type))
 		srv_commit_if_deferred(s, c);
 	void *resp = tk_arena_alloc(&c->arena, tk_msg_defs[m.type].resp->size);
 	bool deferred = false;

@@ -138,7 +138,7 @@ static void run(struct srv_conn *c, struct tk_args *a, uint64_t t0)
 		tk_buf_printf(&c->out, "ERR %s wrong arguments; usage: %s\n", tk_err_name(TK_E_BAD_REQUEST), usage);
 		return;
 	}
-	if (!srv_is_write(type))
+	if (!srv_is_write(s, type))
 		srv_commit_if_deferred(s, c);
 	bool deferred = false;
 	enum tk_err e = srv_execute(s, c, type, &req, &resp, &deferred, &eb);

@@ -48,6 +48,10 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 		srv_conn_flush(c);
 		c = next;
 	}
+	if (!s->conns) {
+		event_base_loopbreak(s->base);
+		return;
+	}
 	struct timeval tv = {1, 0};
 	s->exit_timer = evtimer_new(s->base, exit_timer_cb, s);
 	evtimer_add(s->exit_timer, &tv);
@@ -156,6 +160,7 @@ int main(int argc, char **argv)
 {
 	static struct server srv; /* the process root */
 	struct server *s = &srv;
+	s->svc = &srv_raw_service;
 	s->lock_fd = -1;
 	s->start_ns = tk_mono_ns();
 	srv_config_default(&s->cfg);

@@ -1,6 +1,9 @@
 /* The raw KV commands, shared by the framed and the inline protocol: one
  * table from message type to handler. */
+#include <stdio.h>
 #include <string.h>
+
+#include "config.h"
 
 #include "server/server.h"
 
@@ -234,13 +237,13 @@ static const struct {
 	[TK_MSG_raw_batch_delete] = {do_batch_delete, true},
 };
 
-bool srv_is_write(enum tk_msg_type type)
+static bool is_write(enum tk_msg_type type)
 {
 	return type < TK_MSG__COUNT && handlers[type].write;
 }
 
-enum tk_err srv_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
-			const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
+static enum tk_err execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
+			   const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
 {
 	*deferred = false;
 	if (type >= TK_MSG__COUNT || !handlers[type].fn)
@@ -251,3 +254,22 @@ enum tk_err srv_execute(struct server *s, struct srv_conn *c, enum tk_msg_type t
 		*deferred = true;
 	return e;
 }
+
+static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
+{
+	if (tk_slice_eq(role, tk_slice_str("client")))
+		return true;
+	snprintf(why, whylen, "role '%.*s' not served: a standalone store talks to clients only",
+		 (int)(role.n > 32 ? 32 : role.n), role.p);
+	return false;
+}
+
+const struct srv_service srv_raw_service = {
+	.server_name = "tinykvd " PACKAGE_VERSION,
+	.role = "store",
+	.mode = "standalone",
+	.inline_protocol = true,
+	.accepts_role = accepts_role,
+	.execute = execute,
+	.is_write = is_write,
+};

@@ -67,7 +67,26 @@ struct srv_pending {
 	uint64_t start_ns;
 };
 
+/* What a daemon built on this server core serves: tinykvd's raw KV store
+ * (raw_cmds.c) today; the scheduler and the transactional store plug in the
+ * same way. */
+struct srv_service {
+	const char *server_name; /* in the hello reply: "tinykvd 0.1.0" */
+	const char *role;        /* our hello role: "store", "scheduler" */
+	const char *mode;        /* /status "mode" */
+	bool inline_protocol;    /* serve the inline text protocol (inline.c) */
+	/* May a peer with this hello role talk to us?  Else fill why. */
+	bool (*accepts_role)(struct tk_slice role, char *why, size_t whylen);
+	/* Execute one decoded request (see srv_execute). */
+	enum tk_err (*execute)(struct server *s, struct srv_conn *c, enum tk_msg_type type,
+			       const void *req, void *resp, bool *deferred, struct tk_errbuf *eb);
+	/* Writes are acknowledged by the group commit; everything else at once. */
+	bool (*is_write)(enum tk_msg_type type);
+};
+
 struct server {
+	const struct srv_service *svc;
+	void *svc_data;
 	struct srv_config cfg;
 	struct event_base *base;
 	struct evconnlistener *listener;
@@ -123,15 +142,22 @@ static inline void srv_commit_if_deferred(struct server *s, struct srv_conn *c)
 		srv_commit(s);
 }
 
-/* ---- raw_cmds.c ---- */
-/* Execute one decoded request.  Reads fill resp (valid until the next
- * request on this server) and return TK_OK; writes add to the batch and set
- * *deferred (the reply comes from srv_commit).  Errors fill eb. */
-enum tk_err srv_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
-			const void *req, void *resp, bool *deferred, struct tk_errbuf *eb);
+/* ---- raw_cmds.c: the standalone raw KV service ---- */
+/* Its execute: reads fill resp (valid until the next request on this
+ * server) and return TK_OK; writes add to the batch and set *deferred (the
+ * reply comes from srv_commit).  Errors fill eb. */
+extern const struct srv_service srv_raw_service;
 
-/* Writes are acknowledged by the group commit; everything else at once. */
-bool srv_is_write(enum tk_msg_type type);
+static inline enum tk_err srv_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
+				      const void *req, void *resp, bool *deferred,
+				      struct tk_errbuf *eb)
+{
+	return s->svc->execute(s, c, type, req, resp, deferred, eb);
+}
+static inline bool srv_is_write(const struct server *s, enum tk_msg_type type)
+{
+	return s->svc->is_write(type);
+}
 
 /* ---- framed.c ---- */
 /* Handle complete frames in the input; returns false if the connection was

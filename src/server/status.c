@@ -27,7 +27,7 @@ static size_t status_fields(struct server *s, struct field *f, size_t max)
 #define STR(k, v) if (n < max) f[n++] = (struct field){k, true, v, 0}
 	STR("version", PACKAGE_VERSION);
 	STR("build", TK_BUILD_INFO);
-	STR("mode", "standalone");
+	STR("mode", s->svc->mode);
 	STR("listen", s->listen_addr);
 	STR("data_dir", s->cfg.data_dir);
 	NUM("cluster_id", s->ident.cluster_id);
