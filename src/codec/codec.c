@@ -61,6 +61,7 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 	uint32_t n = v.count;
 	size_t elem = f->type == TKF_BINLIST ? sizeof(struct tk_slice)
 		      : f->type == TKF_KVLIST ? sizeof(struct tk_kv)
+		      : f->type == TKF_U64LIST ? sizeof(uint64_t)
 					      : f->sub->size;
 	void *items = n ? tk_arena_alloc(a, elem * n) : NULL;
 	if (n && !items)
@@ -68,7 +69,13 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 	for (uint32_t i = 0; i < n; i++) {
 		void *it = (char *)items + elem * i;
 		enum mp_kind got = MP_NIL;
-		if (f->type == TKF_BINLIST) {
+		if (f->type == TKF_U64LIST) {
+			if (!mp_read(r, &v))
+				return truncated(eb, def, f);
+			if (v.kind != MP_UINT)
+				return bad(eb, def, f, "array of unsigned integers", v.kind);
+			*(uint64_t *)it = v.u;
+		} else if (f->type == TKF_BINLIST) {
 			if (!read_bytes(r, it, &got))
 				return truncated(eb, def, f);
 			if (got != MP_BIN && got != MP_STR)
@@ -97,6 +104,10 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 	}
 	if (f->type == TKF_BINLIST) {
 		struct tk_binlist *l = slot;
+		l->v = items;
+		l->n = n;
+	} else if (f->type == TKF_U64LIST) {
+		struct tk_u64list *l = slot;
 		l->v = items;
 		l->n = n;
 	} else if (f->type == TKF_KVLIST) {
@@ -150,6 +161,7 @@ static enum tk_err decode_field(struct mp_reader *r, const struct tk_obj_def *de
 	case TKF_BINLIST:
 	case TKF_KVLIST:
 	case TKF_OBJLIST:
+	case TKF_U64LIST:
 		return decode_list(r, def, f, slot, a, depth, eb);
 	case TKF_OBJ: {
 		struct mp_reader peek = *r;
@@ -320,6 +332,7 @@ static bool field_present(const struct tk_field_def *f, const char *base)
 	case TKF_BIN:
 	case TKF_STR: return ((const struct tk_slice *)slot)->p != NULL;
 	case TKF_BINLIST: return ((const struct tk_binlist *)slot)->n != 0;
+	case TKF_U64LIST: return ((const struct tk_u64list *)slot)->n != 0;
 	case TKF_KVLIST: return ((const struct tk_kvlist *)slot)->n != 0;
 	case TKF_OBJ: return *(void *const *)slot != NULL;
 	case TKF_OBJLIST: return ((const struct tk_empty_list *)slot)->n != 0;
@@ -353,6 +366,13 @@ static void encode_field(msgpack_packer *pk, const struct tk_field_def *f, const
 		break;
 	case TKF_BIN:
 	case TKF_STR: pack_bytes(pk, *(const struct tk_slice *)slot, f->type == TKF_STR); break;
+	case TKF_U64LIST: {
+		const struct tk_u64list *l = slot;
+		msgpack_pack_array(pk, l->n);
+		for (uint32_t i = 0; i < l->n; i++)
+			msgpack_pack_uint64(pk, l->v[i]);
+		break;
+	}
 	case TKF_BINLIST: {
 		const struct tk_binlist *l = slot;
 		msgpack_pack_array(pk, l->n);

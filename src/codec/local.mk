@@ -1,7 +1,8 @@
 # src/codec: framing, the message table (schema.h) and the table-driven codec.
 noinst_LTLIBRARIES += src/codec/libtkcodec.la
 src_codec_libtkcodec_la_SOURCES = \
-	src/codec/schema.c src/codec/schema.h \
+	src/codec/schema.c src/codec/schema.h src/codec/schema_core.h src/codec/schema_raw.h \
+	src/codec/schema_raft.h src/codec/schema_sched.h src/codec/schema_txn.h \
 	src/codec/mp_read.c src/codec/mp_read.h \
 	src/codec/codec.c src/codec/codec.h \
 	src/codec/json.c src/codec/json.h

@@ -9,6 +9,7 @@
 #define TK_FT_STR TKF_STR
 #define TK_FT_BINLIST TKF_BINLIST
 #define TK_FT_KVLIST TKF_KVLIST
+#define TK_FT_U64LIST TKF_U64LIST
 #define TK_FT_OBJ(x) TKF_OBJ
 #define TK_FT_OBJLIST(x) TKF_OBJLIST
 #define TK_SUB_U64 NULL
@@ -17,6 +18,7 @@
 #define TK_SUB_STR NULL
 #define TK_SUB_BINLIST NULL
 #define TK_SUB_KVLIST NULL
+#define TK_SUB_U64LIST NULL
 #define TK_SUB_OBJ(x) &tk_def_##x
 #define TK_SUB_OBJLIST(x) &tk_def_##x
 #define TK_REQ true

@@ -16,6 +16,7 @@
  *   STR      text (str; bin accepted on input)                 struct tk_slice
  *   BINLIST  array of BIN                                      struct tk_binlist
  *   KVLIST   array of [key, value] pairs (2-element arrays)    struct tk_kvlist
+ *   U64LIST  array of U64                                      struct tk_u64list
  *   OBJ(x)   nested object x                                   struct tk_x * (NULL = absent)
  *   OBJLIST(x) array of object x                               struct tk_x_list
  * REQ fields must be present on input (decode error otherwise) and are always
@@ -46,81 +47,41 @@ struct tk_kvlist {
 	struct tk_kv *v;
 	uint32_t n;
 };
+struct tk_u64list {
+	uint64_t *v;
+	uint32_t n;
+};
 
-/* ---- objects ---------------------------------------------------------- */
+/* ---- objects and messages ------------------------------------------- */
+/* Each conversation keeps its objects and messages in its own file:
+ *   schema_core.h   empty, error, hello, ping
+ *   schema_raw.h    raw KV
+ *   schema_raft.h   raft messages between stores
+ *   schema_sched.h  scheduler traffic
+ *   schema_txn.h    transactional KV
+ * each defining TK_OBJECTS_<PART>(X) (nested objects first) and
+ * TK_MESSAGES_<PART>(M).  Message and object names are global: keep them
+ * unique across files. */
+#include "codec/schema_core.h"
+#include "codec/schema_raw.h"
+#include "codec/schema_raft.h"
+#include "codec/schema_sched.h"
+#include "codec/schema_txn.h"
 
-#define TK_OBJ_empty(F, o)
-
-#define TK_OBJ_error(F, o)                                                       \
-	F(o, code, "code", STR, REQ)                                             \
-	F(o, msg, "msg", STR, REQ)
-
-#define TK_OBJ_hello_req(F, o)                                                   \
-	F(o, proto, "proto", U64, REQ)                                           \
-	F(o, role, "role", STR, REQ)                                             \
-	F(o, name, "name", STR, OPT)
-
-#define TK_OBJ_hello_resp(F, o)                                                  \
-	F(o, proto, "proto", U64, REQ)                                           \
-	F(o, role, "role", STR, REQ)                                             \
-	F(o, server, "server", STR, REQ)                                         \
-	F(o, max_frame, "max_frame", U64, REQ)                                   \
-	F(o, cluster_id, "cluster_id", U64, OPT)                                 \
-	F(o, store_id, "store_id", U64, OPT)
-
-#define TK_OBJ_raw_get_req(F, o) F(o, key, "k", BIN, REQ)
-#define TK_OBJ_raw_get_resp(F, o) F(o, value, "v", BIN, OPT)
-
-#define TK_OBJ_raw_put_req(F, o)                                                 \
-	F(o, key, "k", BIN, REQ)                                                 \
-	F(o, value, "v", BIN, REQ)
-
-#define TK_OBJ_raw_delete_req(F, o) F(o, key, "k", BIN, REQ)
-
-#define TK_OBJ_raw_scan_req(F, o)                                                \
-	F(o, start, "start", BIN, REQ)                                           \
-	F(o, end, "end", BIN, OPT)                                               \
-	F(o, limit, "limit", U64, OPT)                                           \
-	F(o, keys_only, "keys_only", BOOL, OPT)                                  \
-	F(o, reverse, "reverse", BOOL, OPT)
-
-#define TK_OBJ_raw_scan_resp(F, o)                                               \
-	F(o, kvs, "kvs", KVLIST, REQ)                                            \
-	F(o, more, "more", BOOL, OPT)
-
-#define TK_OBJ_raw_batch_get_req(F, o) F(o, keys, "keys", BINLIST, REQ)
-#define TK_OBJ_raw_batch_get_resp(F, o) F(o, kvs, "kvs", KVLIST, REQ)
-#define TK_OBJ_raw_batch_put_req(F, o) F(o, kvs, "kvs", KVLIST, REQ)
-#define TK_OBJ_raw_batch_delete_req(F, o) F(o, keys, "keys", BINLIST, REQ)
-
-/* Every object, nested ones before the objects that contain them. */
 #define TK_ALL_OBJECTS(X)                                                        \
-	X(empty)                                                                 \
-	X(error)                                                                 \
-	X(hello_req)                                                             \
-	X(hello_resp)                                                            \
-	X(raw_get_req)                                                           \
-	X(raw_get_resp)                                                          \
-	X(raw_put_req)                                                           \
-	X(raw_delete_req)                                                        \
-	X(raw_scan_req)                                                          \
-	X(raw_scan_resp)                                                         \
-	X(raw_batch_get_req)                                                     \
-	X(raw_batch_get_resp)                                                    \
-	X(raw_batch_put_req)                                                     \
-	X(raw_batch_delete_req)
+	TK_OBJECTS_CORE(X)                                                       \
+	TK_OBJECTS_RAW(X)                                                        \
+	TK_OBJECTS_RAFT(X)                                                       \
+	TK_OBJECTS_SCHED(X)                                                      \
+	TK_OBJECTS_TXN(X)
 
-/* ---- messages: M(name, request object, response object) --------------- */
+/* M(name, request object, response object) */
 #define TK_MESSAGES(M)                                                           \
-	M(hello, hello_req, hello_resp)                                          \
-	M(ping, empty, empty)                                                    \
-	M(raw_get, raw_get_req, raw_get_resp)                                    \
-	M(raw_put, raw_put_req, empty)                                           \
-	M(raw_delete, raw_delete_req, empty)                                     \
-	M(raw_scan, raw_scan_req, raw_scan_resp)                                 \
-	M(raw_batch_get, raw_batch_get_req, raw_batch_get_resp)                  \
-	M(raw_batch_put, raw_batch_put_req, empty)                               \
-	M(raw_batch_delete, raw_batch_delete_req, empty)
+	TK_MESSAGES_CORE(M)                                                      \
+	TK_MESSAGES_RAW(M)                                                       \
+	TK_MESSAGES_RAFT(M)                                                      \
+	TK_MESSAGES_SCHED(M)                                                     \
+	TK_MESSAGES_TXN(M)
 
 /* ---- generated C types ------------------------------------------------- */
 #define TK_CT_U64 uint64_t
@@ -129,6 +90,7 @@ struct tk_kvlist {
 #define TK_CT_STR struct tk_slice
 #define TK_CT_BINLIST struct tk_binlist
 #define TK_CT_KVLIST struct tk_kvlist
+#define TK_CT_U64LIST struct tk_u64list
 #define TK_CT_OBJ(x) struct tk_##x *
 #define TK_CT_OBJLIST(x) struct tk_##x##_list
 
@@ -153,7 +115,7 @@ enum tk_msg_type {
 };
 
 /* ---- descriptors ------------------------------------------------------- */
-enum tk_field_type { TKF_U64, TKF_BOOL, TKF_BIN, TKF_STR, TKF_BINLIST, TKF_KVLIST, TKF_OBJ, TKF_OBJLIST };
+enum tk_field_type { TKF_U64, TKF_BOOL, TKF_BIN, TKF_STR, TKF_BINLIST, TKF_KVLIST, TKF_OBJ, TKF_OBJLIST, TKF_U64LIST };
 
 struct tk_obj_def;
 struct tk_field_def {

@@ -1,0 +1,52 @@
+/* Wire schema: raw KV messages (proto-spec/raw.md).  Part of the table in codec/schema.h (read its
+ * header comment for the field macro and types). */
+#ifndef TK_CODEC_SCHEMA_RAW_H
+#define TK_CODEC_SCHEMA_RAW_H
+
+#define TK_OBJ_raw_get_req(F, o) F(o, key, "k", BIN, REQ)
+#define TK_OBJ_raw_get_resp(F, o) F(o, value, "v", BIN, OPT)
+
+#define TK_OBJ_raw_put_req(F, o)                                                 \
+	F(o, key, "k", BIN, REQ)                                                 \
+	F(o, value, "v", BIN, REQ)
+
+#define TK_OBJ_raw_delete_req(F, o) F(o, key, "k", BIN, REQ)
+
+#define TK_OBJ_raw_scan_req(F, o)                                                \
+	F(o, start, "start", BIN, REQ)                                           \
+	F(o, end, "end", BIN, OPT)                                               \
+	F(o, limit, "limit", U64, OPT)                                           \
+	F(o, keys_only, "keys_only", BOOL, OPT)                                  \
+	F(o, reverse, "reverse", BOOL, OPT)
+
+#define TK_OBJ_raw_scan_resp(F, o)                                               \
+	F(o, kvs, "kvs", KVLIST, REQ)                                            \
+	F(o, more, "more", BOOL, OPT)
+
+#define TK_OBJ_raw_batch_get_req(F, o) F(o, keys, "keys", BINLIST, REQ)
+#define TK_OBJ_raw_batch_get_resp(F, o) F(o, kvs, "kvs", KVLIST, REQ)
+#define TK_OBJ_raw_batch_put_req(F, o) F(o, kvs, "kvs", KVLIST, REQ)
+#define TK_OBJ_raw_batch_delete_req(F, o) F(o, keys, "keys", BINLIST, REQ)
+
+#define TK_OBJECTS_RAW(X)                                                        \
+	X(raw_get_req)                                                           \
+	X(raw_get_resp)                                                          \
+	X(raw_put_req)                                                           \
+	X(raw_delete_req)                                                        \
+	X(raw_scan_req)                                                          \
+	X(raw_scan_resp)                                                         \
+	X(raw_batch_get_req)                                                     \
+	X(raw_batch_get_resp)                                                    \
+	X(raw_batch_put_req)                                                     \
+	X(raw_batch_delete_req)
+
+#define TK_MESSAGES_RAW(M)                                                       \
+	M(raw_get, raw_get_req, raw_get_resp)                                    \
+	M(raw_put, raw_put_req, empty)                                           \
+	M(raw_delete, raw_delete_req, empty)                                     \
+	M(raw_scan, raw_scan_req, raw_scan_resp)                                 \
+	M(raw_batch_get, raw_batch_get_req, raw_batch_get_resp)                  \
+	M(raw_batch_put, raw_batch_put_req, empty)                               \
+	M(raw_batch_delete, raw_batch_delete_req, empty)
+
+#endif
