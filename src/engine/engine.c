@@ -451,6 +451,15 @@ void eng_batch_clear(struct eng_batch *b)
 	b->err = TK_OK;
 }
 
+void eng_batch_append(struct eng_batch *dst, const struct eng_batch *src)
+{
+	leveldb_writebatch_append(dst->wb, src->wb);
+	dst->count += src->count;
+	dst->bytes += src->bytes;
+	if (src->err && !dst->err)
+		dst->err = src->err;
+}
+
 size_t eng_batch_count(const struct eng_batch *b)
 {
 	return b->count;

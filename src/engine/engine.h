@@ -107,6 +107,9 @@ void eng_batch_free(struct eng_batch *b);
 void eng_batch_put(struct eng_batch *b, enum eng_cf cf, struct tk_slice key, struct tk_slice val);
 void eng_batch_delete(struct eng_batch *b, enum eng_cf cf, struct tk_slice key);
 void eng_batch_clear(struct eng_batch *b);
+/* Append a copy of src's operations to dst (src is unchanged): commands
+ * build their own batch, the server merges them into one group commit. */
+void eng_batch_append(struct eng_batch *dst, const struct eng_batch *src);
 size_t eng_batch_count(const struct eng_batch *b); /* puts + deletes since clear */
 size_t eng_batch_bytes(const struct eng_batch *b); /* approximate payload bytes */
 

@@ -250,6 +250,27 @@ START_TEST(test_batch_across_columns_is_applied_at_once)
 }
 END_TEST
 
+
+START_TEST(test_batch_append_merges_operations_in_order)
+{
+	struct eng_batch *a = eng_batch_new(), *b = eng_batch_new();
+	eng_batch_put(a, ENG_CF_RAW, th_s("k1"), th_s("a"));
+	eng_batch_put(b, ENG_CF_RAW, th_s("k1"), th_s("b"));
+	eng_batch_put(b, ENG_CF_LOCK, th_s("k2"), th_s("l"));
+	eng_batch_append(a, b);
+	ck_assert_uint_eq(eng_batch_count(a), 3);
+	ck_assert_uint_eq(eng_batch_count(b), 2);
+	ck_assert_uint_eq(eng_batch_bytes(a), 3 * (1 + 2 + 1)); /* prefix + key + value */
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_write(e, a, false, &eb), TK_OK);
+	/* the appended put comes later, so it wins */
+	ck_assert_str_eq(th_get(e, ENG_CF_RAW, "k1"), "b");
+	ck_assert_str_eq(th_get(e, ENG_CF_LOCK, "k2"), "l");
+	eng_batch_free(a);
+	eng_batch_free(b);
+}
+END_TEST
+
 /* A child writes multi-column batches without sync as fast as it can and is
  * killed; after reopening, every batch is either wholly there or absent, and
  * what is there is a prefix of the write order. */
@@ -737,6 +758,7 @@ int main(void)
 	tcase_add_test(tc, test_iterator_bounds_clamp_seeks_and_reverse_iteration);
 	tcase_add_test(tc, test_iterator_handles_keys_longer_than_the_stack_buffer);
 	tcase_add_test(tc, test_batch_across_columns_is_applied_at_once);
+	tcase_add_test(tc, test_batch_append_merges_operations_in_order);
 	tcase_add_test(tc, test_batches_survive_a_kill_all_or_nothing);
 	tcase_add_test(tc, test_snapshot_isolates_reads_and_iterators_from_later_writes);
 	tcase_add_test(tc, test_get_fills_reused_and_small_buffers_and_finds_empty_values);
