@@ -21,7 +21,8 @@
 #define COMMIT_MAX_BATCH_BYTES (16u << 20)
 
 enum tk_err srv_defer_reply(struct server *s, struct srv_conn *c, uint64_t id,
-			    enum tk_msg_type type, bool is_inline, uint64_t start_ns)
+			    enum tk_msg_type type, bool is_inline, uint64_t start_ns,
+			    const void *resp)
 {
 	if (s->npending == s->cap_pending) {
 		size_t cap = s->cap_pending ? s->cap_pending * 2 : 256;
@@ -31,7 +32,16 @@ enum tk_err srv_defer_reply(struct server *s, struct srv_conn *c, uint64_t id,
 		s->pending = p;
 		s->cap_pending = cap;
 	}
-	s->pending[s->npending++] = (struct srv_pending){c, id, type, is_inline, start_ns};
+	struct srv_pending *p = &s->pending[s->npending];
+	*p = (struct srv_pending){c, id, type, is_inline, start_ns, s->deferred_replies.len, 0};
+	if (!is_inline) {
+		struct tk_msg m = {.type = type, .id = id, .kind = TK_RESPONSE, .body = (void *)resp};
+		enum tk_err e = tk_msg_encode_frame(&s->deferred_replies, &m);
+		if (e)
+			return e;
+		p->reply_len = s->deferred_replies.len - p->reply_off;
+	}
+	s->npending++;
 	c->deferred++;
 	if (eng_batch_bytes(s->batch) >= COMMIT_MAX_BATCH_BYTES) {
 		srv_commit(s);
@@ -64,9 +74,10 @@ void srv_commit(struct server *s)
 		if (c->bev) {
 			if (p->is_inline)
 				srv_inline_write_reply(c, e, eb.msg);
+			else if (e == TK_OK)
+				tk_buf_append(&c->out, s->deferred_replies.data + p->reply_off, p->reply_len);
 			else
-				srv_framed_reply(c, p->type, tk_slice_of(NULL, 0), p->id, e, eb.msg,
-						 &(struct tk_empty){0});
+				srv_framed_reply(c, p->type, tk_slice_of(NULL, 0), p->id, e, eb.msg, NULL);
 		}
 		if (!c->in_commit_list) {
 			c->in_commit_list = true;
@@ -75,6 +86,7 @@ void srv_commit(struct server *s)
 		}
 	}
 	s->npending = 0;
+	tk_buf_reset(&s->deferred_replies);
 	/* hand replies to the sockets; a connection being processed right now
 	 * (busy) is flushed by its own loop */
 	while (touched) {

@@ -115,7 +115,7 @@ static void handle_frame(struct srv_conn *c, struct tk_slice payload)
 	e = resp ? srv_execute(s, c, m.type, m.body, resp, &deferred, &eb)
 		 : tk_err_set(&eb, TK_E_NOMEM, "out of memory");
 	if (e == TK_OK && deferred) {
-		e = srv_defer_reply(s, c, m.id, m.type, false, t0);
+		e = srv_defer_reply(s, c, m.id, m.type, false, t0, resp);
 		if (e == TK_OK)
 			return;
 		tk_err_set(&eb, e, "out of memory");

@@ -143,7 +143,7 @@ static void run(struct srv_conn *c, struct tk_args *a, uint64_t t0)
 	bool deferred = false;
 	enum tk_err e = srv_execute(s, c, type, &req, &resp, &deferred, &eb);
 	if (e == TK_OK && deferred) {
-		e = srv_defer_reply(s, c, 0, type, true, t0);
+		e = srv_defer_reply(s, c, 0, type, true, t0, NULL);
 		if (e == TK_OK)
 			return;
 		tk_err_set(&eb, e, "out of memory");

@@ -153,6 +153,7 @@ static void cleanup(struct server *s)
 	if (s->base)
 		event_base_free(s->base);
 	free(s->pending);
+	tk_buf_destroy(&s->deferred_replies);
 	tk_buf_destroy(&s->val);
 }
 

@@ -65,6 +65,7 @@ struct srv_pending {
 	enum tk_msg_type type;
 	bool is_inline;
 	uint64_t start_ns;
+	size_t reply_off, reply_len; /* framed: the success reply, in deferred_replies */
 };
 
 /* What a daemon built on this server core serves: tinykvd's raw KV store
@@ -99,6 +100,7 @@ struct server {
 	struct eng_batch *batch;
 	struct srv_pending *pending;
 	size_t npending, cap_pending;
+	struct tk_buf deferred_replies; /* encoded success replies of pending writes */
 	bool commit_scheduled;
 	/* connections */
 	struct srv_conn *conns;
@@ -128,9 +130,12 @@ void srv_conns_shutdown(struct server *s);
 int srv_bound_port(evutil_socket_t fd);
 
 /* ---- commit.c ---- */
-/* Queue a write's reply until the batch is committed. */
+/* Queue a write's reply until the batch is committed.  Framed: resp is the
+ * success reply's body, encoded now (it may point into the request); the
+ * reply becomes an error instead if the commit fails.  Inline: "OK". */
 enum tk_err srv_defer_reply(struct server *s, struct srv_conn *c, uint64_t id,
-			    enum tk_msg_type type, bool is_inline, uint64_t start_ns);
+			    enum tk_msg_type type, bool is_inline, uint64_t start_ns,
+			    const void *resp);
 /* Write the pending batch now (fsync when sync is on) and queue every
  * pending reply.  A no-op when nothing is pending. */
 void srv_commit(struct server *s);
