@@ -61,6 +61,9 @@ void srv_commit(struct server *s)
 	enum tk_err e = eng_write(s->eng, s->batch, s->cfg.sync, &eb);
 	if (e != TK_OK)
 		LOG_ERROR("group commit of %zu writes failed: %s", s->npending, eb.msg);
+	/* durable (or failed and dropped): e.g. transactional latches can go */
+	if (s->svc->after_commit)
+		s->svc->after_commit(s);
 	s->metrics.commits++;
 	s->metrics.committed_ops += s->npending;
 	eng_batch_clear(s->batch);

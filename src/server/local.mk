@@ -9,7 +9,8 @@ src_server_tinykvd_SOURCES = \
 	src/server/inline.c \
 	src/server/commit.c \
 	src/server/raw_cmds.c \
+	src/server/txn_service.c \
 	src/server/status.c \
 	src/server/metrics.c src/server/metrics.h
-src_server_tinykvd_LDADD = src/engine/libtkengine.la src/codec/libtkcodec.la src/util/libtkutil.la \
+src_server_tinykvd_LDADD = src/txn/libtktxn.la src/engine/libtkengine.la src/codec/libtkcodec.la src/util/libtkutil.la \
 	$(LIBEVENT_LIBS)

@@ -105,7 +105,7 @@ static int run(struct server *s)
 	}
 	s->base = event_base_new();
 	s->batch = eng_batch_new();
-	if (!s->base || !s->batch) {
+	if (!s->base || !s->batch || srv_txn_init(s) != TK_OK) {
 		LOG_ERROR("out of memory at startup");
 		return 1;
 	}
@@ -147,6 +147,7 @@ static void cleanup(struct server *s)
 			event_free(evs[i]);
 	if (s->batch)
 		eng_batch_free(s->batch);
+	srv_txn_destroy(s);
 	if (s->eng)
 		eng_close(s->eng);
 	eng_datadir_unlock(s->lock_fd);

@@ -239,15 +239,19 @@ static const struct {
 
 static bool is_write(enum tk_msg_type type)
 {
-	return type < TK_MSG__COUNT && handlers[type].write;
+	if (type == TK_MSG_kv_get || type == TK_MSG_kv_scan || type == TK_MSG_kv_scan_lock)
+		return false;
+	return type < TK_MSG__COUNT && (handlers[type].write || srv_txn_handles(type));
 }
 
 static enum tk_err execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
 			   const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
 {
 	*deferred = false;
+	if (srv_txn_handles(type))
+		return srv_txn_execute(s, c, type, req, resp, deferred, eb);
 	if (type >= TK_MSG__COUNT || !handlers[type].fn)
-		return tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by a standalone store",
+		return tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by tinykvd",
 				  type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
 	enum tk_err e = handlers[type].fn(s, c, req, resp, eb);
 	if (e == TK_OK && handlers[type].write)
@@ -272,4 +276,5 @@ const struct srv_service srv_raw_service = {
 	.accepts_role = accepts_role,
 	.execute = execute,
 	.is_write = is_write,
+	.after_commit = srv_txn_release_latches,
 };

@@ -83,6 +83,18 @@ struct srv_service {
 			       const void *req, void *resp, bool *deferred, struct tk_errbuf *eb);
 	/* Writes are acknowledged by the group commit; everything else at once. */
 	bool (*is_write)(enum tk_msg_type type);
+	/* Optional: called by srv_commit once the batch is durable (or failed). */
+	void (*after_commit)(struct server *s);
+};
+
+/* Transactional state of the store (txn_service.c). */
+struct srv_txn {
+	struct txn_latches *latches;
+	struct eng_batch *batch; /* one command's writes, before they join the group */
+	uint64_t next_cmd;
+	uint64_t *held;          /* commands whose latches wait for the commit */
+	size_t n_held, cap_held;
+	bool exclusive;          /* a resolve/gc of this iteration: commit before the next writer */
 };
 
 struct server {
@@ -109,6 +121,7 @@ struct server {
 	uint64_t start_ns;
 	bool shutting_down;
 	struct tk_buf val; /* scratch for point reads */
+	struct srv_txn txn;
 	char listen_addr[128]; /* bound address (port resolved) */
 	char status_bound[160]; /* bound status address, "" when off */
 };
@@ -163,6 +176,15 @@ static inline bool srv_is_write(const struct server *s, enum tk_msg_type type)
 {
 	return s->svc->is_write(type);
 }
+
+/* ---- txn_service.c: Percolator commands, served by tinykvd ---- */
+bool srv_txn_handles(enum tk_msg_type type);
+enum tk_err srv_txn_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
+			    const void *req, void *resp, bool *deferred, struct tk_errbuf *eb);
+/* Called by srv_commit once the batch is durable (or failed). */
+void srv_txn_release_latches(struct server *s);
+enum tk_err srv_txn_init(struct server *s);
+void srv_txn_destroy(struct server *s);
 
 /* ---- framed.c ---- */
 /* Handle complete frames in the input; returns false if the connection was
