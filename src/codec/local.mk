@@ -5,7 +5,8 @@ src_codec_libtkcodec_la_SOURCES = \
 	src/codec/schema_raft.h src/codec/schema_sched.h src/codec/schema_txn.h \
 	src/codec/mp_read.c src/codec/mp_read.h \
 	src/codec/codec.c src/codec/codec.h \
-	src/codec/json.c src/codec/json.h
+	src/codec/json.c src/codec/json.h \
+	src/codec/raft_wire.c src/codec/raft_wire.h
 src_codec_libtkcodec_la_LIBADD = src/util/libtkutil.la $(MSGPACK_LIBS)
 
 check_PROGRAMS += src/codec/test_codec
@@ -38,3 +39,9 @@ else
 fuzz:
 	@echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev), then re-run configure"; exit 1
 endif
+
+check_PROGRAMS += src/codec/test_raft_wire
+TESTS += src/codec/test_raft_wire
+src_codec_test_raft_wire_SOURCES = src/codec/test_raft_wire.c
+src_codec_test_raft_wire_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_codec_test_raft_wire_LDADD = src/codec/libtkcodec.la $(CHECK_LIBS)
