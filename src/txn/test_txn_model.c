@@ -270,7 +270,7 @@ int main(void)
 	Suite *s = suite_create("txn_model");
 	TCase *tc = tcase_create("bank");
 	tcase_add_checked_fixture(tc, ts_setup, ts_teardown);
-	tcase_add_loop_test(tc, test_random_transfers_with_crashes_conserve_the_total, 0, 24);
+	tcase_add_loop_test(tc, test_random_transfers_with_crashes_conserve_the_total, 0, 16);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
