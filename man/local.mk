@@ -1,2 +1,3 @@
 # rules for man
 dist_man_MANS += man/tinykvd.8 man/tinykv-protocol.7
+dist_man_MANS += man/tinykv-cli.1

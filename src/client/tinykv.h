@@ -44,7 +44,7 @@ struct event_base;
 
 struct tkv_config {
 	const char *address;     /* "host:port"; default "127.0.0.1:20160" */
-	unsigned connect_timeout_ms; /* default 3000 */
+	unsigned connect_timeout_ms; /* TCP connect + hello; default 3000; 0 = none */
 	unsigned timeout_ms;     /* per request, both APIs; default 10000; 0 = none.
 				  * Checked every timeout_ms/10 (1..100 ms). */
 	const char *name;        /* sent in hello, shows in server logs; default "libtinykv" */
@@ -162,6 +162,7 @@ typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
  * make a new one.  Never blocks for numeric addresses (a host name is
  * resolved with getaddrinfo, which may).  Returns TK_E_BAD_CONFIG or
  * TK_E_CONNECTION (no handle) when the address cannot be used at all.
+ * cfg may be NULL (defaults); its strings are copied.
  *
  * Callback contract: when a tkv_async_* request function returns TK_E_OK,
  * its callback is called exactly once, from the event loop (never from

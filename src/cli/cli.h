@@ -1,0 +1,70 @@
+/* tinykv-cli: shared state of the command-line client.
+ *
+ * The command table (cmds.c) is data: each row names a command, its argument
+ * synopsis, its help text and its handler, so later features (transactions,
+ * admin commands) are new rows.  Handlers get the arguments as byte slices
+ * (binary-safe) and return an exit status (enum cli_status). */
+#ifndef TK_CLI_CLI_H
+#define TK_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "tinykv.h"
+#include "util/bytes.h"
+
+/* Exit statuses; in pipe and shell mode the process exits with the highest
+ * status of all commands run. */
+enum cli_status {
+	CLI_OK = 0,
+	CLI_NOT_FOUND = 1,  /* get of a missing key */
+	CLI_USAGE = 2,      /* bad options, unknown command, wrong arguments */
+	CLI_SERVER = 3,     /* the server answered with an error */
+	CLI_CONNECTION = 4, /* could not connect, connection lost, or timed out */
+};
+
+enum cli_format { CLI_HUMAN, CLI_RAW, CLI_JSON };
+
+struct cli {
+	struct tkv_config cfg;
+	struct tkv_client *client; /* connected on first use */
+	enum cli_format fmt;
+	FILE *out; /* data */
+	FILE *err; /* diagnostics */
+	bool quit; /* a quit command was run */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *alias;    /* or NULL */
+	const char *synopsis; /* arguments, as shown by help */
+	const char *help;     /* one line */
+	int min_args, max_args; /* max -1: unbounded */
+	bool needs_server;
+	int (*run)(struct cli *c, const struct tk_slice *argv, size_t argc);
+};
+
+/* The command table, terminated by a row with name NULL. */
+extern const struct cli_cmd cli_cmds[];
+
+/* Look up a command by name or alias; NULL when unknown. */
+const struct cli_cmd *cli_find(struct tk_slice name);
+
+/* Run one command line already split into arguments (argv[0] is the command
+ * name).  Reports errors itself and returns the status. */
+int cli_run(struct cli *c, const struct tk_slice *argv, size_t argc);
+
+/* Report a usage error for a command (or for the line when cmd is NULL). */
+int cli_usage_error(struct cli *c, const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Print the command list (human help). */
+void cli_print_commands(FILE *f);
+
+/* The interactive shell (libedit) and the pipe reader; return the worst
+ * status. */
+int cli_shell(struct cli *c);
+int cli_pipe(struct cli *c, FILE *in);
+
+#endif

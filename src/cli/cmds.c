@@ -1,0 +1,522 @@
+/* tinykv-cli commands: the command table, argument checks and the three
+ * output formats (human, --raw, --json). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/quote.h"
+
+/* ---- output helpers -------------------------------------------------------- */
+
+static void put_buf(struct cli *c, struct tk_buf *b)
+{
+	if (b->len)
+		fwrite(b->data, 1, b->len, c->out);
+	tk_buf_reset(b);
+}
+
+/* JSON string body with every control, quote, backslash and non-ASCII byte
+ * escaped, so any bytes give valid (ASCII) JSON. */
+static void json_escape(struct tk_buf *b, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = p[i];
+		if (ch == '"' || ch == '\\') {
+			tk_buf_append_byte(b, '\\');
+			tk_buf_append_byte(b, ch);
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			tk_buf_printf(b, "\\u%04x", ch);
+		} else {
+			tk_buf_append_byte(b, ch);
+		}
+	}
+}
+
+static void json_str(struct tk_buf *b, const char *s)
+{
+	tk_buf_append_byte(b, '"');
+	json_escape(b, (const uint8_t *)s, strlen(s));
+	tk_buf_append_byte(b, '"');
+}
+
+/* Bytes as in src/codec/json.h: {"$b":"text"} when every byte is printable
+ * ASCII, else {"$hex":"..."}. */
+static void json_bytes(struct tk_buf *b, const uint8_t *p, size_t n)
+{
+	bool printable = true;
+	for (size_t i = 0; i < n && printable; i++)
+		printable = p[i] >= 0x20 && p[i] < 0x7f;
+	if (printable) {
+		tk_buf_printf(b, "{\"$b\":\"");
+		json_escape(b, p, n);
+		tk_buf_printf(b, "\"}");
+		return;
+	}
+	tk_buf_printf(b, "{\"$hex\":\"");
+	for (size_t i = 0; i < n; i++)
+		tk_buf_printf(b, "%02x", p[i]);
+	tk_buf_printf(b, "\"}");
+}
+
+/* Quoted as needed (util/quote.h); bytes that read like one of our markers
+ * are quoted too, so a value "(nil)" is never mistaken for a missing key. */
+static void human_bytes(struct tk_buf *b, const uint8_t *p, size_t n)
+{
+	struct tk_slice s = tk_slice_of(n ? (const void *)p : "", n);
+	if (tk_slice_eq(s, tk_slice_str("(nil)")) || tk_slice_eq(s, tk_slice_str("(empty)")) ||
+	    tk_slice_eq(s, tk_slice_str("(more)"))) {
+		tk_buf_printf(b, "\"%.*s\"", (int)n, (const char *)p);
+		return;
+	}
+	tk_quote(b, s);
+}
+
+static void raw_line(struct tk_buf *b, const uint8_t *p, size_t n)
+{
+	if (n)
+		tk_buf_append(b, p, n);
+	tk_buf_append_byte(b, '\n');
+}
+
+/* ---- statuses and errors ----------------------------------------------------- */
+
+static int status_of(enum tk_err e)
+{
+	switch (e) {
+	case TK_E_OK: return CLI_OK;
+	case TK_E_CONNECTION:
+	case TK_E_TIMEOUT:
+	case TK_E_CLOSED:
+	case TK_E_VERSION_MISMATCH:
+	case TK_E_PROTOCOL: return CLI_CONNECTION;
+	case TK_E_BAD_CONFIG: return CLI_USAGE;
+	default: return CLI_SERVER;
+	}
+}
+
+static void print_error(struct cli *c, const char *code, const char *msg)
+{
+	if (c->fmt == CLI_JSON) {
+		struct tk_buf b;
+		tk_buf_init(&b);
+		tk_buf_printf(&b, "{\"error\":{\"code\":");
+		json_str(&b, code);
+		tk_buf_printf(&b, ",\"message\":");
+		json_str(&b, msg);
+		tk_buf_printf(&b, "}}\n");
+		put_buf(c, &b);
+		tk_buf_destroy(&b);
+		fflush(c->out);
+		return;
+	}
+	fprintf(c->err, "(error) %s: %s\n", code, msg);
+	fflush(c->err);
+}
+
+static int fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb)
+{
+	print_error(c, tk_err_name(e), eb->msg[0] ? eb->msg : tk_strerror(e));
+	return status_of(e);
+}
+
+int cli_usage_error(struct cli *c, const struct cli_cmd *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (cmd && n >= 0 && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - (size_t)n, " (usage: %s%s%s)", cmd->name,
+			 *cmd->synopsis ? " " : "", cmd->synopsis);
+	print_error(c, "USAGE", msg);
+	return CLI_USAGE;
+}
+
+static int ok_reply(struct cli *c)
+{
+	if (c->fmt == CLI_HUMAN)
+		fputs("OK\n", c->out);
+	else if (c->fmt == CLI_JSON)
+		fputs("{\"ok\":true}\n", c->out);
+	return CLI_OK;
+}
+
+static int connect_if_needed(struct cli *c)
+{
+	if (c->client)
+		return CLI_OK;
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_connect(&c->cfg, &c->client, &eb);
+	if (e) {
+		c->client = NULL;
+		return fail(c, e, &eb);
+	}
+	return CLI_OK;
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+static int cmd_ping(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_ping(c->client, &eb);
+	if (e)
+		return fail(c, e, &eb);
+	if (c->fmt == CLI_JSON)
+		fputs("{\"ok\":true}\n", c->out);
+	else
+		fputs("PONG\n", c->out);
+	return CLI_OK;
+}
+
+static int cmd_get(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	struct tk_errbuf eb;
+	uint8_t *v;
+	size_t vn;
+	bool found;
+	enum tk_err e = tkv_get(c->client, argv[1].p, argv[1].n, &v, &vn, &found, &eb);
+	if (e)
+		return fail(c, e, &eb);
+	struct tk_buf b;
+	tk_buf_init(&b);
+	if (c->fmt == CLI_JSON) {
+		if (found) {
+			tk_buf_printf(&b, "{\"found\":true,\"value\":");
+			json_bytes(&b, v, vn);
+			tk_buf_printf(&b, "}\n");
+		} else {
+			tk_buf_printf(&b, "{\"found\":false}\n");
+		}
+	} else if (c->fmt == CLI_RAW) {
+		if (found)
+			raw_line(&b, v, vn);
+	} else if (found) {
+		human_bytes(&b, v, vn);
+		tk_buf_append_byte(&b, '\n');
+	} else {
+		tk_buf_printf(&b, "(nil)\n");
+	}
+	put_buf(c, &b);
+	tk_buf_destroy(&b);
+	tkv_free(v);
+	return found ? CLI_OK : CLI_NOT_FOUND;
+}
+
+static int cmd_put(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_put(c->client, argv[1].p, argv[1].n, argv[2].p, argv[2].n, &eb);
+	return e ? fail(c, e, &eb) : ok_reply(c);
+}
+
+static int cmd_delete(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_delete(c->client, argv[1].p, argv[1].n, &eb);
+	return e ? fail(c, e, &eb) : ok_reply(c);
+}
+
+static bool parse_u32(struct tk_slice s, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (s.n == 0 || s.n > 10)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		v = v * 10 + (s.p[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool is_opt(struct tk_slice s, const char *name)
+{
+	return tk_slice_eq(s, tk_slice_str(name));
+}
+
+/* Pairs (or keys only) in the chosen format; used by scan and bget. */
+static void print_kvs(struct cli *c, struct tk_buf *b, const struct tkv_kv *kvs, size_t n,
+		      bool keys_only)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (c->fmt == CLI_JSON) {
+			if (i)
+				tk_buf_append_byte(b, ',');
+			if (keys_only) {
+				json_bytes(b, kvs[i].key, kvs[i].key_len);
+				continue;
+			}
+			tk_buf_append_byte(b, '[');
+			json_bytes(b, kvs[i].key, kvs[i].key_len);
+			tk_buf_append_byte(b, ',');
+			json_bytes(b, kvs[i].value, kvs[i].value_len);
+			tk_buf_append_byte(b, ']');
+		} else if (c->fmt == CLI_RAW) {
+			raw_line(b, kvs[i].key, kvs[i].key_len);
+			if (!keys_only)
+				raw_line(b, kvs[i].value, kvs[i].value_len);
+		} else {
+			human_bytes(b, kvs[i].key, kvs[i].key_len);
+			if (!keys_only) {
+				tk_buf_append_byte(b, ' ');
+				human_bytes(b, kvs[i].value, kvs[i].value_len);
+			}
+			tk_buf_append_byte(b, '\n');
+		}
+	}
+}
+
+static int cmd_scan(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	const struct cli_cmd *self = cli_find(argv[0]);
+	struct tkv_scan_opts o = {0};
+	struct tk_slice pos[2];
+	size_t npos = 0;
+	bool opts_done = false;
+	for (size_t i = 1; i < argc; i++) {
+		struct tk_slice a = argv[i];
+		if (!opts_done && a.n > 2 && a.p[0] == '-' && a.p[1] == '-') {
+			if (is_opt(a, "--limit")) {
+				if (i + 1 == argc || !parse_u32(argv[i + 1], &o.limit))
+					return cli_usage_error(c, self, "--limit needs a number");
+				i++;
+			} else if (is_opt(a, "--keys-only")) {
+				o.keys_only = true;
+			} else if (is_opt(a, "--reverse")) {
+				o.reverse = true;
+			} else {
+				return cli_usage_error(c, self, "unknown option '%.*s'", (int)a.n,
+						       (const char *)a.p);
+			}
+			continue;
+		}
+		if (!opts_done && is_opt(a, "--")) {
+			opts_done = true;
+			continue;
+		}
+		if (npos == 2)
+			return cli_usage_error(c, self, "too many arguments");
+		pos[npos++] = a;
+	}
+	if (npos == 0)
+		return cli_usage_error(c, self, "missing START");
+	if (npos == 2) {
+		o.end = pos[1].n ? (const void *)pos[1].p : "";
+		o.end_len = pos[1].n;
+	}
+	int st = connect_if_needed(c);
+	if (st)
+		return st;
+	struct tk_errbuf eb;
+	struct tkv_kv *kvs;
+	size_t n;
+	bool more;
+	enum tk_err e = tkv_scan(c->client, pos[0].p, pos[0].n, &o, &kvs, &n, &more, &eb);
+	if (e)
+		return fail(c, e, &eb);
+	struct tk_buf b;
+	tk_buf_init(&b);
+	if (c->fmt == CLI_JSON)
+		tk_buf_printf(&b, o.keys_only ? "{\"keys\":[" : "{\"kvs\":[");
+	print_kvs(c, &b, kvs, n, o.keys_only);
+	if (c->fmt == CLI_JSON)
+		tk_buf_printf(&b, "],\"more\":%s}\n", more ? "true" : "false");
+	else if (c->fmt == CLI_HUMAN && n == 0)
+		tk_buf_printf(&b, "(empty)\n");
+	if (c->fmt == CLI_HUMAN && more)
+		tk_buf_printf(&b, "(more)\n");
+	put_buf(c, &b);
+	tk_buf_destroy(&b);
+	tkv_kvs_free(kvs, n);
+	return CLI_OK;
+}
+
+static struct tkv_kv_in *to_kv_in(const struct tk_slice *argv, size_t n, bool pairs)
+{
+	size_t count = pairs ? n / 2 : n;
+	struct tkv_kv_in *in = calloc(count ? count : 1, sizeof *in);
+	if (!in)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		const struct tk_slice *k = pairs ? &argv[2 * i] : &argv[i];
+		in[i].key = k->p;
+		in[i].key_len = k->n;
+		if (pairs) {
+			in[i].value = k[1].p;
+			in[i].value_len = k[1].n;
+		}
+	}
+	return in;
+}
+
+static int nomem(struct cli *c)
+{
+	print_error(c, "NOMEM", "out of memory");
+	return CLI_SERVER;
+}
+
+static int cmd_bget(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	size_t nk = argc - 1;
+	struct tkv_kv_in *in = to_kv_in(argv + 1, nk, false);
+	if (!in)
+		return nomem(c);
+	struct tk_errbuf eb;
+	struct tkv_kv *kvs;
+	size_t n;
+	enum tk_err e = tkv_batch_get(c->client, in, nk, &kvs, &n, &eb);
+	free(in);
+	if (e)
+		return fail(c, e, &eb);
+	struct tk_buf b;
+	tk_buf_init(&b);
+	if (c->fmt == CLI_HUMAN) {
+		/* every requested key, with (nil) for the missing ones: the reply
+		 * lists the found keys in request order */
+		size_t j = 0;
+		for (size_t i = 0; i < nk; i++) {
+			const struct tk_slice k = argv[1 + i];
+			human_bytes(&b, k.p, k.n);
+			tk_buf_append_byte(&b, ' ');
+			if (j < n && tk_slice_eq(tk_slice_of(kvs[j].key, kvs[j].key_len), k)) {
+				human_bytes(&b, kvs[j].value, kvs[j].value_len);
+				j++;
+			} else {
+				tk_buf_printf(&b, "(nil)");
+			}
+			tk_buf_append_byte(&b, '\n');
+		}
+	} else {
+		if (c->fmt == CLI_JSON)
+			tk_buf_printf(&b, "{\"kvs\":[");
+		print_kvs(c, &b, kvs, n, false);
+		if (c->fmt == CLI_JSON)
+			tk_buf_printf(&b, "]}\n");
+	}
+	put_buf(c, &b);
+	tk_buf_destroy(&b);
+	tkv_kvs_free(kvs, n);
+	return CLI_OK;
+}
+
+static int cmd_bput(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	if ((argc - 1) % 2)
+		return cli_usage_error(c, cli_find(argv[0]), "needs KEY VALUE pairs");
+	size_t n = (argc - 1) / 2;
+	struct tkv_kv_in *in = to_kv_in(argv + 1, argc - 1, true);
+	if (!in)
+		return nomem(c);
+	int st = connect_if_needed(c);
+	if (st) {
+		free(in);
+		return st;
+	}
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_batch_put(c->client, in, n, &eb);
+	free(in);
+	return e ? fail(c, e, &eb) : ok_reply(c);
+}
+
+static int cmd_bdelete(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	struct tkv_kv_in *in = to_kv_in(argv + 1, argc - 1, false);
+	if (!in)
+		return nomem(c);
+	struct tk_errbuf eb;
+	enum tk_err e = tkv_batch_delete(c->client, in, argc - 1, &eb);
+	free(in);
+	return e ? fail(c, e, &eb) : ok_reply(c);
+}
+
+static int cmd_help(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	if (argc == 1) {
+		cli_print_commands(c->out);
+		return CLI_OK;
+	}
+	const struct cli_cmd *cmd = cli_find(argv[1]);
+	if (!cmd)
+		return cli_usage_error(c, NULL, "no command '%.*s' (try 'help')", (int)argv[1].n,
+				       (const char *)argv[1].p);
+	fprintf(c->out, "%s%s%s\n    %s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis,
+		cmd->help);
+	if (cmd->alias)
+		fprintf(c->out, "    alias: %s\n", cmd->alias);
+	return CLI_OK;
+}
+
+static int cmd_quit(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	c->quit = true;
+	return CLI_OK;
+}
+
+/* Order is the order of `help`.  Scan and bput check their own argument
+ * shapes (options, pairs), so their rows allow any count and connect
+ * themselves after the check. */
+const struct cli_cmd cli_cmds[] = {
+	{"ping", NULL, "", "check that the server answers (prints PONG)", 0, 0, true, cmd_ping},
+	{"get", NULL, "KEY", "print the value of KEY, or (nil) when it does not exist", 1, 1,
+	 true, cmd_get},
+	{"put", NULL, "KEY VALUE", "set KEY to VALUE", 2, 2, true, cmd_put},
+	{"delete", "del", "KEY", "delete KEY (no error when it does not exist)", 1, 1, true,
+	 cmd_delete},
+	{"scan", NULL, "START [END] [--limit N] [--keys-only] [--reverse]",
+	 "list keys in [START, END) in order (descending with --reverse), at most N "
+	 "(server default 100)",
+	 1, -1, false, cmd_scan},
+	{"bget", NULL, "KEY...", "get several keys in one request", 1, -1, true, cmd_bget},
+	{"bput", NULL, "KEY VALUE [KEY VALUE]...", "set several keys atomically", 2, -1, false,
+	 cmd_bput},
+	{"bdelete", NULL, "KEY...", "delete several keys atomically", 1, -1, true, cmd_bdelete},
+	{"help", NULL, "[COMMAND]", "list the commands, or describe one", 0, 1, false, cmd_help},
+	{"quit", "exit", "", "leave the shell", 0, 0, false, cmd_quit},
+	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
+};
+
+const struct cli_cmd *cli_find(struct tk_slice name)
+{
+	for (const struct cli_cmd *cmd = cli_cmds; cmd->name; cmd++)
+		if (tk_slice_eq(name, tk_slice_str(cmd->name)) ||
+		    (cmd->alias && tk_slice_eq(name, tk_slice_str(cmd->alias))))
+			return cmd;
+	return NULL;
+}
+
+void cli_print_commands(FILE *f)
+{
+	for (const struct cli_cmd *cmd = cli_cmds; cmd->name; cmd++) {
+		char head[96];
+		snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
+			 cmd->synopsis);
+		fprintf(f, "  %-36s %s\n", head, cmd->help);
+	}
+}
+
+int cli_run(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	const struct cli_cmd *cmd = cli_find(argv[0]);
+	if (!cmd)
+		return cli_usage_error(c, NULL, "unknown command '%.*s' (try 'help')",
+				       (int)(argv[0].n > 64 ? 64 : argv[0].n),
+				       (const char *)argv[0].p);
+	size_t nargs = argc - 1;
+	if (nargs < (size_t)cmd->min_args ||
+	    (cmd->max_args >= 0 && nargs > (size_t)cmd->max_args))
+		return cli_usage_error(c, cmd, "wrong number of arguments");
+	if (cmd->needs_server) {
+		int st = connect_if_needed(c);
+		if (st)
+			return st;
+	}
+	int st = cmd->run(c, argv, argc);
+	fflush(c->out);
+	return st;
+}

@@ -1,0 +1,56 @@
+/* libtinykv internals shared by the async engine, the blocking API and the
+ * unit tests.  Not installed. */
+#ifndef TK_CLIENT_CLIENT_INT_H
+#define TK_CLIENT_CLIENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "codec/schema.h"
+#include "tinykv.h"
+
+#define TKV_DEFAULT_PORT 20160
+#define TKV_MAX_ADDRS 8
+
+/* Split "host:port", "[v6addr]:port", "host" (default port) into host and
+ * port.  TK_E_BAD_CONFIG on an empty host, a bad or zero port, an unclosed
+ * bracket or a host longer than hostcap - 1. */
+enum tk_err tkv_addr_split(const char *addr, char *host, size_t hostcap, uint16_t *port,
+			   struct tk_errbuf *err);
+
+struct tkv_addrs {
+	struct sockaddr_storage sa[TKV_MAX_ADDRS];
+	socklen_t len[TKV_MAX_ADDRS];
+	int n;
+};
+/* Resolve addr into at most TKV_MAX_ADDRS socket addresses (numeric hosts
+ * without a lookup; names through getaddrinfo, which may block).
+ * TK_E_BAD_CONFIG for a malformed address, TK_E_CONNECTION when the name does
+ * not resolve. */
+enum tk_err tkv_addr_resolve(const char *addr, struct tkv_addrs *out, struct tk_errbuf *err);
+
+/* Like tkv_async_new but over an already connected stream socket (the
+ * handle owns fd from then on, even on failure).  The hello is sent at once.
+ * Used by the unit tests with a socketpair. */
+enum tk_err tkv_async_new_fd(struct event_base *base, const struct tkv_config *cfg, int fd,
+			     struct tkv_async **out, struct tk_errbuf *err);
+
+/* Queue one request of any type whose body is the generated request struct
+ * `body` (borrowed for the call).  *id (may be NULL) receives the request
+ * id.  timeout_ms overrides the handle's per-request timeout (0 = none).
+ * Errors as the public tkv_async_* functions: the callback is called iff
+ * TK_E_OK is returned. */
+enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const void *body,
+			     uint8_t flags, unsigned timeout_ms, tkv_async_cb cb, void *arg,
+			     uint64_t *id);
+/* Drop a request without calling its callback (a reply arriving later is
+ * ignored).  Returns false when the id is not in flight. */
+bool tkv_async_forget(struct tkv_async *a, uint64_t id);
+/* The event base the handle runs on. */
+struct event_base *tkv_async_base(const struct tkv_async *a);
+/* The per-request timeout configured for the handle. */
+unsigned tkv_async_timeout_ms(const struct tkv_async *a);
+
+#endif

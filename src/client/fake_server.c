@@ -1,0 +1,296 @@
+/* Test-only fake store: see fake_server.h. */
+#include "client/fake_server.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "codec/codec.h"
+#include "util/arena.h"
+
+struct entry {
+	struct tk_buf k, v;
+};
+
+struct tkv_fake {
+	int lfd;
+	char addr[64];
+	pthread_t th;
+	atomic_int accepts;
+	struct entry *map; /* sorted by key */
+	size_t n, cap;
+};
+
+static void die(const char *what)
+{
+	perror(what);
+	abort();
+}
+
+/* Index of the first entry >= key. */
+static size_t lower_bound(const struct tkv_fake *f, struct tk_slice key)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (tk_slice_cmp(tk_buf_slice(&f->map[mid].k), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct entry *find(struct tkv_fake *f, struct tk_slice key)
+{
+	size_t i = lower_bound(f, key);
+	return i < f->n && tk_slice_eq(tk_buf_slice(&f->map[i].k), key) ? &f->map[i] : NULL;
+}
+
+static void put(struct tkv_fake *f, struct tk_slice k, struct tk_slice v)
+{
+	struct entry *e = find(f, k);
+	if (!e) {
+		if (f->n == f->cap) {
+			f->cap = f->cap ? f->cap * 2 : 16;
+			f->map = realloc(f->map, f->cap * sizeof *f->map);
+			if (!f->map)
+				die("realloc");
+		}
+		size_t i = lower_bound(f, k);
+		memmove(&f->map[i + 1], &f->map[i], (f->n - i) * sizeof *f->map);
+		f->n++;
+		e = &f->map[i];
+		tk_buf_init(&e->k);
+		tk_buf_init(&e->v);
+		tk_buf_append(&e->k, k.p, k.n);
+	}
+	tk_buf_reset(&e->v);
+	tk_buf_append(&e->v, v.p, v.n);
+}
+
+static void del(struct tkv_fake *f, struct tk_slice k)
+{
+	struct entry *e = find(f, k);
+	if (!e)
+		return;
+	tk_buf_destroy(&e->k);
+	tk_buf_destroy(&e->v);
+	size_t i = (size_t)(e - f->map);
+	memmove(&f->map[i], &f->map[i + 1], (f->n - i - 1) * sizeof *f->map);
+	f->n--;
+}
+
+static bool read_full(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	while (n) {
+		ssize_t r = read(fd, b, n);
+		if (r <= 0)
+			return false;
+		b += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static bool read_frame(int fd, struct tk_arena *ar, struct tk_msg *m)
+{
+	uint8_t hdr[4];
+	if (!read_full(fd, hdr, 4))
+		return false;
+	uint32_t n = tk_get_be32(hdr);
+	uint8_t *p = tk_arena_alloc(ar, n + 1);
+	if (!p || !read_full(fd, p, n))
+		return false;
+	struct tk_errbuf eb;
+	return tk_msg_decode(tk_slice_of(p, n), ar, m, &eb) == TK_OK;
+}
+
+static void send_msg(int fd, enum tk_msg_type type, uint64_t id, enum tk_msg_kind kind,
+		     const void *body)
+{
+	struct tk_buf out;
+	tk_buf_init(&out);
+	struct tk_msg m = {.type = type, .id = id, .kind = kind, .body = (void *)body};
+	if (tk_msg_encode_frame(&out, &m) == TK_OK && write(fd, out.data, out.len) < 0)
+		perror("fake server: write");
+	tk_buf_destroy(&out);
+}
+
+static void send_err(int fd, const struct tk_msg *m, const char *code, const char *msg)
+{
+	struct tk_error e = {.code = tk_slice_str(code), .msg = tk_slice_str(msg)};
+	send_msg(fd, m->type, m->id, TK_ERROR, &e);
+}
+
+static void scan(struct tkv_fake *f, int fd, const struct tk_msg *m, struct tk_arena *ar)
+{
+	const struct tk_raw_scan_req *q = m->body;
+	size_t lo = lower_bound(f, q->start);
+	size_t hi = q->end.p ? lower_bound(f, q->end) : f->n;
+	size_t limit = q->limit ? q->limit : 100;
+	size_t n = hi > lo ? hi - lo : 0;
+	bool more = n > limit;
+	if (more)
+		n = limit;
+	struct tk_kv *kvs = n ? tk_arena_alloc(ar, n * sizeof *kvs) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &f->map[q->reverse ? hi - 1 - i : lo + i];
+		kvs[i].k = tk_buf_slice(&e->k);
+		if (!kvs[i].k.p)
+			kvs[i].k = tk_slice_of("", 0);
+		kvs[i].v = q->keys_only ? (struct tk_slice){NULL, 0}
+					: tk_slice_of(e->v.len ? (void *)e->v.data : "", e->v.len);
+	}
+	struct tk_raw_scan_resp r = {.kvs = {kvs, (uint32_t)n}, .more = more};
+	send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+}
+
+static void batch_get(struct tkv_fake *f, int fd, const struct tk_msg *m, struct tk_arena *ar)
+{
+	const struct tk_raw_batch_get_req *q = m->body;
+	struct tk_kv *kvs = q->keys.n ? tk_arena_alloc(ar, q->keys.n * sizeof *kvs) : NULL;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < q->keys.n; i++) {
+		struct entry *e = find(f, q->keys.v[i]);
+		if (!e)
+			continue;
+		kvs[n].k = q->keys.v[i];
+		kvs[n].v = tk_slice_of(e->v.len ? (void *)e->v.data : "", e->v.len);
+		n++;
+	}
+	struct tk_raw_batch_get_resp r = {.kvs = {kvs, n}};
+	send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+}
+
+/* Serve one connection; returns when the client goes away (or on "drop"). */
+static void serve(struct tkv_fake *f, int fd)
+{
+	struct tk_arena ar;
+	tk_arena_init(&ar);
+	struct tk_msg m;
+	while (tk_arena_reset(&ar), read_frame(fd, &ar, &m)) {
+		switch (m.type) {
+		case TK_MSG_hello: {
+			struct tk_hello_resp r = {.proto = TK_PROTO_VERSION,
+						  .role = tk_slice_str("store"),
+						  .server = tk_slice_str("fake 1"),
+						  .max_frame = 1 << 20};
+			send_msg(fd, m.type, m.id, TK_RESPONSE, &r);
+			break;
+		}
+		case TK_MSG_raw_get: {
+			struct tk_slice k = ((struct tk_raw_get_req *)m.body)->key;
+			if (tk_slice_eq(k, tk_slice_str("slow")))
+				break;
+			if (tk_slice_eq(k, tk_slice_str("drop")))
+				goto out;
+			struct entry *e = find(f, k);
+			struct tk_raw_get_resp r = {.value = {NULL, 0}};
+			if (e)
+				r.value = tk_slice_of(e->v.len ? (void *)e->v.data : "", e->v.len);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, &r);
+			break;
+		}
+		case TK_MSG_raw_put: {
+			const struct tk_raw_put_req *q = m.body;
+			if (q->key.n == 0) {
+				send_err(fd, &m, "BAD_REQUEST", "key must not be empty");
+				break;
+			}
+			put(f, q->key, q->value);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
+			break;
+		}
+		case TK_MSG_raw_delete: {
+			struct tk_slice k = ((struct tk_raw_delete_req *)m.body)->key;
+			if (tk_slice_eq(k, tk_slice_str("nospace"))) {
+				send_err(fd, &m, "NO_SPACE", "disk full");
+				break;
+			}
+			del(f, k);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
+			break;
+		}
+		case TK_MSG_raw_scan: scan(f, fd, &m, &ar); break;
+		case TK_MSG_raw_batch_get: batch_get(f, fd, &m, &ar); break;
+		case TK_MSG_raw_batch_put: {
+			const struct tk_raw_batch_put_req *q = m.body;
+			for (uint32_t i = 0; i < q->kvs.n; i++)
+				put(f, q->kvs.v[i].k, q->kvs.v[i].v);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
+			break;
+		}
+		case TK_MSG_raw_batch_delete: {
+			const struct tk_raw_batch_delete_req *q = m.body;
+			for (uint32_t i = 0; i < q->keys.n; i++)
+				del(f, q->keys.v[i]);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
+			break;
+		}
+		default: send_msg(fd, m.type, m.id, TK_RESPONSE, NULL); break;
+		}
+	}
+out:
+	tk_arena_destroy(&ar);
+}
+
+static void *fake_main(void *arg)
+{
+	struct tkv_fake *f = arg;
+	for (;;) {
+		int fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			return NULL; /* the listener was shut down */
+		atomic_fetch_add(&f->accepts, 1);
+		serve(f, fd);
+		close(fd);
+	}
+}
+
+struct tkv_fake *tkv_fake_start(void)
+{
+	struct tkv_fake *f = calloc(1, sizeof *f);
+	if (!f)
+		die("calloc");
+	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sin;
+	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
+	    listen(f->lfd, 8) < 0 || getsockname(f->lfd, (struct sockaddr *)&sin, &len) < 0)
+		die("fake server: listen");
+	snprintf(f->addr, sizeof f->addr, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+	if (pthread_create(&f->th, NULL, fake_main, f) != 0)
+		die("pthread_create");
+	return f;
+}
+
+const char *tkv_fake_address(const struct tkv_fake *f)
+{
+	return f->addr;
+}
+
+int tkv_fake_accepts(const struct tkv_fake *f)
+{
+	return atomic_load(&((struct tkv_fake *)f)->accepts);
+}
+
+void tkv_fake_stop(struct tkv_fake *f)
+{
+	shutdown(f->lfd, SHUT_RDWR);
+	pthread_join(f->th, NULL);
+	close(f->lfd);
+	for (size_t i = 0; i < f->n; i++) {
+		tk_buf_destroy(&f->map[i].k);
+		tk_buf_destroy(&f->map[i].v);
+	}
+	free(f->map);
+	free(f);
+}
