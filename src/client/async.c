@@ -423,6 +423,7 @@ static void handle_reply(struct tkv_async *a, const struct tk_msg *m)
 		return;
 	}
 	bool ok = true;
+	r.body = m->body;
 	switch (m->type) {
 	case TK_MSG_raw_get: {
 		const struct tk_raw_get_resp *g = m->body;

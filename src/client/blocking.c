@@ -32,6 +32,8 @@ struct call {
 	struct tkv_kv **kvs;
 	size_t *n;
 	bool *more;
+	tkv_body_fn body_fn;
+	void *body_arg;
 };
 
 static enum tk_err nomem(struct call *c)
@@ -116,6 +118,8 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 	}
 	if (c->more)
 		*c->more = r->more;
+	if (c->body_fn)
+		c->code = c->body_fn(c->body_arg, r->body, c->err);
 }
 
 /* Make sure c->a is a live, ready connection. */
@@ -353,4 +357,15 @@ enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys,
 	struct tk_errbuf local;
 	struct call k = {.err = err ? err : &local};
 	return batch(c, TK_MSG_raw_batch_delete, keys, n, &k);
+}
+
+enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
+			 tkv_body_fn fn, void *arg, struct tk_errbuf *err)
+{
+	struct call k;
+	memset(&k, 0, sizeof k);
+	k.err = err;
+	k.body_fn = fn;
+	k.body_arg = arg;
+	return call(c, type, req, 0, &k);
 }

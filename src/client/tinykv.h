@@ -150,6 +150,10 @@ struct tkv_reply {
 	const struct tkv_kv *kvs; /* scan, batch_get; value NULL for keys_only */
 	size_t n_kvs;
 	bool more;               /* scan */
+	/* Any request: the decoded response body, the generated struct
+	 * tk_<type>_resp of codec/schema.h (internal to the library: the
+	 * transaction client reads kv_* replies through it). */
+	const void *body;
 };
 typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
 
