@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "tinykv.h"
+#include "tinykv_sched.h"
 #include "util/bytes.h"
 
 /* Exit statuses; in pipe and shell mode the process exits with the highest
@@ -33,6 +34,9 @@ struct cli {
 	FILE *out; /* data */
 	FILE *err; /* diagnostics */
 	bool quit; /* a quit command was run */
+	/* scheduler admin commands (cmds_sched.c) */
+	const char *sched_addr;  /* -s/--scheduler; NULL: 127.0.0.1:2379 */
+	struct tkv_sched *sched; /* connected on first use */
 };
 
 struct cli_cmd {
@@ -47,6 +51,8 @@ struct cli_cmd {
 
 /* The command table, terminated by a row with name NULL. */
 extern const struct cli_cmd cli_cmds[];
+/* The scheduler admin commands (cmds_sched.c), same format. */
+extern const struct cli_cmd cli_sched_cmds[];
 
 /* Look up a command by name or alias; NULL when unknown. */
 const struct cli_cmd *cli_find(struct tk_slice name);

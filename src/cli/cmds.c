@@ -487,12 +487,21 @@ const struct cli_cmd *cli_find(struct tk_slice name)
 		if (tk_slice_eq(name, tk_slice_str(cmd->name)) ||
 		    (cmd->alias && tk_slice_eq(name, tk_slice_str(cmd->alias))))
 			return cmd;
+	for (const struct cli_cmd *cmd = cli_sched_cmds; cmd->name; cmd++)
+		if (tk_slice_eq(name, tk_slice_str(cmd->name)))
+			return cmd;
 	return NULL;
 }
 
 void cli_print_commands(FILE *f)
 {
 	for (const struct cli_cmd *cmd = cli_cmds; cmd->name; cmd++) {
+		char head[96];
+		snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
+			 cmd->synopsis);
+		fprintf(f, "  %-36s %s\n", head, cmd->help);
+	}
+	for (const struct cli_cmd *cmd = cli_sched_cmds; cmd->name; cmd++) {
 		char head[96];
 		snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
 			 cmd->synopsis);

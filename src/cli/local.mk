@@ -14,3 +14,7 @@ src_cli_test_cli_SOURCES = src/cli/test_cli.c src/cli/cmds.c src/cli/shell.c \
 src_cli_test_cli_CFLAGS = $(AM_CFLAGS) $(LIBEDIT_CFLAGS) $(CHECK_CFLAGS)
 src_cli_test_cli_LDADD = src/util/libtkutil.la src/client/libtinykv.la src/codec/libtkcodec.la \
 	$(LIBEDIT_LIBS) $(CHECK_LIBS)
+
+# The scheduler admin commands (store, region, operator, scheduler, config, tso).
+src_cli_tinykv_cli_SOURCES += src/cli/cmds_sched.c
+src_cli_test_cli_SOURCES += src/cli/cmds_sched.c

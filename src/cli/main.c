@@ -26,6 +26,8 @@ static void usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  -a, --address HOST:PORT  server address (default 127.0.0.1:20160)\n"
+		"  -s, --scheduler HOST:PORT  scheduler address for the admin commands\n"
+		"                           (default 127.0.0.1:2379)\n"
 		"      --timeout MS         connect and per-request timeout, 0 for none\n"
 		"                           (default: connect 3000, request 10000)\n"
 		"      --raw                print values as raw bytes, one per line, nothing else\n"
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
 	enum { OPT_TIMEOUT = 256, OPT_RAW, OPT_JSON };
 	static const struct option longopts[] = {
 		{"address", required_argument, NULL, 'a'},
+		{"scheduler", required_argument, NULL, 's'},
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"raw", no_argument, NULL, OPT_RAW},
 		{"json", no_argument, NULL, OPT_JSON},
@@ -79,9 +82,10 @@ int main(int argc, char **argv)
 	int opt;
 	/* "+": stop at the command name, so its own options (scan --limit)
 	 * are left to it */
-	while ((opt = getopt_long(argc, argv, "+a:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+a:s:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a': c.cfg.address = optarg; break;
+		case 's': c.sched_addr = optarg; break;
 		case OPT_TIMEOUT:
 			if (!parse_ms(optarg, &c.cfg.timeout_ms)) {
 				fprintf(stderr,
@@ -118,6 +122,7 @@ int main(int argc, char **argv)
 		st = cli_pipe(&c, stdin);
 	}
 	tkv_close(c.client);
+	tkv_sched_close(c.sched);
 	fflush(stdout);
 	return st;
 }

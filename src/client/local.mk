@@ -20,3 +20,11 @@ src_client_test_client_SOURCES = src/client/test_client.c \
 	src/client/fake_server.c src/client/fake_server.h
 src_client_test_client_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_client_test_client_LDADD = src/client/libtinykv.la src/codec/libtkcodec.la $(LIBEVENT_LIBS) $(CHECK_LIBS)
+
+# The scheduler client (tinykv_sched.h), by the scheduler's author.
+include_HEADERS += src/client/tinykv_sched.h
+src_client_libtinykv_la_SOURCES += src/client/sched_client.c
+
+# The transaction client (tinykv_txn.h).
+include_HEADERS += src/client/tinykv_txn.h
+src_client_libtinykv_la_SOURCES += src/client/txn.c

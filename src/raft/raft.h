@@ -277,9 +277,11 @@ void raft_node_free(struct raft_node *n);
 void raft_tick(struct raft_node *n);
 
 /* Feed a message from another node (borrowed for the call).  Messages of an
- * older term, for an unknown peer, or malformed are dropped; returns
- * TK_E_BAD_REQUEST only for a message whose type is unknown or whose to is not
- * this node. */
+ * older term or from an unknown peer are dropped (TK_OK).  Returns
+ * TK_E_BAD_REQUEST, changing nothing, for a malformed message: unknown type,
+ * to not this node, from 0, entries outside APPEND or not following index,
+ * entry terms decreasing or beyond the message term, NULL with a non-zero
+ * length, a snapshot missing in SNAPSHOT or with too many voters. */
 enum tk_err raft_step(struct raft_node *n, const struct raft_message *m);
 
 /* Append normal entries (bytes copied) to the log.  Only on the leader:
@@ -314,13 +316,24 @@ void raft_campaign(struct raft_node *n);
 
 bool raft_has_ready(const struct raft_node *n);
 /* Fill *rd.  Between raft_ready and raft_advance only raft_apply_conf_change,
- * raft_status and raft_has_ready may be called. */
+ * raft_report_unreachable, raft_report_snapshot and the read-only functions
+ * (status, accessors, raft_has_ready, which answers false) may be called: the
+ * others abort.  raft_advance releases everything rd points to, marks the
+ * entries stable and the committed entries (and snapshot) applied. */
 void raft_ready(struct raft_node *n, struct raft_ready *rd);
 void raft_advance(struct raft_node *n);
 
 void raft_status(const struct raft_node *n, struct raft_status *st);
 raft_id raft_leader(const struct raft_node *n);
 enum raft_role raft_role(const struct raft_node *n);
+/* Cheap accessors (raft_status copies the whole progress table): the current
+ * term, and the last log index (after raft_propose: the index of the last
+ * proposed entry, which the caller pairs with the term to match it when it
+ * is applied). */
+raft_term raft_current_term(const struct raft_node *n);
+raft_index raft_last_index(const struct raft_node *n);
+/* The current membership (as applied). */
+void raft_conf_state(const struct raft_node *n, struct raft_conf_state *cs);
 
 /* The transport could not deliver to id: replicate in probe mode again. */
 void raft_report_unreachable(struct raft_node *n, raft_id id);

@@ -236,8 +236,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)s->cfg.max_frame + 64 * 1024);
 	bufferevent_set_max_single_read(c->bev, 256 * 1024);
 	if (s->cfg.idle_timeout_s) {
+		/* read: the client sent nothing; write: its replies could not be
+		 * sent (it stopped reading, so we stopped reading from it too) */
 		struct timeval tv = {(time_t)s->cfg.idle_timeout_s, 0};
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LOG_DEBUG("conn accepted peer=%s conn=%llu", c->peer, (unsigned long long)c->serial);

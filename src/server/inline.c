@@ -184,23 +184,28 @@ void srv_inline_input(struct srv_conn *c)
 	struct tk_args args;
 	tk_args_init(&args);
 	while (srv_conn_may_continue(c)) {
-		size_t eol_len = 0;
+		size_t eol_len = 0, len;
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) > s->cfg.max_frame) {
-				srv_commit_if_deferred(s, c);
-				tk_buf_printf(&c->out, "ERR %s line longer than max-frame (%u bytes)\n",
-					      tk_err_name(TK_E_TOO_LARGE), s->cfg.max_frame);
-				c->closing = true;
-				s->metrics.conns_closed_protocol++;
-			} else if (c->eof && evbuffer_get_length(in) > 0) {
-				/* last line without a newline: run it anyway */
-				evbuffer_add(in, "\n", 1);
-				continue;
-			}
+		if (eol.pos >= 0) {
+			len = (size_t)eol.pos;
+		} else if (c->eof && evbuffer_get_length(in) > 0) {
+			/* the peer is done: its last line needs no newline.  (The
+			 * input buffer is frozen at its end: nothing may be added.) */
+			len = evbuffer_get_length(in);
+			eol_len = 0;
+		} else {
+			len = evbuffer_get_length(in);
+			if (len <= s->cfg.max_frame)
+				break; /* wait for the rest of the line */
+		}
+		if (len > s->cfg.max_frame) {
+			srv_commit_if_deferred(s, c);
+			tk_buf_printf(&c->out, "ERR %s line longer than max-frame (%u bytes)\n",
+				      tk_err_name(TK_E_TOO_LARGE), s->cfg.max_frame);
+			c->closing = true;
+			s->metrics.conns_closed_protocol++;
 			break;
 		}
-		size_t len = (size_t)eol.pos;
 		uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(len + eol_len));
 		size_t l = len;
 		if (l && p[l - 1] == '\r')

@@ -20,6 +20,13 @@ static enum tk_err check_key(struct tk_slice k, struct tk_errbuf *eb)
 	return TK_OK;
 }
 
+/* Bytes of pairs a reply may carry: the frame limit less the envelope and
+ * the body's own keys (well under 128 bytes for any raw reply). */
+static size_t reply_budget(const struct server *s)
+{
+	return s->cfg.max_frame - 128;
+}
+
 static enum tk_err writable(struct server *s, struct tk_errbuf *eb)
 {
 	if (s->shutting_down)
@@ -117,7 +124,7 @@ static enum tk_err do_batch_get(struct server *s, struct srv_conn *c, const void
 	struct tk_kv *kvs = req->keys.n ? tk_arena_alloc(&c->arena, sizeof *kvs * req->keys.n) : NULL;
 	if (req->keys.n && !kvs)
 		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
-	size_t budget = s->cfg.max_frame - 1024, used = 0;
+	size_t budget = reply_budget(s), used = 0;
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < req->keys.n; i++) {
 		struct tk_slice k = req->keys.v[i];
@@ -162,7 +169,7 @@ static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *req
 		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
 	struct tk_kv *kvs = tk_arena_alloc(&c->arena, sizeof *kvs * (size_t)(limit < 1024 ? limit : 1024));
 	size_t cap = limit < 1024 ? limit : 1024, n = 0;
-	size_t budget = s->cfg.max_frame - 1024, used = 0;
+	size_t budget = reply_budget(s), used = 0;
 	bool more = false;
 	if (req->reverse)
 		eng_iter_seek_last(it);

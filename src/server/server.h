@@ -68,6 +68,14 @@ struct srv_pending {
 	size_t reply_off, reply_len; /* framed: the success reply, in deferred_replies */
 };
 
+/* One /status field (and INFO line). */
+struct srv_status_field {
+	const char *name;
+	bool is_str;
+	const char *str; /* valid until the status is rendered */
+	uint64_t num;
+};
+
 /* What a daemon built on this server core serves: tinykvd's raw KV store
  * (raw_cmds.c) today; the scheduler and the transactional store plug in the
  * same way. */
@@ -85,6 +93,11 @@ struct srv_service {
 	bool (*is_write)(enum tk_msg_type type);
 	/* Optional: called by srv_commit once the batch is durable (or failed). */
 	void (*after_commit)(struct server *s);
+	/* Optional (NULL: none): the service's own /status fields, written to
+	 * f (room for max), returning how many; and its own /metrics lines
+	 * (Prometheus text) appended to out. */
+	size_t (*status_extra)(struct server *s, struct srv_status_field *f, size_t max);
+	void (*metrics_extra)(struct server *s, struct tk_buf *out);
 };
 
 /* Transactional state of the store (txn_service.c). */

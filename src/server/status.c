@@ -10,21 +10,16 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* One list of status fields, rendered as JSON or as text. */
-struct field {
-	const char *name;
-	bool is_str;
-	const char *str;
-	uint64_t num;
-};
+/* One list of status fields (struct srv_status_field, server.h), rendered
+ * as JSON or as text. */
 
-static size_t status_fields(struct server *s, struct field *f, size_t max)
+static size_t status_fields(struct server *s, struct srv_status_field *f, size_t max)
 {
 	struct eng_stats es;
 	eng_get_stats(s->eng, &es);
 	size_t n = 0;
-#define NUM(k, v) if (n < max) f[n++] = (struct field){k, false, NULL, (uint64_t)(v)}
-#define STR(k, v) if (n < max) f[n++] = (struct field){k, true, v, 0}
+#define NUM(k, v) if (n < max) f[n++] = (struct srv_status_field){k, false, NULL, (uint64_t)(v)}
+#define STR(k, v) if (n < max) f[n++] = (struct srv_status_field){k, true, v, 0}
 	STR("version", PACKAGE_VERSION);
 	STR("build", TK_BUILD_INFO);
 	STR("mode", s->svc->mode);
@@ -57,6 +52,8 @@ static size_t status_fields(struct server *s, struct field *f, size_t max)
 	STR("engine_state", es.degraded ? "degraded" : "ok");
 	NUM("bytes_in", s->metrics.bytes_in);
 	NUM("bytes_out", s->metrics.bytes_out);
+	if (s->svc->status_extra && n < max)
+		n += s->svc->status_extra(s, f + n, max - n);
 #undef NUM
 #undef STR
 	return n;
@@ -78,8 +75,8 @@ static void json_str(struct tk_buf *out, const char *v)
 
 void srv_status_json(struct server *s, struct tk_buf *out)
 {
-	struct field f[64];
-	size_t n = status_fields(s, f, 64);
+	struct srv_status_field f[96];
+	size_t n = status_fields(s, f, 96);
 	tk_buf_append_byte(out, '{');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -96,8 +93,8 @@ void srv_status_json(struct server *s, struct tk_buf *out)
 
 void srv_status_text(struct server *s, struct tk_buf *out)
 {
-	struct field f[64];
-	size_t n = status_fields(s, f, 64);
+	struct srv_status_field f[96];
+	size_t n = status_fields(s, f, 96);
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].is_str)
 			tk_buf_printf(out, "%s: %s\n", f[i].name, f[i].str);
@@ -171,6 +168,8 @@ void srv_metrics_text(struct server *s, struct tk_buf *out)
 	COUNTER("tinykv_bytes_in_total", "Bytes received from clients.", m->bytes_in);
 	COUNTER("tinykv_bytes_out_total", "Bytes sent to clients.", m->bytes_out);
 	GAUGE("tinykv_uptime_seconds", "Seconds since start.", (tk_mono_ns() - s->start_ns) / 1000000000u);
+	if (s->svc->metrics_extra)
+		s->svc->metrics_extra(s, out);
 #undef COUNTER
 #undef GAUGE
 }

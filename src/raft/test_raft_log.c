@@ -1,0 +1,448 @@
+/* Unit tests of the log, unstable tail, progress, inflights, quorum and the
+ * in-memory storage. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/log.h"
+#include "raft/memstore.h"
+#include "raft/progress.h"
+
+static struct raft_entry E(raft_index i, raft_term t)
+{
+	struct raft_entry e = {.index = i, .term = t, .type = RAFT_ENTRY_NORMAL};
+	return e;
+}
+
+/* A log whose storage holds entries with the given terms at 1..n. */
+static struct raft_memstore *store_with(const raft_term *terms, size_t n)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	for (size_t i = 0; i < n; i++) {
+		struct raft_entry e = E(i + 1, terms[i]);
+		ck_assert_int_eq(raft_memstore_append(ms, &e, 1), TK_OK);
+	}
+	return ms;
+}
+
+START_TEST(test_log_truncate_discards_conflicting_suffix)
+{
+	raft_term terms[] = {1, 2, 3};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry ents[] = {E(2, 4), E(3, 4)};
+	raft_index last_new = 0;
+	ck_assert(raft_log_maybe_append(&l, 1, 1, 3, ents, 2, &last_new));
+	ck_assert_uint_eq(last_new, 3);
+	ck_assert_uint_eq(raft_log_term0(&l, 2), 4);
+	ck_assert_uint_eq(raft_log_term0(&l, 3), 4);
+	ck_assert_uint_eq(l.committed, 3);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_append_rejects_mismatching_previous_term)
+{
+	raft_term terms[] = {1, 2, 3};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry e = E(4, 4);
+	raft_index last_new;
+	ck_assert(!raft_log_maybe_append(&l, 3, 2, 3, &e, 1, &last_new));
+	ck_assert(!raft_log_maybe_append(&l, 4, 3, 3, &e, 1, &last_new));
+	ck_assert_uint_eq(raft_log_last(&l), 3);
+	ck_assert_uint_eq(l.committed, 0);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_append_keeps_matching_entries_and_existing_tail)
+{
+	raft_term terms[] = {1, 2, 3};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	/* A stale, shorter append must not cut the entries after it. */
+	struct raft_entry e = E(2, 2);
+	raft_index last_new;
+	ck_assert(raft_log_maybe_append(&l, 1, 1, 0, &e, 1, &last_new));
+	ck_assert_uint_eq(last_new, 2);
+	ck_assert_uint_eq(raft_log_last(&l), 3);
+	ck_assert_uint_eq(l.un, 0);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_commit_is_limited_to_last_new_entry)
+{
+	raft_term terms[] = {1, 1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 4);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	raft_index last_new;
+	ck_assert(raft_log_maybe_append(&l, 2, 1, 10, NULL, 0, &last_new));
+	ck_assert_uint_eq(l.committed, 2);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_find_conflict_by_term_skips_whole_terms)
+{
+	raft_term terms[] = {1, 1, 2, 2, 2, 5, 5};
+	struct raft_memstore *ms = store_with(terms, 7);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	ck_assert_uint_eq(raft_log_find_conflict_by_term(&l, 7, 4), 5);
+	ck_assert_uint_eq(raft_log_find_conflict_by_term(&l, 7, 1), 2);
+	ck_assert_uint_eq(raft_log_find_conflict_by_term(&l, 7, 5), 7);
+	ck_assert_uint_eq(raft_log_find_conflict_by_term(&l, 4, 0), 0);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_up_to_date_compares_last_term_then_index)
+{
+	raft_term terms[] = {1, 2, 2};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	ck_assert(raft_log_up_to_date(&l, 1, 3));
+	ck_assert(raft_log_up_to_date(&l, 3, 2));
+	ck_assert(raft_log_up_to_date(&l, 4, 2));
+	ck_assert(!raft_log_up_to_date(&l, 2, 2));
+	ck_assert(!raft_log_up_to_date(&l, 10, 1));
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_unstable_entries_become_stable_on_stable_to)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry ents[] = {E(1, 1), E(2, 1), E(3, 1)};
+	ents[1].data = (const uint8_t *)"abc";
+	ents[1].len = 3;
+	ck_assert_uint_eq(raft_log_append(&l, ents, 3), 3);
+	ck_assert_uint_eq(l.un, 3);
+	ck_assert_int_eq(raft_memstore_append(ms, l.uents, 2), TK_OK);
+	raft_log_stable_to(&l, 2, 1);
+	ck_assert_uint_eq(l.un, 1);
+	ck_assert_uint_eq(l.uoff, 3);
+	/* a stale term does not stabilize */
+	raft_log_stable_to(&l, 3, 9);
+	ck_assert_uint_eq(l.un, 1);
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 4, 0, &b), TK_OK);
+	ck_assert_uint_eq(b.n, 3);
+	ck_assert_uint_eq(b.ents[1].len, 3);
+	ck_assert(memcmp(b.ents[1].data, "abc", 3) == 0);
+	raft_entbuf_destroy(&b);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_slice_respects_byte_limit_but_returns_one_entry)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	char big[100];
+	memset(big, 'x', sizeof(big));
+	for (raft_index i = 1; i <= 10; i++) {
+		struct raft_entry e = E(i, 1);
+		e.data = (const uint8_t *)big;
+		e.len = 100;
+		raft_memstore_append(ms, &e, 1);
+	}
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 11, 250, &b), TK_OK);
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 11, 50, &b), TK_OK);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 12, 50, &b), TK_E_LOG_UNAVAILABLE);
+	raft_entbuf_destroy(&b);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_slice_of_compacted_range_reports_compacted)
+{
+	raft_term terms[] = {1, 1, 2, 2, 3};
+	struct raft_memstore *ms = store_with(terms, 5);
+	struct raft_conf_state cs = {.n_voters = 1, .voters = {1}};
+	ck_assert_int_eq(raft_memstore_create_snapshot(ms, 3, &cs, "s", 1), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(ms, 3), TK_OK);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	ck_assert_uint_eq(raft_log_first(&l), 4);
+	ck_assert_int_eq(raft_log_slice(&l, 3, 5, 0, &b), TK_E_COMPACTED);
+	ck_assert_int_eq(raft_log_slice(&l, 4, 6, 0, &b), TK_OK);
+	ck_assert_uint_eq(b.n, 2);
+	raft_term t;
+	ck_assert_int_eq(raft_log_term(&l, 3, &t), TK_OK);
+	ck_assert_uint_eq(t, 2);
+	ck_assert_int_eq(raft_log_term(&l, 2, &t), TK_E_COMPACTED);
+	ck_assert_int_eq(raft_log_term(&l, 6, &t), TK_E_LOG_UNAVAILABLE);
+	raft_entbuf_destroy(&b);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_restore_replaces_log_with_snapshot)
+{
+	raft_term terms[] = {1, 1, 2};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_snapshot s = {.meta = {.index = 10, .term = 4}, .data = (const uint8_t *)"d", .len = 1};
+	raft_log_restore(&l, &s);
+	ck_assert_uint_eq(raft_log_last(&l), 10);
+	ck_assert_uint_eq(raft_log_first(&l), 11);
+	ck_assert_uint_eq(l.committed, 10);
+	ck_assert_uint_eq(raft_log_term0(&l, 10), 4);
+	ck_assert(!raft_log_has_next_ents(&l));
+	struct raft_entry e = E(11, 4);
+	ck_assert_uint_eq(raft_log_append(&l, &e, 1), 11);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_log_next_ents_are_committed_but_unapplied)
+{
+	raft_term terms[] = {1, 1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 4);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	raft_log_commit_to(&l, 3);
+	raft_log_applied_to(&l, 1);
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	raft_log_next_ents(&l, 0, &b);
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_uint_eq(b.ents[0].index, 2);
+	raft_entbuf_destroy(&b);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_memstore_append_truncates_and_rejects_gaps)
+{
+	raft_term terms[] = {1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_entry e = E(2, 5);
+	ck_assert_int_eq(raft_memstore_append(ms, &e, 1), TK_OK);
+	ck_assert_uint_eq(raft_memstore_last(ms), 2);
+	ck_assert_uint_eq(raft_memstore_entry(ms, 2)->term, 5);
+	struct raft_entry g = E(5, 5);
+	ck_assert_int_eq(raft_memstore_append(ms, &g, 1), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(raft_memstore_compact(ms, 1), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(ms, 1), TK_E_COMPACTED);
+	ck_assert_uint_eq(raft_memstore_first(ms), 2);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+START_TEST(test_quorum_commit_is_the_majority_match)
+{
+	struct raft_tracker t;
+	raft_tracker_init(&t, 4);
+	raft_index m[] = {5, 3, 9, 1, 7};
+	for (size_t i = 0; i < 5; i++)
+		raft_tracker_add(&t, i + 1, 1)->match = m[i];
+	ck_assert_uint_eq(raft_tracker_committed(&t), 5);
+	raft_tracker_remove(&t, 3);
+	raft_tracker_remove(&t, 5);
+	/* {5, 3, 1}: a majority holds 3 */
+	ck_assert_uint_eq(raft_tracker_committed(&t), 3);
+	raft_tracker_destroy(&t);
+}
+END_TEST
+
+START_TEST(test_vote_tally_wins_loses_or_waits)
+{
+	struct raft_tracker t;
+	raft_tracker_init(&t, 4);
+	for (raft_id i = 1; i <= 5; i++)
+		raft_tracker_add(&t, i, 1);
+	raft_tracker_record_vote(&t, 1, true);
+	raft_tracker_record_vote(&t, 2, false);
+	ck_assert_int_eq(raft_tracker_tally(&t), RAFT_VOTE_PENDING);
+	raft_tracker_record_vote(&t, 3, false);
+	raft_tracker_record_vote(&t, 3, true); /* second answer ignored */
+	ck_assert_int_eq(raft_tracker_tally(&t), RAFT_VOTE_PENDING);
+	raft_tracker_record_vote(&t, 4, false);
+	ck_assert_int_eq(raft_tracker_tally(&t), RAFT_VOTE_LOST);
+	raft_tracker_reset_votes(&t);
+	raft_tracker_record_vote(&t, 1, true);
+	raft_tracker_record_vote(&t, 2, true);
+	raft_tracker_record_vote(&t, 5, true);
+	ck_assert_int_eq(raft_tracker_tally(&t), RAFT_VOTE_WON);
+	raft_tracker_destroy(&t);
+}
+END_TEST
+
+START_TEST(test_inflights_window_fills_and_frees_in_order)
+{
+	struct raft_inflights in = {.size = 3};
+	raft_ins_add(&in, 5);
+	raft_ins_add(&in, 7);
+	raft_ins_add(&in, 9);
+	ck_assert(raft_ins_full(&in));
+	raft_ins_free_le(&in, 7);
+	ck_assert_uint_eq(in.count, 1);
+	raft_ins_add(&in, 11);
+	raft_ins_add(&in, 13);
+	ck_assert(raft_ins_full(&in));
+	raft_ins_free_first(&in);
+	ck_assert_uint_eq(in.count, 2);
+	raft_ins_free_le(&in, 100);
+	ck_assert_uint_eq(in.count, 0);
+	free(in.buf);
+}
+END_TEST
+
+START_TEST(test_progress_probe_decrements_only_for_the_latest_probe)
+{
+	struct raft_progress p = {.match = 3, .next = 10, .state = RAFT_PROGRESS_PROBE};
+	ck_assert(!raft_pr_maybe_decr(&p, 5, 5)); /* stale */
+	ck_assert(raft_pr_maybe_decr(&p, 9, 6));
+	ck_assert_uint_eq(p.next, 7);
+	ck_assert(raft_pr_maybe_decr(&p, 6, 0));
+	ck_assert_uint_eq(p.next, 4); /* never at or below match */
+}
+END_TEST
+
+START_TEST(test_progress_replicate_rejection_falls_back_to_match)
+{
+	struct raft_progress p = {.match = 5, .next = 12, .state = RAFT_PROGRESS_REPLICATE};
+	ck_assert(!raft_pr_maybe_decr(&p, 4, 4));
+	ck_assert(raft_pr_maybe_decr(&p, 9, 3));
+	ck_assert_uint_eq(p.next, 6);
+}
+END_TEST
+
+START_TEST(test_progress_update_moves_match_and_next_forward_only)
+{
+	struct raft_progress p = {.match = 5, .next = 8, .state = RAFT_PROGRESS_PROBE, .probe_sent = true};
+	ck_assert(!raft_pr_maybe_update(&p, 4));
+	ck_assert_uint_eq(p.next, 8);
+	ck_assert(raft_pr_maybe_update(&p, 9));
+	ck_assert_uint_eq(p.match, 9);
+	ck_assert_uint_eq(p.next, 10);
+	ck_assert(!p.probe_sent);
+}
+END_TEST
+
+START_TEST(test_progress_leaving_snapshot_resumes_after_it)
+{
+	struct raft_progress p = {.match = 2, .next = 3, .state = RAFT_PROGRESS_PROBE};
+	raft_pr_become_snapshot(&p, 20);
+	ck_assert(raft_pr_paused(&p));
+	raft_pr_become_probe(&p);
+	ck_assert_uint_eq(p.next, 21);
+	ck_assert(!raft_pr_paused(&p));
+}
+END_TEST
+
+START_TEST(test_conf_change_encoding_round_trips)
+{
+	struct raft_conf_change cc = {.type = RAFT_CC_REMOVE_VOTER, .node = 0x0102030405060708ULL,
+				      .context = (const uint8_t *)"ctx", .context_len = 3};
+	uint8_t buf[32];
+	size_t n = raft_conf_change_encode(&cc, buf, sizeof(buf));
+	ck_assert_uint_eq(n, 12);
+	struct raft_conf_change d;
+	ck_assert_int_eq(raft_conf_change_decode(buf, n, &d), TK_OK);
+	ck_assert_uint_eq(d.type, RAFT_CC_REMOVE_VOTER);
+	ck_assert_uint_eq(d.node, cc.node);
+	ck_assert_uint_eq(d.context_len, 3);
+	ck_assert_int_eq(raft_conf_change_decode(buf, 5, &d), TK_E_BAD_REQUEST);
+	buf[0] = 9;
+	ck_assert_int_eq(raft_conf_change_decode(buf, n, &d), TK_E_BAD_REQUEST);
+}
+END_TEST
+
+START_TEST(test_message_copy_is_deep)
+{
+	struct raft_entry ents[2] = {{.index = 1, .term = 1, .data = (const uint8_t *)"ab", .len = 2},
+				     {.index = 2, .term = 1, .data = (const uint8_t *)"cde", .len = 3}};
+	struct raft_snapshot s = {.meta = {.index = 4}, .data = (const uint8_t *)"zz", .len = 2};
+	struct raft_message m = {.type = RAFT_MSG_APPEND, .n_entries = 2, .entries = ents,
+				 .snapshot = &s, .context = (const uint8_t *)"q", .context_len = 1};
+	struct raft_message c;
+	raft_message_copy(&c, &m);
+	ck_assert_ptr_ne(c.entries, ents);
+	ck_assert(memcmp(c.entries[1].data, "cde", 3) == 0);
+	ck_assert(memcmp(c.snapshot->data, "zz", 2) == 0);
+	ck_assert(c.context[0] == 'q');
+	raft_message_destroy(&c);
+}
+END_TEST
+
+START_TEST(test_entbuf_keeps_data_valid_across_growth)
+{
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	char d[10];
+	for (int i = 0; i < 1000; i++) {
+		memset(d, 'a' + i % 26, sizeof(d));
+		raft_entbuf_push(&b, 1, (raft_index)i + 1, 0, (const uint8_t *)d, sizeof(d));
+	}
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(b.ents[i].data[9], 'a' + i % 26);
+	ck_assert_uint_eq(b.bytes, 10000);
+	raft_entbuf_destroy(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("raft_log");
+	TCase *tc = tcase_create("log");
+	tcase_add_test(tc, test_log_truncate_discards_conflicting_suffix);
+	tcase_add_test(tc, test_log_append_rejects_mismatching_previous_term);
+	tcase_add_test(tc, test_log_append_keeps_matching_entries_and_existing_tail);
+	tcase_add_test(tc, test_log_commit_is_limited_to_last_new_entry);
+	tcase_add_test(tc, test_log_find_conflict_by_term_skips_whole_terms);
+	tcase_add_test(tc, test_log_up_to_date_compares_last_term_then_index);
+	tcase_add_test(tc, test_log_unstable_entries_become_stable_on_stable_to);
+	tcase_add_test(tc, test_log_slice_respects_byte_limit_but_returns_one_entry);
+	tcase_add_test(tc, test_log_slice_of_compacted_range_reports_compacted);
+	tcase_add_test(tc, test_log_restore_replaces_log_with_snapshot);
+	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
+	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
+	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
+	tcase_add_test(tc, test_vote_tally_wins_loses_or_waits);
+	tcase_add_test(tc, test_inflights_window_fills_and_frees_in_order);
+	tcase_add_test(tc, test_progress_probe_decrements_only_for_the_latest_probe);
+	tcase_add_test(tc, test_progress_replicate_rejection_falls_back_to_match);
+	tcase_add_test(tc, test_progress_update_moves_match_and_next_forward_only);
+	tcase_add_test(tc, test_progress_leaving_snapshot_resumes_after_it);
+	tcase_add_test(tc, test_conf_change_encoding_round_trips);
+	tcase_add_test(tc, test_message_copy_is_deep);
+	tcase_add_test(tc, test_entbuf_keeps_data_valid_across_growth);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int f = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return f ? EXIT_FAILURE : EXIT_SUCCESS;
+}

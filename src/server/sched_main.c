@@ -1,0 +1,248 @@
+/* tinykv-scheduler: the scheduler daemon.  The server core (conn.c,
+ * framed.c, status.c, ...) with the scheduler service (sched_service.c)
+ * over the scheduler state (sched_state.c), plus two timers: the schedule
+ * tick and the TSO window. */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine/datadir.h"
+#include "server/sched_opts.h"
+#include "server/sched_service.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+/* How often the TSO window is checked (it is 3 s long, renewed with a
+ * third left). */
+#define TSO_CHECK_MS 100
+
+void srv_commit_event(evutil_socket_t fd, short what, void *arg);
+
+struct sched_daemon {
+	struct server srv;
+	struct sched_opts opts;
+	struct schedd state;
+	struct event *tick_ev, *tso_ev;
+};
+
+static void exit_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	(void)fd, (void)what;
+	event_base_loopbreak(s->base);
+}
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	(void)what;
+	if (s->shutting_down) {
+		LOG_WARN("second signal %d: exiting now", (int)sig);
+		event_base_loopbreak(s->base);
+		return;
+	}
+	LOG_INFO("signal %d: shutting down", (int)sig);
+	s->shutting_down = true;
+	if (s->listener)
+		evconnlistener_disable(s->listener);
+	srv_conns_shutdown(s);
+	for (struct srv_conn *c = s->conns; c;) {
+		struct srv_conn *next = c->next;
+		srv_conn_flush(c);
+		c = next;
+	}
+	if (!s->conns) {
+		event_base_loopbreak(s->base);
+		return;
+	}
+	struct timeval tv = {1, 0};
+	s->exit_timer = evtimer_new(s->base, exit_timer_cb, s);
+	evtimer_add(s->exit_timer, &tv);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	(void)sig, (void)what;
+	if (s->cfg.log_file[0]) {
+		if (tk_log_open(s->cfg.log_file) != 0)
+			LOG_ERROR("SIGHUP: cannot reopen log file %s: %s", s->cfg.log_file, strerror(errno));
+		else
+			LOG_INFO("SIGHUP: log file reopened");
+	}
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched_daemon *d = arg;
+	(void)fd, (void)what;
+	if (!d->srv.shutting_down)
+		schedd_tick(&d->state);
+}
+
+static void tso_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched_daemon *d = arg;
+	(void)fd, (void)what;
+	if (!d->srv.shutting_down)
+		schedd_tso_ahead(&d->state);
+}
+
+/* A new cluster's id: the wall clock in the high bits (ids of clusters made
+ * later sort later, handy in logs), random bits below. */
+static uint64_t gen_cluster_id(void)
+{
+	uint64_t r = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &r, sizeof r) != (ssize_t)sizeof r)
+			r = 0;
+		close(fd);
+	}
+	if (!r)
+		r = tk_mono_ns() ^ ((uint64_t)getpid() << 32);
+	return ((tk_wall_ms() / 1000) << 32) | (r & 0xffffffffu) | 1;
+}
+
+static enum tk_err open_state(struct sched_daemon *d, struct tk_errbuf *eb)
+{
+	struct server *s = &d->srv;
+	enum tk_err e = eng_datadir_lock(s->cfg.data_dir, &s->lock_fd, eb);
+	if (e)
+		return e;
+	s->cfg.eng.path = s->cfg.data_dir;
+	if ((e = eng_open(&s->cfg.eng, &s->eng, eb)))
+		return e;
+	if ((e = schedd_open(&d->state, s->eng, s->cfg.cluster_id, gen_cluster_id(), eb)))
+		return e;
+	for (unsigned i = 0; i < d->opts.n_settings; i++)
+		if ((e = schedd_config_set(&d->state, d->opts.settings[i].name, d->opts.settings[i].value, eb)))
+			return e;
+	/* the hello reply carries the cluster id */
+	s->ident.cluster_id = d->state.cluster_id;
+	s->ident.store_id = 0;
+	snprintf(s->ident.mode, sizeof s->ident.mode, "scheduler");
+	s->svc_data = &d->state;
+	return TK_OK;
+}
+
+static int run(struct sched_daemon *d)
+{
+	struct server *s = &d->srv;
+	struct tk_errbuf eb;
+	tk_err_clear(&eb);
+	enum tk_err e = open_state(d, &eb);
+	if (e) {
+		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
+		return 1;
+	}
+	s->base = event_base_new();
+	s->batch = eng_batch_new();
+	if (!s->base || !s->batch) {
+		LOG_ERROR("out of memory at startup");
+		return 1;
+	}
+	s->commit_ev = event_new(s->base, -1, 0, srv_commit_event, s);
+	s->sig_term = evsignal_new(s->base, SIGTERM, stop_cb, s);
+	s->sig_int = evsignal_new(s->base, SIGINT, stop_cb, s);
+	s->sig_hup = evsignal_new(s->base, SIGHUP, hup_cb, s);
+	d->tick_ev = event_new(s->base, -1, EV_PERSIST, tick_cb, d);
+	d->tso_ev = event_new(s->base, -1, EV_PERSIST, tso_cb, d);
+	if (!s->commit_ev || !s->sig_term || !s->sig_int || !s->sig_hup || !d->tick_ev || !d->tso_ev) {
+		LOG_ERROR("out of memory at startup");
+		return 1;
+	}
+	event_add(s->sig_term, NULL);
+	event_add(s->sig_int, NULL);
+	event_add(s->sig_hup, NULL);
+	struct timeval tick = {d->opts.schedule_interval_ms / 1000,
+			       (d->opts.schedule_interval_ms % 1000) * 1000};
+	struct timeval tso = {0, TSO_CHECK_MS * 1000};
+	event_add(d->tick_ev, &tick);
+	event_add(d->tso_ev, &tso);
+	/* the first window before the first request */
+	schedd_tso_ahead(&d->state);
+	if ((e = srv_listen(s, &eb)) || (e = srv_http_start(s, &eb))) {
+		LOG_ERROR("%s", eb.msg);
+		return 1;
+	}
+	LOG_INFO("tinykv-scheduler ready listen=%s status=%s data_dir=%s cluster=%llu bootstrapped=%s",
+		 s->listen_addr, s->status_bound[0] ? s->status_bound : "off", s->cfg.data_dir,
+		 (unsigned long long)d->state.cluster_id, d->state.bootstrapped ? "yes" : "no");
+	event_base_dispatch(s->base);
+	LOG_INFO("tinykv-scheduler stopped");
+	return 0;
+}
+
+static void cleanup(struct sched_daemon *d)
+{
+	struct server *s = &d->srv;
+	while (s->conns) {
+		struct srv_conn *c = s->conns;
+		c->deferred = 0;
+		c->busy = false;
+		srv_conn_close(c);
+	}
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	if (s->http)
+		evhttp_free(s->http);
+	struct event *evs[] = {s->sig_term, s->sig_int, s->sig_hup, s->commit_ev, s->exit_timer,
+			       d->tick_ev, d->tso_ev};
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	schedd_close(&d->state);
+	if (s->batch)
+		eng_batch_free(s->batch);
+	if (s->eng)
+		eng_close(s->eng);
+	eng_datadir_unlock(s->lock_fd);
+	if (s->base)
+		event_base_free(s->base);
+	free(s->pending);
+	tk_buf_destroy(&s->val);
+}
+
+int main(int argc, char **argv)
+{
+	static struct sched_daemon daemon_root; /* the process root */
+	struct sched_daemon *d = &daemon_root;
+	struct server *s = &d->srv;
+	s->svc = &srv_sched_service;
+	s->lock_fd = -1;
+	s->start_ns = tk_mono_ns();
+	sched_opts_default(&d->opts);
+	struct tk_errbuf eb;
+	tk_err_clear(&eb);
+	enum tk_err e = sched_opts_parse(&d->opts, argc, argv, &eb);
+	if (e == TK_E_NOT_FOUND)
+		return 0; /* --help, --version */
+	if (e) {
+		fprintf(stderr, "tinykv-scheduler: %s\n", eb.msg);
+		return 2;
+	}
+	s->cfg = d->opts.srv;
+	if (s->cfg.check_only) {
+		printf("tinykv-scheduler: configuration OK\n");
+		return 0;
+	}
+	tk_log_min_level = s->cfg.log_level;
+	if (s->cfg.log_file[0] && tk_log_open(s->cfg.log_file) != 0) {
+		fprintf(stderr, "tinykv-scheduler: cannot open log file %s: %s\n", s->cfg.log_file,
+			strerror(errno));
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	int rc = run(d);
+	cleanup(d);
+	return rc;
+}
