@@ -60,6 +60,25 @@ tk_cmp 0 "${out:-0}" "gc removed old versions"
 out=$("$W" read "$KV" "$SCHED" x k1 counter 2>&1)
 tk_is "$(tr '\n' ' ' <<<"$out")" "new v1 160 " "after gc the newest versions are all still there"
 
+# tinykv-cli: begin / set / delete / get / scan / commit / rollback
+CLI="$TKCLI -a $KV -s $SCHED"
+out=$(printf 'begin\nset cli:a 1\nset cli:b 2\nget cli:a\nscan cli: cli;\ncommit\n' | $CLI 2>&1)
+tk_ok $? "tinykv-cli: a transaction typed into a pipe commits"
+tk_like "$out" $'^BEGIN, start_ts [0-9]+\nOK\nOK\n1\ncli:a 1\ncli:b 2\nCOMMITTED, commit_ts [0-9]+$' \
+	"tinykv-cli: the transaction sees its own writes before commit"
+out=$(printf 'begin\ndelete cli:a\nrollback\nbegin\nget cli:a\ncommit\n' | $CLI 2>&1)
+tk_like "$out" $'ROLLED BACK\nBEGIN, start_ts [0-9]+\n1\n' "tinykv-cli: a rolled-back delete leaves the key"
+out=$("$W" read "$KV" "$SCHED" cli:b 2>&1)
+tk_is "$out" "2" "the CLI's commit is visible to other clients"
+out=$(printf 'commit\n' | $CLI 2>&1)
+tk_is $? 2 "tinykv-cli: commit without a transaction is a usage error (exit 2)"
+out=$($CLI --json begin 2>&1)
+tk_like "$out" '^\{"start_ts":[0-9]+\}' "tinykv-cli --json begin"
+tk_like "$out" 'rolled back' "tinykv-cli warns when it exits with a transaction open"
+printf 'begin\nset c1 x\n' | $CLI >/dev/null 2>&1
+out=$("$W" read "$KV" "$SCHED" c1 2>&1)
+tk_is "$out" "(nil)" "a transaction left open when the CLI exits writes nothing"
+
 tk_stop s
 tk_is "${TK_RC[s]}" 0 "tinykvd stops cleanly"
 tk_done

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "tinykv.h"
+#include "tinykv_txn.h"
 #include "tinykv_sched.h"
 #include "util/bytes.h"
 
@@ -37,6 +38,10 @@ struct cli {
 	/* scheduler admin commands (cmds_sched.c) */
 	const char *sched_addr;  /* -s/--scheduler; NULL: 127.0.0.1:2379 */
 	struct tkv_sched *sched; /* connected on first use */
+	/* transactions (cmds_txn.c): while txn is open, get/put/delete/scan
+	 * run inside it */
+	struct tkv_txn_client *txc; /* connected at the first begin */
+	struct tkv_txn *txn;        /* the open transaction, or NULL */
 };
 
 struct cli_cmd {
@@ -53,6 +58,15 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmds[];
 /* The scheduler admin commands (cmds_sched.c), same format. */
 extern const struct cli_cmd cli_sched_cmds[];
+/* begin, commit, rollback (cmds_txn.c). */
+extern const struct cli_cmd cli_txn_cmds[];
+/* Roll back an open transaction and disconnect (at exit). */
+void cli_txn_close(struct cli *c);
+/* Shared reporting of cmds.c, for the other command files. */
+int cli_fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb);
+
+/* The n-th command over all tables (tab completion); NULL past the end. */
+const struct cli_cmd *cli_cmd_nth(size_t n);
 
 /* Look up a command by name or alias; NULL when unknown. */
 const struct cli_cmd *cli_find(struct tk_slice name);

@@ -120,6 +120,11 @@ static int fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb)
 	return status_of(e);
 }
 
+int cli_fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb)
+{
+	return fail(c, e, eb);
+}
+
 int cli_usage_error(struct cli *c, const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	char msg[512];
@@ -177,7 +182,8 @@ static int cmd_get(struct cli *c, const struct tk_slice *argv, size_t argc)
 	uint8_t *v;
 	size_t vn;
 	bool found;
-	enum tk_err e = tkv_get(c->client, argv[1].p, argv[1].n, &v, &vn, &found, &eb);
+	enum tk_err e = c->txn ? tkv_txn_get(c->txn, argv[1].p, argv[1].n, &v, &vn, &found, &eb)
+			       : tkv_get(c->client, argv[1].p, argv[1].n, &v, &vn, &found, &eb);
 	if (e)
 		return fail(c, e, &eb);
 	struct tk_buf b;
@@ -208,14 +214,16 @@ static int cmd_get(struct cli *c, const struct tk_slice *argv, size_t argc)
 static int cmd_put(struct cli *c, const struct tk_slice *argv, size_t argc)
 {
 	struct tk_errbuf eb;
-	enum tk_err e = tkv_put(c->client, argv[1].p, argv[1].n, argv[2].p, argv[2].n, &eb);
+	enum tk_err e = c->txn ? tkv_txn_set(c->txn, argv[1].p, argv[1].n, argv[2].p, argv[2].n, &eb)
+			       : tkv_put(c->client, argv[1].p, argv[1].n, argv[2].p, argv[2].n, &eb);
 	return e ? fail(c, e, &eb) : ok_reply(c);
 }
 
 static int cmd_delete(struct cli *c, const struct tk_slice *argv, size_t argc)
 {
 	struct tk_errbuf eb;
-	enum tk_err e = tkv_delete(c->client, argv[1].p, argv[1].n, &eb);
+	enum tk_err e = c->txn ? tkv_txn_delete(c->txn, argv[1].p, argv[1].n, &eb)
+			       : tkv_delete(c->client, argv[1].p, argv[1].n, &eb);
 	return e ? fail(c, e, &eb) : ok_reply(c);
 }
 
@@ -317,7 +325,17 @@ static int cmd_scan(struct cli *c, const struct tk_slice *argv, size_t argc)
 	struct tkv_kv *kvs;
 	size_t n;
 	bool more;
-	enum tk_err e = tkv_scan(c->client, pos[0].p, pos[0].n, &o, &kvs, &n, &more, &eb);
+	enum tk_err e;
+	if (c->txn) {
+		if (o.keys_only || o.reverse)
+			return cli_usage_error(c, self, "--keys-only and --reverse are not available "
+							"inside a transaction");
+		more = false;
+		e = tkv_txn_scan(c->txn, pos[0].p, pos[0].n, npos == 2 ? o.end : NULL, o.end_len,
+				 o.limit, &kvs, &n, &eb);
+	} else {
+		e = tkv_scan(c->client, pos[0].p, pos[0].n, &o, &kvs, &n, &more, &eb);
+	}
 	if (e)
 		return fail(c, e, &eb);
 	struct tk_buf b;
@@ -465,7 +483,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"ping", NULL, "", "check that the server answers (prints PONG)", 0, 0, true, cmd_ping},
 	{"get", NULL, "KEY", "print the value of KEY, or (nil) when it does not exist", 1, 1,
 	 true, cmd_get},
-	{"put", NULL, "KEY VALUE", "set KEY to VALUE", 2, 2, true, cmd_put},
+	{"put", "set", "KEY VALUE", "set KEY to VALUE", 2, 2, true, cmd_put},
 	{"delete", "del", "KEY", "delete KEY (no error when it does not exist)", 1, 1, true,
 	 cmd_delete},
 	{"scan", NULL, "START [END] [--limit N] [--keys-only] [--reverse]",
@@ -481,32 +499,39 @@ const struct cli_cmd cli_cmds[] = {
 	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
 };
 
+/* Every command table: data commands (above), scheduler admin, transactions. */
+static const struct cli_cmd *const tables[] = {cli_cmds, cli_sched_cmds, cli_txn_cmds};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
 const struct cli_cmd *cli_find(struct tk_slice name)
 {
-	for (const struct cli_cmd *cmd = cli_cmds; cmd->name; cmd++)
-		if (tk_slice_eq(name, tk_slice_str(cmd->name)) ||
-		    (cmd->alias && tk_slice_eq(name, tk_slice_str(cmd->alias))))
-			return cmd;
-	for (const struct cli_cmd *cmd = cli_sched_cmds; cmd->name; cmd++)
-		if (tk_slice_eq(name, tk_slice_str(cmd->name)))
-			return cmd;
+	for (size_t t = 0; t < NTABLES; t++)
+		for (const struct cli_cmd *cmd = tables[t]; cmd->name; cmd++)
+			if (tk_slice_eq(name, tk_slice_str(cmd->name)) ||
+			    (cmd->alias && tk_slice_eq(name, tk_slice_str(cmd->alias))))
+				return cmd;
 	return NULL;
 }
 
 void cli_print_commands(FILE *f)
 {
-	for (const struct cli_cmd *cmd = cli_cmds; cmd->name; cmd++) {
-		char head[96];
-		snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
-			 cmd->synopsis);
-		fprintf(f, "  %-36s %s\n", head, cmd->help);
+	for (size_t t = 0; t < NTABLES; t++) {
+		for (const struct cli_cmd *cmd = tables[t]; cmd->name; cmd++) {
+			char head[96];
+			snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
+				 cmd->synopsis);
+			fprintf(f, "  %-36s %s\n", head, cmd->help);
+		}
 	}
-	for (const struct cli_cmd *cmd = cli_sched_cmds; cmd->name; cmd++) {
-		char head[96];
-		snprintf(head, sizeof head, "%s%s%s", cmd->name, *cmd->synopsis ? " " : "",
-			 cmd->synopsis);
-		fprintf(f, "  %-36s %s\n", head, cmd->help);
-	}
+}
+
+const struct cli_cmd *cli_cmd_nth(size_t n)
+{
+	for (size_t t = 0; t < NTABLES; t++)
+		for (const struct cli_cmd *cmd = tables[t]; cmd->name; cmd++)
+			if (n-- == 0)
+				return cmd;
+	return NULL;
 }
 
 int cli_run(struct cli *c, const struct tk_slice *argv, size_t argc)

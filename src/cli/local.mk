@@ -18,3 +18,7 @@ src_cli_test_cli_LDADD = src/util/libtkutil.la src/client/libtinykv.la src/codec
 # The scheduler admin commands (store, region, operator, scheduler, config, tso).
 src_cli_tinykv_cli_SOURCES += src/cli/cmds_sched.c
 src_cli_test_cli_SOURCES += src/cli/cmds_sched.c
+
+# Transactions (begin, commit, rollback; get/put/delete/scan inside them).
+src_cli_tinykv_cli_SOURCES += src/cli/cmds_txn.c
+src_cli_test_cli_SOURCES += src/cli/cmds_txn.c

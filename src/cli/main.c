@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 	} else {
 		st = cli_pipe(&c, stdin);
 	}
+	cli_txn_close(&c);
 	tkv_close(c.client);
 	tkv_sched_close(c.sched);
 	fflush(stdout);

@@ -58,10 +58,10 @@ static char *complete_name(const char *text, int state)
 	if (state == 0)
 		idx = 0;
 	size_t len = strlen(text);
-	while (cli_cmds[idx].name) {
-		const char *name = cli_cmds[idx++].name;
-		if (strncmp(name, text, len) == 0)
-			return strdup(name);
+	const struct cli_cmd *cmd;
+	while ((cmd = cli_cmd_nth(idx++))) {
+		if (strncmp(cmd->name, text, len) == 0)
+			return strdup(cmd->name);
 	}
 	return NULL;
 }
@@ -97,11 +97,16 @@ int cli_shell(struct cli *c)
 	if (hist)
 		read_history(hist);
 	char prompt[300];
-	snprintf(prompt, sizeof prompt, "%s> ", c->cfg.address);
 	struct tk_args args;
 	tk_args_init(&args);
 	int worst = CLI_OK;
 	while (!c->quit) {
+		/* an open transaction shows in the prompt */
+		if (c->txn)
+			snprintf(prompt, sizeof prompt, "%s (txn %llu)> ", c->cfg.address,
+				 (unsigned long long)tkv_txn_start_ts(c->txn));
+		else
+			snprintf(prompt, sizeof prompt, "%s> ", c->cfg.address);
 		char *line = readline(prompt);
 		if (!line) {
 			fputc('\n', c->out);
