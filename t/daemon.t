@@ -178,6 +178,16 @@ run1 --data-dir "$TK_TMP/afile"
 tk_ok "$([ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; echo $?)" "a data dir that is a file is refused ($rc)"
 tk_like "$out" "not a directory" "... with a clear message"
 
+# ---- SIGINT, --status-addr off, --log-level debug ----
+tk_start q --status-addr off --log-level debug || tk_bail "cannot start tinykvd with --status-addr off"
+tk_is "${TK_STATUS[q]}" off "--status-addr off: the ready line says status=off"
+tk_is "$(tk_inline q $'PING\n')" PONG "... and the daemon serves clients"
+tk_wait_for 10 grep -q 'conn accepted peer=127.0.0.1:' "${TK_LOG[q]}"
+tk_ok $? "--log-level debug logs each connection"
+tk_stop q INT
+tk_is "${TK_RC[q]}" 0 "SIGINT: clean exit"
+tk_like "$(cat "${TK_LOG[q]}")" "signal 2: shutting down" "... logged as a shutdown"
+
 # ---- SIGHUP reopens the log file ----
 tk_start h --log-file "$TK_TMP/h.log" || tk_bail "cannot start tinykvd with --log-file"
 mv "$TK_TMP/h.log" "$TK_TMP/h.log.1"

@@ -27,7 +27,7 @@ healthy() { # both long-lived connections answer, and a new one does too
 tk_check "healthy connections work before the garbage" healthy
 
 n=0
-# garbage CONN BYTES(printf) WANT_REPLY DESCRIPTION
+# garbage LABEL BYTES(printf format) WANT_REPLY DESCRIPTION
 garbage() {
 	n=$((n + 1))
 	tk_conn_open_framed "g$n" s
@@ -44,8 +44,9 @@ garbage a '\x00\xff\xff\xff\x01\x02\x03' \
 	"(a) a frame length above max-frame"
 
 hello=$("$TKFRAME" encode --hello | od -An -v -tx1 | tr -d ' \n' | sed 's/../\\x&/g')
+hello_reply=$(tk_framed s)
 garbage a2 "$hello"'\x00\x40\x00\x01' \
-	"$(printf '%s\n%s' '{"t":"hello","id":0,"r":{"proto":1,"role":"store","server":"tinykvd 0.1.0","max_frame":4194304,"store_id":1}}' \
+	"$(printf '%s\n%s' "$hello_reply" \
 		'{"t":"hello","id":0,"e":{"code":"TOO_LARGE","msg":"frame of 4194305 bytes is above max-frame 4194304"}}')" \
 	"(a) an oversized length after a good hello"
 
@@ -69,7 +70,7 @@ garbage d '\x00\x00\x00\x03\x92\x01\x02' \
 	'{"t":"hello","id":0,"e":{"code":"BAD_REQUEST","msg":"envelope: expected a msgpack map"}}' \
 	"(d) a frame whose payload is a msgpack array"
 garbage d2 "$hello"'\x00\x00\x00\x01\xc1' \
-	"$(printf '%s\n%s' '{"t":"hello","id":0,"r":{"proto":1,"role":"store","server":"tinykvd 0.1.0","max_frame":4194304,"store_id":1}}' \
+	"$(printf '%s\n%s' "$hello_reply" \
 		'{"t":"hello","id":0,"e":{"code":"BAD_REQUEST","msg":"envelope: expected a msgpack map"}}')" \
 	"(d) after hello, a payload that is not msgpack at all"
 

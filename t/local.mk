@@ -13,6 +13,7 @@ T_TESTS = \
 	t/backpressure.t \
 	t/limits.t \
 	t/daemon.t \
+	t/partition.t \
 	t/man.t
 TESTS += $(T_TESTS)
 EXTRA_DIST += $(T_TESTS) t/lib.sh
