@@ -1,39 +1,36 @@
-# src/server: tinykvd, the store daemon.
-bin_PROGRAMS += src/server/tinykvd
-src_server_tinykvd_SOURCES = \
-	src/server/main.c \
+# src/server: the daemons.  libtksrv is the server core they share (config
+# and flags, connections, framed and inline protocols, group commit, signals,
+# status); each daemon adds its service (tinykvd: raw_cmds.c + txn_service.c;
+# tinykv-scheduler: sched_*.c) and its main.
+noinst_LTLIBRARIES += src/server/libtksrv.la
+src_server_libtksrv_la_SOURCES = \
 	src/server/server.h \
 	src/server/srv_config.c src/server/srv_config.h \
 	src/server/conn.c \
 	src/server/framed.c \
 	src/server/inline.c \
 	src/server/commit.c \
-	src/server/raw_cmds.c \
-	src/server/txn_service.c \
+	src/server/daemon.c \
 	src/server/status.c \
 	src/server/metrics.c src/server/metrics.h
-src_server_tinykvd_LDADD = src/txn/libtktxn.la src/engine/libtkengine.la src/codec/libtkcodec.la src/util/libtkutil.la \
-	$(LIBEVENT_LIBS)
+
+bin_PROGRAMS += src/server/tinykvd
+src_server_tinykvd_SOURCES = \
+	src/server/main.c \
+	src/server/raw_cmds.c \
+	src/server/txn_service.c
+src_server_tinykvd_LDADD = src/server/libtksrv.la src/txn/libtktxn.la src/engine/libtkengine.la \
+	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)
 
 # tinykv-scheduler: the same server core with the scheduler service
 # (sched_*.c) over the pure scheduler core (src/scheduler).
 bin_PROGRAMS += src/server/tinykv-scheduler
-SCHED_SERVER_CORE = \
-	src/server/server.h \
-	src/server/srv_config.c src/server/srv_config.h \
-	src/server/conn.c \
-	src/server/framed.c \
-	src/server/inline.c \
-	src/server/commit.c \
-	src/server/status.c \
-	src/server/metrics.c src/server/metrics.h
 src_server_tinykv_scheduler_SOURCES = \
 	src/server/sched_main.c \
 	src/server/sched_opts.c src/server/sched_opts.h \
 	src/server/sched_service.c src/server/sched_service.h \
-	src/server/sched_state.c src/server/sched_state.h \
-	$(SCHED_SERVER_CORE)
-src_server_tinykv_scheduler_LDADD = src/scheduler/libtkschedstore.la src/scheduler/libtksched.la \
+	src/server/sched_state.c src/server/sched_state.h
+src_server_tinykv_scheduler_LDADD = src/server/libtksrv.la src/scheduler/libtkschedstore.la src/scheduler/libtksched.la \
 	src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)
 

@@ -16,60 +16,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-void srv_commit_event(evutil_socket_t fd, short what, void *arg);
-
-static void exit_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(s->base);
-}
-
-static void stop_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)what;
-	if (s->shutting_down) {
-		LOG_WARN("second signal %d: exiting now", (int)sig);
-		event_base_loopbreak(s->base);
-		return;
-	}
-	LOG_INFO("signal %d: shutting down (finishing in-flight writes)", (int)sig);
-	s->shutting_down = true;
-	if (s->listener)
-		evconnlistener_disable(s->listener);
-	/* acknowledge what was received: commit the pending batch now, stop
-	 * reading, give replies up to a second to drain */
-	srv_commit(s);
-	srv_conns_shutdown(s);
-	for (struct srv_conn *c = s->conns; c;) {
-		struct srv_conn *next = c->next;
-		srv_conn_flush(c);
-		c = next;
-	}
-	if (!s->conns) {
-		event_base_loopbreak(s->base);
-		return;
-	}
-	struct timeval tv = {1, 0};
-	s->exit_timer = evtimer_new(s->base, exit_timer_cb, s);
-	evtimer_add(s->exit_timer, &tv);
-}
-
-static void hup_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)sig;
-	(void)what;
-	if (s->cfg.log_file[0]) {
-		if (tk_log_open(s->cfg.log_file) != 0)
-			LOG_ERROR("SIGHUP: cannot reopen log file %s: %s", s->cfg.log_file, strerror(errno));
-		else
-			LOG_INFO("SIGHUP: log file reopened");
-	}
-}
-
 static enum tk_err open_store(struct server *s, struct tk_errbuf *eb)
 {
 	enum tk_err e = eng_datadir_lock(s->cfg.data_dir, &s->lock_fd, eb);
@@ -103,19 +49,10 @@ static int run(struct server *s)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	s->base = event_base_new();
-	s->batch = eng_batch_new();
-	if (!s->base || !s->batch || srv_txn_init(s) != TK_OK) {
-		LOG_ERROR("out of memory at startup");
+	if ((e = srv_daemon_start(s, &eb)) || (e = srv_txn_init(s))) {
+		LOG_ERROR("startup: %s", e == TK_E_NOMEM ? "out of memory" : eb.msg);
 		return 1;
 	}
-	s->commit_ev = event_new(s->base, -1, 0, srv_commit_event, s);
-	s->sig_term = evsignal_new(s->base, SIGTERM, stop_cb, s);
-	s->sig_int = evsignal_new(s->base, SIGINT, stop_cb, s);
-	s->sig_hup = evsignal_new(s->base, SIGHUP, hup_cb, s);
-	event_add(s->sig_term, NULL);
-	event_add(s->sig_int, NULL);
-	event_add(s->sig_hup, NULL);
 	if ((e = srv_listen(s, &eb)) || (e = srv_http_start(s, &eb))) {
 		LOG_ERROR("%s", eb.msg);
 		return 1;
@@ -131,31 +68,8 @@ static int run(struct server *s)
 
 static void cleanup(struct server *s)
 {
-	while (s->conns) {
-		struct srv_conn *c = s->conns;
-		c->deferred = 0;
-		c->busy = false;
-		srv_conn_close(c);
-	}
-	if (s->listener)
-		evconnlistener_free(s->listener);
-	if (s->http)
-		evhttp_free(s->http);
-	struct event *evs[] = {s->sig_term, s->sig_int, s->sig_hup, s->commit_ev, s->exit_timer};
-	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if (evs[i])
-			event_free(evs[i]);
-	if (s->batch)
-		eng_batch_free(s->batch);
+	srv_daemon_cleanup(s);
 	srv_txn_destroy(s);
-	if (s->eng)
-		eng_close(s->eng);
-	eng_datadir_unlock(s->lock_fd);
-	if (s->base)
-		event_base_free(s->base);
-	free(s->pending);
-	tk_buf_destroy(&s->deferred_replies);
-	tk_buf_destroy(&s->val);
 }
 
 int main(int argc, char **argv)

@@ -24,7 +24,6 @@
  * third left). */
 #define TSO_CHECK_MS 100
 
-void srv_commit_event(evutil_socket_t fd, short what, void *arg);
 
 struct sched_daemon {
 	struct server srv;
@@ -32,53 +31,6 @@ struct sched_daemon {
 	struct schedd state;
 	struct event *tick_ev, *tso_ev;
 };
-
-static void exit_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)fd, (void)what;
-	event_base_loopbreak(s->base);
-}
-
-static void stop_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)what;
-	if (s->shutting_down) {
-		LOG_WARN("second signal %d: exiting now", (int)sig);
-		event_base_loopbreak(s->base);
-		return;
-	}
-	LOG_INFO("signal %d: shutting down", (int)sig);
-	s->shutting_down = true;
-	if (s->listener)
-		evconnlistener_disable(s->listener);
-	srv_conns_shutdown(s);
-	for (struct srv_conn *c = s->conns; c;) {
-		struct srv_conn *next = c->next;
-		srv_conn_flush(c);
-		c = next;
-	}
-	if (!s->conns) {
-		event_base_loopbreak(s->base);
-		return;
-	}
-	struct timeval tv = {1, 0};
-	s->exit_timer = evtimer_new(s->base, exit_timer_cb, s);
-	evtimer_add(s->exit_timer, &tv);
-}
-
-static void hup_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct server *s = arg;
-	(void)sig, (void)what;
-	if (s->cfg.log_file[0]) {
-		if (tk_log_open(s->cfg.log_file) != 0)
-			LOG_ERROR("SIGHUP: cannot reopen log file %s: %s", s->cfg.log_file, strerror(errno));
-		else
-			LOG_INFO("SIGHUP: log file reopened");
-	}
-}
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -144,25 +96,16 @@ static int run(struct sched_daemon *d)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	s->base = event_base_new();
-	s->batch = eng_batch_new();
-	if (!s->base || !s->batch) {
-		LOG_ERROR("out of memory at startup");
+	if ((e = srv_daemon_start(s, &eb))) {
+		LOG_ERROR("startup: %s", eb.msg);
 		return 1;
 	}
-	s->commit_ev = event_new(s->base, -1, 0, srv_commit_event, s);
-	s->sig_term = evsignal_new(s->base, SIGTERM, stop_cb, s);
-	s->sig_int = evsignal_new(s->base, SIGINT, stop_cb, s);
-	s->sig_hup = evsignal_new(s->base, SIGHUP, hup_cb, s);
 	d->tick_ev = event_new(s->base, -1, EV_PERSIST, tick_cb, d);
 	d->tso_ev = event_new(s->base, -1, EV_PERSIST, tso_cb, d);
-	if (!s->commit_ev || !s->sig_term || !s->sig_int || !s->sig_hup || !d->tick_ev || !d->tso_ev) {
+	if (!d->tick_ev || !d->tso_ev) {
 		LOG_ERROR("out of memory at startup");
 		return 1;
 	}
-	event_add(s->sig_term, NULL);
-	event_add(s->sig_int, NULL);
-	event_add(s->sig_hup, NULL);
 	struct timeval tick = {d->opts.schedule_interval_ms / 1000,
 			       (d->opts.schedule_interval_ms % 1000) * 1000};
 	struct timeval tso = {0, TSO_CHECK_MS * 1000};
@@ -185,31 +128,19 @@ static int run(struct sched_daemon *d)
 static void cleanup(struct sched_daemon *d)
 {
 	struct server *s = &d->srv;
+	if (d->tick_ev)
+		event_free(d->tick_ev);
+	if (d->tso_ev)
+		event_free(d->tso_ev);
+	/* connections first: a late reply may still touch the state */
 	while (s->conns) {
 		struct srv_conn *c = s->conns;
 		c->deferred = 0;
 		c->busy = false;
 		srv_conn_close(c);
 	}
-	if (s->listener)
-		evconnlistener_free(s->listener);
-	if (s->http)
-		evhttp_free(s->http);
-	struct event *evs[] = {s->sig_term, s->sig_int, s->sig_hup, s->commit_ev, s->exit_timer,
-			       d->tick_ev, d->tso_ev};
-	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if (evs[i])
-			event_free(evs[i]);
-	schedd_close(&d->state);
-	if (s->batch)
-		eng_batch_free(s->batch);
-	if (s->eng)
-		eng_close(s->eng);
-	eng_datadir_unlock(s->lock_fd);
-	if (s->base)
-		event_base_free(s->base);
-	free(s->pending);
-	tk_buf_destroy(&s->val);
+	schedd_close(&d->state); /* before the engine it writes to */
+	srv_daemon_cleanup(s);
 }
 
 int main(int argc, char **argv)

@@ -110,111 +110,13 @@ static void usage(FILE *out)
 		     "See tinykv-scheduler(8) and tinykv-protocol(7).\n");
 }
 
-static enum tk_err load_file(struct sched_opts *o, const char *path, struct tk_errbuf *eb)
+static enum tk_err set_cb(void *ctx, const char *key, const char *value, struct tk_errbuf *eb)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return tk_err_set(eb, TK_E_BAD_CONFIG, "config file %s: %s", path, strerror(errno));
-	char line[2048];
-	int lineno = 0;
-	enum tk_err e = TK_OK;
-	while (!e && fgets(line, sizeof line, f)) {
-		lineno++;
-		char *p = line;
-		while (isspace((unsigned char)*p))
-			p++;
-		char *end = p + strlen(p);
-		while (end > p && isspace((unsigned char)end[-1]))
-			*--end = 0;
-		if (*p == 0 || *p == '#')
-			continue;
-		char *eq = strchr(p, '=');
-		if (!eq) {
-			e = tk_err_set(eb, TK_E_BAD_CONFIG, "%s:%d: expected `key = value`", path, lineno);
-			break;
-		}
-		char *kend = eq;
-		while (kend > p && isspace((unsigned char)kend[-1]))
-			kend--;
-		*kend = 0;
-		char *v = eq + 1;
-		while (isspace((unsigned char)*v))
-			v++;
-		if (*v == '"' && end > v + 1 && end[-1] == '"') {
-			v++;
-			end[-1] = 0;
-		}
-		if ((e = sched_opts_set(o, p, v, eb)))
-			tk_err_wrap(eb, "%s:%d", path, lineno);
-	}
-	fclose(f);
-	return e;
+	return sched_opts_set(ctx, key, value, eb);
 }
 
 enum tk_err sched_opts_parse(struct sched_opts *o, int argc, char **argv, struct tk_errbuf *eb)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return TK_E_NOT_FOUND;
-		}
-		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("tinykv-scheduler %s (protocol %d; %s)\n", PACKAGE_VERSION, TK_PROTO_VERSION,
-			       TK_BUILD_INFO);
-			return TK_E_NOT_FOUND;
-		}
-		if (!strncmp(argv[i], "--config", 8) && (argv[i][8] == 0 || argv[i][8] == '=')) {
-			const char *v = argv[i][8] == '=' ? argv[i] + 9 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v)
-				return tk_err_set(eb, TK_E_BAD_CONFIG, "--config needs a file name");
-			snprintf(o->srv.config_file, sizeof o->srv.config_file, "%s", v);
-		}
-	}
-	if (o->srv.config_file[0]) {
-		enum tk_err e = load_file(o, o->srv.config_file, eb);
-		if (e)
-			return e;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strncmp(a, "--config", 8) && (a[8] == 0 || a[8] == '=')) {
-			if (a[8] != '=')
-				i++;
-			continue;
-		}
-		if (!strcmp(a, "--check-config")) {
-			o->srv.check_only = true;
-			continue;
-		}
-		if (strncmp(a, "--", 2) != 0)
-			return tk_err_set(eb, TK_E_BAD_CONFIG, "unexpected argument '%s' (see --help)", a);
-		char key[64];
-		const char *eq = strchr(a, '=');
-		size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (klen >= sizeof key)
-			return tk_err_set(eb, TK_E_BAD_CONFIG, "unknown option '%s'", a);
-		memcpy(key, a + 2, klen);
-		key[klen] = 0;
-		const char *value;
-		if (eq) {
-			value = eq + 1;
-		} else {
-			if (i + 1 >= argc)
-				return tk_err_set(eb, TK_E_BAD_CONFIG, "option --%s needs a value", key);
-			value = argv[++i];
-		}
-		enum tk_err e = sched_opts_set(o, key, value, eb);
-		if (e)
-			return e;
-	}
-	char host[128];
-	uint16_t port;
-	if (!srv_parse_addr(o->srv.listen, host, sizeof host, &port))
-		return tk_err_set(eb, TK_E_BAD_CONFIG, "listen: expected host:port, got '%s'", o->srv.listen);
-	if (o->srv.status_addr[0] && !srv_parse_addr(o->srv.status_addr, host, sizeof host, &port))
-		return tk_err_set(eb, TK_E_BAD_CONFIG, "status-addr: expected host:port or off, got '%s'",
-				  o->srv.status_addr);
-	if (!o->srv.data_dir[0])
-		return tk_err_set(eb, TK_E_BAD_CONFIG, "data-dir must not be empty");
-	return TK_OK;
+	struct srv_opts_spec spec = {"tinykv-scheduler", &o->srv, o, set_cb, usage};
+	return srv_opts_parse(&spec, argc, argv, eb);
 }

@@ -155,6 +155,14 @@ void srv_conns_shutdown(struct server *s);
 /* The local port a socket is bound to (-1 on error). */
 int srv_bound_port(evutil_socket_t fd);
 
+/* ---- daemon.c ---- */
+/* The reactor, the batch, the group-commit event and the signal handlers
+ * (TERM/INT: clean shutdown, HUP: reopen the log).  TK_E_NOMEM. */
+enum tk_err srv_daemon_start(struct server *s, struct tk_errbuf *eb);
+/* Close connections and free what srv_daemon_start, srv_listen and
+ * srv_http_start made, then the engine and the data dir lock. */
+void srv_daemon_cleanup(struct server *s);
+
 /* ---- commit.c ---- */
 /* Queue a write's reply until the batch is committed.  Framed: resp is the
  * success reply's body, encoded now (it may point into the request); the

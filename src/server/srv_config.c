@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/schema.h"
 #include "config.h"
 
 void srv_config_default(struct srv_config *c)
@@ -178,7 +179,8 @@ static void usage(FILE *out)
 		     "See tinykvd(8) and tinykv-protocol(7).\n");
 }
 
-static enum tk_err load_file(struct srv_config *c, const char *path, struct tk_errbuf *eb)
+static enum tk_err load_file(const struct srv_opts_spec *spec, const char *path,
+			     struct tk_errbuf *eb)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -212,7 +214,7 @@ static enum tk_err load_file(struct srv_config *c, const char *path, struct tk_e
 			v++;
 			end[-1] = 0;
 		}
-		e = srv_config_set(c, p, v, eb);
+		e = spec->set(spec->ctx, p, v, eb);
 		if (e)
 			tk_err_wrap(eb, "%s:%d", path, lineno);
 	}
@@ -220,21 +222,23 @@ static enum tk_err load_file(struct srv_config *c, const char *path, struct tk_e
 	return e;
 }
 
-enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb)
+enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **argv,
+			   struct tk_errbuf *eb)
 {
+	struct srv_config *c = spec->cfg;
 	/* first pass: --config, --help, --version; the file is loaded before
 	 * the other flags so that flags win */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			spec->usage(stdout);
 			return TK_E_NOT_FOUND;
 		}
 		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-			printf("tinykvd %s (protocol 1; %s; built %s)\n", PACKAGE_VERSION, TK_BUILD_INFO,
-			       __DATE__);
+			printf("%s %s (protocol %d; %s; built %s)\n", spec->program, PACKAGE_VERSION,
+			       TK_PROTO_VERSION, TK_BUILD_INFO, __DATE__);
 			return TK_E_NOT_FOUND;
 		}
-		if (!strncmp(argv[i], "--config", 8)) {
+		if (!strncmp(argv[i], "--config", 8) && (argv[i][8] == 0 || argv[i][8] == '=')) {
 			const char *v = argv[i][8] == '=' ? argv[i] + 9 : (i + 1 < argc ? argv[++i] : NULL);
 			if (!v)
 				return tk_err_set(eb, TK_E_BAD_CONFIG, "--config needs a file name");
@@ -242,13 +246,13 @@ enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct
 		}
 	}
 	if (c->config_file[0]) {
-		enum tk_err e = load_file(c, c->config_file, eb);
+		enum tk_err e = load_file(spec, c->config_file, eb);
 		if (e)
 			return e;
 	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if (!strncmp(a, "--config", 8)) {
+		if (!strncmp(a, "--config", 8) && (a[8] == 0 || a[8] == '=')) {
 			if (a[8] != '=')
 				i++;
 			continue;
@@ -274,7 +278,7 @@ enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct
 				return tk_err_set(eb, TK_E_BAD_CONFIG, "option --%s needs a value", key);
 			value = argv[++i];
 		}
-		enum tk_err e = srv_config_set(c, key, value, eb);
+		enum tk_err e = spec->set(spec->ctx, key, value, eb);
 		if (e)
 			return e;
 	}
@@ -288,4 +292,15 @@ enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct
 	if (!c->data_dir[0])
 		return tk_err_set(eb, TK_E_BAD_CONFIG, "data-dir must not be empty");
 	return TK_OK;
+}
+
+static enum tk_err set_cb(void *ctx, const char *key, const char *value, struct tk_errbuf *eb)
+{
+	return srv_config_set(ctx, key, value, eb);
+}
+
+enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb)
+{
+	struct srv_opts_spec spec = {"tinykvd", c, c, set_cb, usage};
+	return srv_opts_parse(&spec, argc, argv, eb);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/engine.h"
 #include "util/err.h"
@@ -37,6 +38,23 @@ void srv_config_default(struct srv_config *c);
  * TK_E_BAD_CONFIG with a message, or TK_E_NOT_FOUND for --help/--version
  * (already printed; exit 0). */
 enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb);
+
+/* What a daemon's command line and config file are parsed with: its
+ * server settings (cfg: listen, status-addr, data-dir, config_file and
+ * check_only are used here) and a setter for every key it knows. */
+struct srv_opts_spec {
+	const char *program; /* for --version */
+	struct srv_config *cfg;
+	void *ctx; /* for set */
+	enum tk_err (*set)(void *ctx, const char *key, const char *value, struct tk_errbuf *eb);
+	void (*usage)(FILE *out);
+};
+
+/* Parse --config FILE first (`key = value` lines, # comments), then the
+ * flags (which win), then check the addresses and the data dir.  --help and
+ * --version print and return TK_E_NOT_FOUND; errors TK_E_BAD_CONFIG. */
+enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **argv,
+			   struct tk_errbuf *eb);
 
 /* Set one key from text ("sync", "on"); used by the flags and the file. */
 enum tk_err srv_config_set(struct srv_config *c, const char *key, const char *value,
