@@ -62,6 +62,13 @@ extern const struct cli_cmd cli_sched_cmds[];
 extern const struct cli_cmd cli_txn_cmds[];
 /* Roll back an open transaction and disconnect (at exit). */
 void cli_txn_close(struct cli *c);
+/* JSON output shared by the command files: strings with every control,
+ * quote and non-ASCII byte escaped; bytes as {"$b":"text"} or
+ * {"$hex":"..."} (the convention of src/codec/json.h). */
+void cli_json_str(struct tk_buf *b, const char *s);
+void cli_json_strn(struct tk_buf *b, const char *s, size_t n);
+void cli_json_bytes(struct tk_buf *b, const uint8_t *p, size_t n);
+
 /* Shared reporting of cmds.c, for the other command files. */
 int cli_fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb);
 

@@ -40,9 +40,21 @@ static void json_str(struct tk_buf *b, const char *s)
 	tk_buf_append_byte(b, '"');
 }
 
+void cli_json_strn(struct tk_buf *b, const char *s, size_t n)
+{
+	tk_buf_append_byte(b, '"');
+	json_escape(b, (const uint8_t *)s, n);
+	tk_buf_append_byte(b, '"');
+}
+
+void cli_json_str(struct tk_buf *b, const char *s)
+{
+	json_str(b, s);
+}
+
 /* Bytes as in src/codec/json.h: {"$b":"text"} when every byte is printable
  * ASCII, else {"$hex":"..."}. */
-static void json_bytes(struct tk_buf *b, const uint8_t *p, size_t n)
+void cli_json_bytes(struct tk_buf *b, const uint8_t *p, size_t n)
 {
 	bool printable = true;
 	for (size_t i = 0; i < n && printable; i++)
@@ -191,7 +203,7 @@ static int cmd_get(struct cli *c, const struct tk_slice *argv, size_t argc)
 	if (c->fmt == CLI_JSON) {
 		if (found) {
 			tk_buf_printf(&b, "{\"found\":true,\"value\":");
-			json_bytes(&b, v, vn);
+			cli_json_bytes(&b, v, vn);
 			tk_buf_printf(&b, "}\n");
 		} else {
 			tk_buf_printf(&b, "{\"found\":false}\n");
@@ -257,13 +269,13 @@ static void print_kvs(struct cli *c, struct tk_buf *b, const struct tkv_kv *kvs,
 			if (i)
 				tk_buf_append_byte(b, ',');
 			if (keys_only) {
-				json_bytes(b, kvs[i].key, kvs[i].key_len);
+				cli_json_bytes(b, kvs[i].key, kvs[i].key_len);
 				continue;
 			}
 			tk_buf_append_byte(b, '[');
-			json_bytes(b, kvs[i].key, kvs[i].key_len);
+			cli_json_bytes(b, kvs[i].key, kvs[i].key_len);
 			tk_buf_append_byte(b, ',');
-			json_bytes(b, kvs[i].value, kvs[i].value_len);
+			cli_json_bytes(b, kvs[i].value, kvs[i].value_len);
 			tk_buf_append_byte(b, ']');
 		} else if (c->fmt == CLI_RAW) {
 			raw_line(b, kvs[i].key, kvs[i].key_len);

@@ -12,46 +12,6 @@
 
 /* ---- output ---- */
 
-static void jstr(struct tk_buf *b, const char *s, size_t n)
-{
-	tk_buf_append_byte(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		uint8_t ch = (uint8_t)s[i];
-		if (ch == '"' || ch == '\\') {
-			tk_buf_append_byte(b, '\\');
-			tk_buf_append_byte(b, ch);
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			tk_buf_printf(b, "\\u%04x", ch);
-		} else {
-			tk_buf_append_byte(b, ch);
-		}
-	}
-	tk_buf_append_byte(b, '"');
-}
-
-static void jcstr(struct tk_buf *b, const char *s)
-{
-	jstr(b, s, strlen(s));
-}
-
-/* Bytes as {"$b":"text"} or {"$hex":"..."} like the rest of the CLI. */
-static void jbytes(struct tk_buf *b, const uint8_t *p, size_t n)
-{
-	bool printable = true;
-	for (size_t i = 0; i < n && printable; i++)
-		printable = p[i] >= 0x20 && p[i] < 0x7f;
-	if (printable) {
-		tk_buf_printf(b, "{\"$b\":");
-		jstr(b, (const char *)p, n);
-		tk_buf_printf(b, "}");
-		return;
-	}
-	tk_buf_printf(b, "{\"$hex\":\"");
-	for (size_t i = 0; i < n; i++)
-		tk_buf_printf(b, "%02x", p[i]);
-	tk_buf_printf(b, "\"}");
-}
-
 static void hkey(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty)
 {
 	if (!n)
@@ -75,9 +35,9 @@ static int fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb)
 		struct tk_buf b;
 		tk_buf_init(&b);
 		tk_buf_printf(&b, "{\"error\":{\"code\":");
-		jcstr(&b, tk_err_name(e));
+		cli_json_str(&b, tk_err_name(e));
 		tk_buf_printf(&b, ",\"message\":");
-		jcstr(&b, msg);
+		cli_json_str(&b, msg);
 		tk_buf_printf(&b, "}}\n");
 		flush(c, &b);
 	} else {
@@ -178,9 +138,9 @@ static int store_list(struct cli *c, struct tkv_sched *s)
 		tk_buf_printf(&b, "{\"stores\":[");
 		for (size_t i = 0; i < n; i++) {
 			tk_buf_printf(&b, "%s{\"id\":%" PRIu64 ",\"addr\":", i ? "," : "", v[i].id);
-			jcstr(&b, v[i].addr);
+			cli_json_str(&b, v[i].addr);
 			tk_buf_printf(&b, ",\"state\":");
-			jcstr(&b, v[i].state);
+			cli_json_str(&b, v[i].state);
 			tk_buf_printf(&b, ",\"regions\":%" PRIu64 ",\"leaders\":%" PRIu64
 					  ",\"region_size\":%" PRIu64 ",\"capacity\":%" PRIu64
 					  ",\"available\":%" PRIu64 ",\"heartbeat_age_ms\":%" PRIu64 "}",
@@ -241,9 +201,9 @@ static void region_json(struct tk_buf *b, const struct tkv_region_info *ri)
 {
 	const struct tkv_region *r = &ri->region;
 	tk_buf_printf(b, "{\"id\":%" PRIu64 ",\"start\":", r->id);
-	jbytes(b, r->start, r->start_len);
+	cli_json_bytes(b, r->start, r->start_len);
 	tk_buf_printf(b, ",\"end\":");
-	jbytes(b, r->end, r->end_len);
+	cli_json_bytes(b, r->end, r->end_len);
 	tk_buf_printf(b, ",\"conf_ver\":%" PRIu64 ",\"version\":%" PRIu64 ",\"peers\":[", r->conf_ver,
 		      r->version);
 	for (size_t i = 0; i < r->n_peers; i++)
@@ -253,7 +213,7 @@ static void region_json(struct tk_buf *b, const struct tkv_region_info *ri)
 	if (ri->leader.id) {
 		tk_buf_printf(b, ",\"leader\":{\"id\":%" PRIu64 ",\"store\":%" PRIu64 "},\"leader_addr\":",
 			      ri->leader.id, ri->leader.store_id);
-		jcstr(b, ri->leader_addr);
+		cli_json_str(b, ri->leader_addr);
 	}
 	tk_buf_printf(b, ",\"size\":%" PRIu64 ",\"keys\":%" PRIu64 ",\"pending\":%zu,\"down\":%zu}",
 		      ri->size, ri->keys, ri->n_pending, ri->n_down);
@@ -410,9 +370,9 @@ static int cmd_operator(struct cli *c, const struct tk_slice *argv, size_t argc)
 	for (size_t i = 0; i < n; i++) {
 		if (c->fmt == CLI_JSON) {
 			tk_buf_printf(&b, "%s{\"region\":%" PRIu64 ",\"kind\":", i ? "," : "", v[i].region_id);
-			jcstr(&b, v[i].kind);
+			cli_json_str(&b, v[i].kind);
 			tk_buf_printf(&b, ",\"desc\":");
-			jcstr(&b, v[i].desc);
+			cli_json_str(&b, v[i].desc);
 			tk_buf_printf(&b, ",\"steps\":[");
 			for (size_t j = 0; j < v[i].n_steps; j++)
 				tk_buf_printf(&b, "%s{\"kind\":\"%s\",\"peer\":%" PRIu64 ",\"store\":%" PRIu64 "}",
@@ -468,13 +428,13 @@ static int cmd_scheduler(struct cli *c, const struct tk_slice *argv, size_t argc
 		for (size_t i = 0; active[i]; i++) {
 			if (i)
 				tk_buf_append_byte(&b, ',');
-			jcstr(&b, active[i]);
+			cli_json_str(&b, active[i]);
 		}
 		tk_buf_printf(&b, "],\"available\":[");
 		for (size_t i = 0; avail[i]; i++) {
 			if (i)
 				tk_buf_append_byte(&b, ',');
-			jcstr(&b, avail[i]);
+			cli_json_str(&b, avail[i]);
 		}
 		tk_buf_printf(&b, "]}\n");
 	} else {
@@ -524,9 +484,9 @@ static int cmd_config(struct cli *c, const struct tk_slice *argv, size_t argc)
 		if (c->fmt == CLI_JSON) {
 			if (i)
 				tk_buf_append_byte(&b, ',');
-			jcstr(&b, v[i].name);
+			cli_json_str(&b, v[i].name);
 			tk_buf_append_byte(&b, ':');
-			jcstr(&b, v[i].value);
+			cli_json_str(&b, v[i].value);
 		} else {
 			tk_buf_printf(&b, "%s = %s\n", v[i].name, v[i].value);
 		}
