@@ -20,7 +20,8 @@
 # BENCH_PIPELINE (16), BENCH_KEYSPACE (100000), BENCH_VALUE_SIZE (100),
 # BENCH_THREADS (tinykv-bench --threads, default 1: redis-benchmark gets the
 # same number), BENCH_BIN_DIR (the build directory, default the current one),
-# BENCH_TARGET (the ratio to reach, default 0.5).
+# BENCH_TARGET (the ratio to reach, default 0.5), BENCH_TINYKVD_FLAGS (extra
+# tinykvd options to try, e.g. "--write-buffer 4M"; split on spaces).
 set -eu
 
 secs=${BENCH_SECONDS:-10}
@@ -30,6 +31,7 @@ keys=${BENCH_KEYSPACE:-100000}
 vsize=${BENCH_VALUE_SIZE:-100}
 threads=${BENCH_THREADS:-1}
 target=${BENCH_TARGET:-0.5}
+kvflags=${BENCH_TINYKVD_FLAGS:-}
 bindir=${BENCH_BIN_DIR:-$(pwd)}
 rthreads=""
 [ "$threads" -gt 1 ] && rthreads="--threads $threads"
@@ -111,7 +113,7 @@ kv_pid=""
 start_tinykvd() {
 	local sync=$1 log=$tmp/tinykvd-$1.log line
 	"$tinykvd" --listen 127.0.0.1:0 --status-addr 127.0.0.1:0 --data-dir "$tmp/data-$sync" \
-		--sync "$sync" --log-file "$log" &
+		--sync "$sync" --log-file "$log" $kvflags &
 	kv_pid=$!
 	pids="$pids $kv_pid"
 	wait_for 100 grep -q 'tinykvd ready' "$log" 2>/dev/null ||
@@ -219,7 +221,7 @@ cost() { # name redis_p50 redis_p99 kv_p50 kv_p99 redis_cpu kv_cpu ("" = not mea
 	printf '%-16s %17s %17s %15s %16s\n' "$1" "$r" "$4/$5" "${6:--}" "$7"
 }
 echo
-echo "tinykv vs redis on loopback: $conns connections, pipeline $pipe, keyspace $keys, $vsize-byte values, ${secs} s per run"
+echo "tinykv vs redis on loopback: $conns connections, pipeline $pipe, keyspace $keys, $vsize-byte values, ${secs} s per run${kvflags:+, tinykvd $kvflags}"
 printf '%-16s %12s %13s %7s   %-7s  %s\n' "workload" "redis ops/s" "tinykv ops/s" "ratio" "target" "met"
 row "GET" "$r_get" "$k_get"
 row "PUT (sync off)" "$r_set" "$k_put"

@@ -565,7 +565,9 @@ static void run_phase(struct worker *w)
 				next_closed(w, &w->slots[w->conns[i].first_slot + d], now);
 	}
 	maybe_finish(w);
-	if (w->phase == PH_RUN)
+	/* A loopbreak before the loop runs is lost (event_base_loop clears
+	 * it), so a failure while starting is checked here. */
+	if (w->phase == PH_RUN && !w->fatal)
 		event_base_dispatch(w->base);
 	w->phase = PH_DONE;
 	if (w->open)

@@ -191,6 +191,26 @@ START_TEST(test_timed_run_stops_after_its_duration)
 }
 END_TEST
 
+/* The library refuses a frame above the server's limit before sending it:
+ * the run stops at once with that error instead of idling until the end. */
+START_TEST(test_request_above_the_frame_limit_fails_the_run)
+{
+	struct bench_config c;
+	config(&c);
+	c.connections = 2;
+	c.requests = 10;
+	c.value_size = BENCH_MAX_VALUE; /* tinykvd's default max-frame is 4 MiB */
+	c.mix[OP_GET] = 0;
+	c.mix[OP_PUT] = 1;
+	struct bench_result *r = calloc(1, sizeof(*r));
+	struct tk_errbuf err = {0};
+	enum tk_err rc = bench_run(&c, NULL, r, &err);
+	ck_assert_int_eq(rc, TK_E_TOO_LARGE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "refused"));
+	free(r);
+}
+END_TEST
+
 START_TEST(test_unreachable_server_fails_the_run_with_a_reason)
 {
 	struct bench_config c;
@@ -215,6 +235,7 @@ static Suite *run_suite(void)
 	tcase_add_test(tc, test_run_sends_exactly_the_requested_count);
 	tcase_add_test(tc, test_open_loop_latency_counts_from_the_scheduled_time);
 	tcase_add_test(tc, test_timed_run_stops_after_its_duration);
+	tcase_add_test(tc, test_request_above_the_frame_limit_fails_the_run);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_unreachable_server_fails_the_run_with_a_reason);
