@@ -445,12 +445,14 @@ enum tk_err raft_step(struct raft_node *r, const struct raft_message *m)
 			raft_become_follower(r, m->term, 0);
 		}
 	} else if (m->term < r->term) {
-		if ((r->cfg.check_quorum || r->cfg.pre_vote) &&
-		    (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT)) {
-			/* A stale leader (e.g. one cut off by a partition) learns
-			 * the newer term and steps down; without this, a node
-			 * whose term grew without disrupting us (PreVote) could be
-			 * stuck ignoring it. */
+		if (m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT) {
+			/* A stale leader learns the newer term and steps down.
+			 * Without this, a node whose term grew while it could not
+			 * win (PreVote, CheckQuorum, or a stale membership that
+			 * sends its vote requests to the wrong peers) would ignore
+			 * the real leader forever: the simulator found the last
+			 * case, where two removed-and-stale nodes kept a new group
+			 * without quorum. */
 			struct raft_message resp = {.type = RAFT_MSG_APPEND_RESP, .to = m->from};
 			raft_send(r, &resp);
 		} else if (m->type == RAFT_MSG_PREVOTE) {

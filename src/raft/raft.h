@@ -11,6 +11,13 @@
  *
  * Sections of the Raft dissertation (Ongaro 2014) are cited as "§x.y".
  *
+ * Membership: the log holds conf change entries, never the initial
+ * membership.  Bootstrap the first replicas with a storage whose snapshot (or
+ * initial_state) holds the voters, like the store's initial snapshot, and
+ * start a replica added later with an empty storage: it is not promotable and
+ * learns the membership from the snapshot the leader sends it (the leader's
+ * log must be compacted past the bootstrap point, so that it does send one).
+ *
  * Threading: a node is used by one thread at a time.  Memory: the library
  * aborts the process when malloc fails (it cannot continue a consensus
  * protocol with a half-applied state change). */

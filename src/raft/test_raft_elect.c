@@ -367,22 +367,36 @@ START_TEST(test_stale_term_messages_are_ignored)
 {
 	struct raft_memstore *ms = store_with(NULL, 0, 3);
 	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
-	struct raft_message app = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 2};
+	struct raft_entry e = {.index = 1, .term = 2};
+	struct raft_message app = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 2,
+				   .n_entries = 1, .entries = &e, .commit = 1};
 	raft_step(r, &app);
 	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 1, .term = 1};
 	raft_step(r, &hb);
+	struct raft_message vr = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = 2};
+	raft_step(r, &vr);
 	struct raft_status st;
 	raft_status(r, &st);
 	ck_assert_uint_eq(st.term, 3);
 	ck_assert_uint_eq(st.leader, 0);
+	ck_assert_uint_eq(st.last_index, 0);
+	ck_assert_uint_eq(st.commit, 0);
+	/* the stale leader is only told about the newer term */
 	struct raft_message out[4];
-	ck_assert_uint_eq(tn_drain(r, ms, out, 4), 0);
+	size_t k = tn_drain(r, ms, out, 4);
+	ck_assert_uint_eq(k, 2);
+	for (size_t i = 0; i < k; i++) {
+		ck_assert_int_eq(out[i].type, RAFT_MSG_APPEND_RESP);
+		ck_assert_uint_eq(out[i].term, 3);
+		ck_assert_uint_eq(out[i].to, 2);
+	}
+	tn_free_msgs(out, k);
 	raft_node_free(r);
 	raft_memstore_free(ms);
 }
 END_TEST
 
-START_TEST(test_stale_leader_learns_newer_term_when_check_quorum_or_prevote)
+START_TEST(test_stale_leader_learns_newer_term_also_with_prevote)
 {
 	struct raft_config c = cfg_with(true, false);
 	struct raft_memstore *ms = store_with(NULL, 0, 3);
@@ -959,7 +973,7 @@ int main(void)
 	tcase_add_test(tc, test_dueling_candidates_converge_on_the_one_with_the_longer_log);
 	tcase_add_test(tc, test_dueling_pre_candidates_do_not_raise_terms);
 	tcase_add_test(tc, test_stale_term_messages_are_ignored);
-	tcase_add_test(tc, test_stale_leader_learns_newer_term_when_check_quorum_or_prevote);
+	tcase_add_test(tc, test_stale_leader_learns_newer_term_also_with_prevote);
 	tcase_add_test(tc, test_any_role_steps_down_on_a_higher_term_message);
 	tcase_add_test(tc, test_candidate_falls_back_to_follower_on_append_of_same_term);
 	tcase_add_test(tc, test_leader_broadcasts_heartbeat_every_heartbeat_interval);
