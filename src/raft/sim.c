@@ -16,7 +16,7 @@
  *   - commit never decreases (per node incarnation, and on disk);
  *   - a ReadIndex answer is at least as new as every write acknowledged
  *     (applied anywhere) before the read started;
- * and every 25 units (and at the end) log matching over the persisted logs:
+ * and after every unit log matching over the persisted logs:
  * equal (index, term) means equal entries and equal prefixes.
  * Then the network heals, crashed nodes restart, removed nodes are destroyed
  * (as the store does), and every member must apply every acknowledged write
@@ -713,8 +713,7 @@ static void time_unit(struct sim *s)
 		if (rn(s, 10) != 0)
 			process_ready(s, &s->nodes[i]);
 	check_safety(s);
-	if (s->now % 25 == 0)
-		check_log_matching(s);
+	check_log_matching(s);
 }
 
 /* What the store does with a peer removed by a conf change: destroy it.
