@@ -1,6 +1,9 @@
 #!/bin/bash
-# `make bench` (bench-kv): tinykvd against redis-server on this machine.
+# `make bench`: bench-kv runs `tools/bench.sh` (or `tools/bench.sh kv`),
+# tinykvd against redis-server on this machine; bench-modes runs
+# `tools/bench.sh modes`, the TSO and transaction figures (see "modes" below).
 #
+# kv:
 #  1. GET and PUT on tinykvd --sync off versus GET and SET on redis-server
 #     without persistence, same connections, pipeline depth, key space and
 #     value size; prints both figures, the ratio tinykv/redis and the target,
@@ -11,6 +14,17 @@
 #     over the versions and compaction debt that the writes left (no target).
 #  2. PUT on tinykvd --sync on: puts/s, fsyncs/s (from /metrics) and puts per
 #     fsync, which shows group commit at work.
+#
+# modes (no redis needed):
+#  3. tinykv-bench --mode tso against tinykv-scheduler: 4 connections, one
+#     get_ts in flight each, 100 timestamps per request, then 1; timestamps/s,
+#     requests/s, round-trip p50/p99, the scheduler's CPU time per request,
+#     and the monotonicity check.
+#  4. tinykv-bench --mode txn against tinykvd --sync off (BENCH_TXN_SYNC) and
+#     the scheduler: 4 workers, transactions of 1 and of 10 keys (read and
+#     write each, commit) over a keyspace of 100000 and of 100 (contention);
+#     txn/s, begin-to-commit p50/p99 and the abort rate.
+#     Each run lasts BENCH_MODE_SECONDS (default 5).
 #
 # Everything runs on loopback, on free ports, in a temporary directory, and is
 # killed on exit.  The figures never fail the run; a broken run (a server that
@@ -24,7 +38,10 @@
 # tinykvd options to try, e.g. "--write-buffer 4M"; split on spaces).
 set -eu
 
+what=${1:-kv}
 secs=${BENCH_SECONDS:-10}
+msecs=${BENCH_MODE_SECONDS:-5}
+txn_sync=${BENCH_TXN_SYNC:-off}
 conns=${BENCH_CONNECTIONS:-50}
 pipe=${BENCH_PIPELINE:-16}
 keys=${BENCH_KEYSPACE:-100000}
@@ -37,18 +54,22 @@ rthreads=""
 [ "$threads" -gt 1 ] && rthreads="--threads $threads"
 bench=$bindir/src/bench/tinykv-bench
 tinykvd=$bindir/src/server/tinykvd
+scheduler=$bindir/src/server/tinykv-scheduler
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
+case $what in kv | modes) ;; *) die "usage: bench.sh [kv|modes]" ;; esac
 for f in "$bench" "$tinykvd"; do
 	[ -x "$f" ] || die "$f not built (run make first, or set BENCH_BIN_DIR)"
 done
+[ "$what" = kv ] || [ -x "$scheduler" ] || die "$scheduler not built (run make first, or set BENCH_BIN_DIR)"
 case $secs in '' | *[!0-9]* | 0) die "BENCH_SECONDS must be a positive integer" ;; esac
+case $msecs in '' | *[!0-9]* | 0) die "BENCH_MODE_SECONDS must be a positive integer" ;; esac
 
 # ---- redis ------------------------------------------------------------------
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null ||
-	! command -v redis-cli >/dev/null; then
+if [ "$what" = kv ] && { ! command -v redis-server >/dev/null ||
+	! command -v redis-benchmark >/dev/null || ! command -v redis-cli >/dev/null; }; then
 	if [ "$(id -u)" != 0 ]; then
 		say "redis is missing; as root run:"
 		say "  apt-get install -y redis-server redis-tools"
@@ -104,6 +125,22 @@ start_redis() {
 		kill "$redis_pid" 2>/dev/null || true
 	done
 	die "redis-server did not start (see $tmp/redis.log)"
+}
+
+# Start tinykv-scheduler on a free port; sets sched_addr and sched_pid.
+sched_addr=""
+sched_pid=""
+start_scheduler() {
+	local log=$tmp/scheduler.log line
+	"$scheduler" --listen 127.0.0.1:0 --status-addr off --data-dir "$tmp/sched-data" \
+		--log-file "$log" &
+	sched_pid=$!
+	pids="$pids $sched_pid"
+	wait_for 100 grep -q 'tinykv-scheduler ready' "$log" 2>/dev/null ||
+		die "tinykv-scheduler did not start: $(tail -n 5 "$log" 2>/dev/null)"
+	line=$(grep -m1 'tinykv-scheduler ready' "$log")
+	sched_addr=$(printf '%s\n' "$line" | sed -n 's/.* listen=\([^ ]*\).*/\1/p')
+	[ -n "$sched_addr" ] || die "cannot parse: $line"
 }
 
 # Start tinykvd with --sync $1 on free ports; sets kv_addr and kv_status.
@@ -173,6 +210,75 @@ tinykv_run() {
 metric() {
 	curl -sf "http://$kv_status/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'
 }
+
+# ---- modes: TSO and transactions ------------------------------------------------
+# tinykv-bench --mode tso, batch $1: prints "ts/s req/s p50_ms p99_ms errors
+# violations cpu_us_per_request".
+tso_run() {
+	local batch=$1 out=$tmp/tso-$1.json c0 c1
+	c0=$(cpu_us "$sched_pid")
+	timeout $((msecs * 2 + 120)) "$bench" --mode tso -s "$sched_addr" -c 4 -P 1 \
+		--tso-batch "$batch" -D "$msecs" --json -q >"$out" ||
+		die "tinykv-bench --mode tso --tso-batch $batch failed: $(cat "$out")"
+	c1=$(cpu_us "$sched_pid")
+	awk -v ts="$(json_num timestamps_per_sec "$out")" -v rq="$(json_num requests_per_sec "$out")" \
+		-v p50="$(json_num p50 "$out")" -v p99="$(json_num p99 "$out")" \
+		-v err="$(json_num errors "$out")" -v vio="$(json_num monotonic_violations "$out")" \
+		-v cpu="$(per_op $((c1 - c0)) "$(json_num requests "$out")")" \
+		'BEGIN { printf "%.0f %.0f %.3f %.3f %s %s %s\n", ts, rq, p50 / 1000, p99 / 1000, err, vio, cpu }'
+}
+
+# tinykv-bench --mode txn, $1 keys per transaction over a keyspace of $2:
+# prints "txn/s p50_ms p99_ms abort_rate committed aborted errors".
+txn_run() {
+	local keys=$1 space=$2 out=$tmp/txn-$1-$2.json
+	timeout $((msecs * 2 + 120)) "$bench" --mode txn -a "$kv_addr" -s "$sched_addr" -c 4 \
+		--txn-keys "$keys" -k "$space" -D "$msecs" --json -q >"$out" ||
+		die "tinykv-bench --mode txn --txn-keys $keys -k $space failed: $(cat "$out")"
+	awk -v tps="$(json_num txn_per_sec "$out")" -v p50="$(json_num p50 "$out")" \
+		-v p99="$(json_num p99 "$out")" -v ar="$(json_num abort_rate "$out")" \
+		-v c="$(json_num committed "$out")" -v a="$(json_num aborted "$out")" \
+		-v err="$(json_num errors "$out")" \
+		'BEGIN { printf "%.0f %.3f %.3f %.2f%% %s %s %s\n", tps, p50 / 1000, p99 / 1000, ar * 100, c, a, err }'
+}
+
+run_modes() {
+	local res b k space
+	start_scheduler
+	say "tinykv-scheduler on $sched_addr"
+	echo
+	echo "TSO: tinykv-bench --mode tso, 4 connections, 1 get_ts in flight each, ${msecs} s per run"
+	printf '%-6s %14s %12s %8s %8s %7s %11s %17s\n' "batch" "timestamps/s" "requests/s" \
+		"p50 ms" "p99 ms" "errors" "violations" "sched cpu us/req"
+	for b in 100 1; do
+		res=$(tso_run "$b")
+		read -r ts rq p50 p99 err vio cpu <<<"$res"
+		printf '%-6s %14s %12s %8s %8s %7s %11s %17s\n' "$b" "$ts" "$rq" "$p50" "$p99" \
+			"$err" "$vio" "$cpu"
+	done
+	start_tinykvd "$txn_sync"
+	say "tinykvd --sync $txn_sync on $kv_addr"
+	echo
+	echo "transactions: tinykv-bench --mode txn, 4 workers, tinykvd --sync $txn_sync, read + write each key then commit, ${msecs} s per run"
+	printf '%-5s %9s %9s %8s %8s %11s %10s %9s %7s\n' "keys" "keyspace" "txn/s" "p50 ms" \
+		"p99 ms" "abort rate" "committed" "aborted" "errors"
+	for space in 100000 100; do
+		for k in 1 10; do
+			res=$(txn_run "$k" "$space")
+			read -r tps p50 p99 ar c a err <<<"$res"
+			printf '%-5s %9s %9s %8s %8s %11s %10s %9s %7s\n' "$k" "$space" "$tps" "$p50" \
+				"$p99" "$ar" "$c" "$a" "$err"
+		done
+	done
+	echo
+	echo "commands: tinykv-bench --mode tso -s ADDR -c 4 -P 1 --tso-batch 100|1 -D $msecs --json -q"
+	echo "          tinykv-bench --mode txn -a ADDR -s ADDR -c 4 --txn-keys 1|10 -k 100000|100 -D $msecs --json -q"
+}
+
+if [ "$what" = modes ]; then
+	run_modes
+	exit 0
+fi
 
 say "redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $conns connections, pipeline $pipe, keyspace $keys, $vsize-byte values, ${secs}s per run, $threads client thread(s)"
 start_redis

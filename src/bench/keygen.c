@@ -89,3 +89,30 @@ uint64_t bench_zipf_next(const struct bench_zipf *z, struct bench_rng *r)
 	uint64_t k = (uint64_t)((double)z->n * pow(z->eta * u - z->eta + 1.0, z->alpha));
 	return k < z->n ? k : z->n - 1;
 }
+
+static bool picked(const uint64_t *out, unsigned n, uint64_t k)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (out[i] == k)
+			return true;
+	return false;
+}
+
+void bench_pick_distinct(struct bench_rng *r, const struct bench_zipf *zipf, uint64_t keyspace,
+			 unsigned n, uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t k = 0;
+		/* Redraw on a repeat, which keeps the distribution; a skewed
+		 * draw over a keyspace barely larger than n could repeat for
+		 * long, so after a few tries take the next free key. */
+		for (int tries = 0; tries < 64; tries++) {
+			k = zipf ? bench_zipf_next(zipf, r) : bench_rng_below(r, keyspace);
+			if (!picked(out, i, k))
+				break;
+		}
+		while (picked(out, i, k))
+			k = (k + 1) % keyspace;
+		out[i] = k;
+	}
+}

@@ -7,6 +7,8 @@ src_bench_tinykv_bench_SOURCES = \
 	src/bench/opts.c \
 	src/bench/keygen.c \
 	src/bench/run.c \
+	src/bench/tso.c \
+	src/bench/txn.c \
 	src/bench/report.c \
 	src/bench/hist.c src/bench/hist.h
 src_bench_tinykv_bench_LDADD = src/client/libtinykv.la src/util/libtkutil.la $(LIBEVENT_LIBS) -lpthread -lm
@@ -24,6 +26,7 @@ src_bench_test_bench_LDADD = $(CHECK_LIBS) -lm
 check_PROGRAMS += src/bench/test_run
 TESTS += src/bench/test_run
 src_bench_test_run_SOURCES = src/bench/test_run.c src/bench/run.c src/bench/report.c \
+	src/bench/tso.c src/bench/txn.c \
 	src/bench/opts.c src/bench/keygen.c src/bench/hist.c src/bench/bench.h src/bench/hist.h
 src_bench_test_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_bench_test_run_LDADD = src/client/libtinykv.la src/util/libtkutil.la $(LIBEVENT_LIBS) \
@@ -32,8 +35,15 @@ src_bench_test_run_LDADD = src/client/libtinykv.la src/util/libtkutil.la $(LIBEV
 dist_noinst_SCRIPTS += tools/bench.sh
 
 # `make bench`: tinykv against redis on loopback (BENCH_SECONDS per run,
-# default 10).  Never fails the build on the figures, only on a broken run.
+# default 10), and the TSO and transaction figures of tinykv-bench --mode
+# tso / txn (BENCH_MODE_SECONDS per run, default 5).  Never fails the build
+# on the figures, only on a broken run.
 BENCH_TARGETS += bench-kv
 .PHONY: bench-kv
 bench-kv: src/bench/tinykv-bench src/server/tinykvd
 	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench.sh
+
+BENCH_TARGETS += bench-modes
+.PHONY: bench-modes
+bench-modes: src/bench/tinykv-bench src/server/tinykvd src/server/tinykv-scheduler
+	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench.sh modes

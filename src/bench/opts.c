@@ -24,23 +24,51 @@ void bench_config_default(struct bench_config *c)
 	c->duration_s = 10;
 	c->timeout_ms = 10000;
 	c->seed = 1;
+	c->mode = MODE_KV;
+	snprintf(c->scheduler, sizeof(c->scheduler), "127.0.0.1:2379");
+	c->tso_batch = 100;
+	c->txn_keys = 1;
+}
+
+const char *bench_mode_name(enum bench_mode m)
+{
+	return m == MODE_TSO ? "tso" : m == MODE_TXN ? "txn" : "kv";
+}
+
+bool bench_txn_is_abort(enum tk_err e)
+{
+	/* The outcomes tkv_txn_run retries: another transaction won. */
+	return e == TK_E_WRITE_CONFLICT || e == TK_E_TXN_ROLLED_BACK || e == TK_E_TXN_NOT_FOUND ||
+	       e == TK_E_KEY_LOCKED;
 }
 
 static const char usage[] =
 	"Usage: tinykv-bench [OPTION]...\n"
-	"Load a tinykvd server with pipelined GET/PUT/SCAN requests and report\n"
+	"Load a tinykvd server with pipelined GET/PUT/SCAN requests (or\n"
+	"tinykv-scheduler with get_ts, or both with transactions) and report\n"
 	"throughput and latency percentiles.\n"
 	"\n"
+	"  -m, --mode kv|tso|txn    what to measure (default kv):\n"
+	"                             kv   raw GET/PUT/SCAN requests to tinykvd\n"
+	"                             tso  get_ts requests to tinykv-scheduler\n"
+	"                             txn  transactions: read and write\n"
+	"                                  --txn-keys keys, commit\n"
 	"  -a, --address HOST:PORT  server (default 127.0.0.1:20160)\n"
-	"  -c, --connections N      connections (default 50)\n"
-	"  -P, --pipeline N         requests in flight per connection (default 16)\n"
-	"      --threads N          threads, one event loop each (default 1)\n"
+	"  -s, --scheduler HOST:PORT  tinykv-scheduler for tso and txn\n"
+	"                           (default 127.0.0.1:2379; tso: -a if no -s)\n"
+	"  -c, --connections N      connections (default 50; tso, txn: 4)\n"
+	"  -P, --pipeline N         requests in flight per connection (default 16;\n"
+	"                           tso: 1)\n"
+	"      --threads N          threads, one event loop each (default 1;\n"
+	"                           txn: one worker thread per connection)\n"
+	"      --tso-batch N        timestamps per get_ts (default 100)\n"
+	"      --txn-keys N         keys per transaction (default 1)\n"
 	"  -k, --keyspace N         number of distinct keys (default 100000)\n"
 	"  -d, --value-size BYTES   value size of puts (default 100)\n"
 	"      --mix G:P:S          get:put:scan weights (default 90:10:0)\n"
 	"  -t, --type get|put|scan  only this request type (same as --mix)\n"
 	"      --scan-limit N       pairs per scan (default 10)\n"
-	"  -n, --requests N         send N requests in total, then stop\n"
+	"  -n, --requests N         send N requests (txn: transactions) in total\n"
 	"  -D, --duration SECONDS   run this long (default 10 unless -n)\n"
 	"      --rate N             open loop: N requests/s in total at fixed\n"
 	"                           intervals, latency from the scheduled time\n"
@@ -65,10 +93,16 @@ enum {
 	O_TIMEOUT,
 	O_SEED,
 	O_JSON,
+	O_TSO_BATCH,
+	O_TXN_KEYS,
 };
 
 static const struct option long_opts[] = {
+	{"mode", required_argument, NULL, 'm'},
 	{"address", required_argument, NULL, 'a'},
+	{"scheduler", required_argument, NULL, 's'},
+	{"tso-batch", required_argument, NULL, O_TSO_BATCH},
+	{"txn-keys", required_argument, NULL, O_TXN_KEYS},
 	{"connections", required_argument, NULL, 'c'},
 	{"pipeline", required_argument, NULL, 'P'},
 	{"threads", required_argument, NULL, O_THREADS},
@@ -172,34 +206,68 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
 int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, char *err,
 		     size_t errlen)
 {
-	bool have_n = false, have_d = false;
+	bool have_n = false, have_d = false, have_a = false, have_s = false, have_c = false;
+	bool have_p = false, have_threads = false;
+	const char *kv_only = NULL; /* an option of the raw KV mode only */
 	uint64_t u;
 	double d;
 	int ch;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":a:c:P:k:d:t:n:D:qhV", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":m:a:s:c:P:k:d:t:n:D:qhV", long_opts, NULL)) != -1) {
 		switch (ch) {
+		case 'm':
+			if (!strcmp(optarg, "kv") || !strcmp(optarg, "raw"))
+				c->mode = MODE_KV;
+			else if (!strcmp(optarg, "tso"))
+				c->mode = MODE_TSO;
+			else if (!strcmp(optarg, "txn"))
+				c->mode = MODE_TXN;
+			else
+				return bad(err, errlen, "--mode: want kv, tso or txn, got '%s'", optarg);
+			break;
 		case 'a':
 			if (!*optarg || strlen(optarg) >= sizeof(c->address) || !strchr(optarg, ':'))
 				return bad(err, errlen, "--address: want HOST:PORT, got '%s'", optarg);
 			snprintf(c->address, sizeof(c->address), "%s", optarg);
+			have_a = true;
+			break;
+		case 's':
+			if (!*optarg || strlen(optarg) >= sizeof(c->scheduler) || !strchr(optarg, ':'))
+				return bad(err, errlen, "--scheduler: want HOST:PORT, got '%s'", optarg);
+			snprintf(c->scheduler, sizeof(c->scheduler), "%s", optarg);
+			have_s = true;
+			break;
+		case O_TSO_BATCH:
+			if (!parse_count(optarg, 1, BENCH_MAX_TSO_BATCH, &u))
+				return bad(err, errlen, "--tso-batch: want 1..%u, got '%s'",
+					   BENCH_MAX_TSO_BATCH, optarg);
+			c->tso_batch = (unsigned)u;
+			break;
+		case O_TXN_KEYS:
+			if (!parse_count(optarg, 1, BENCH_MAX_TXN_KEYS, &u))
+				return bad(err, errlen, "--txn-keys: want 1..%u, got '%s'",
+					   BENCH_MAX_TXN_KEYS, optarg);
+			c->txn_keys = (unsigned)u;
 			break;
 		case 'c':
 			if (!parse_count(optarg, 1, 100000, &u))
 				return bad(err, errlen, "--connections: want 1..100000, got '%s'", optarg);
 			c->connections = (unsigned)u;
+			have_c = true;
 			break;
 		case 'P':
 			if (!parse_count(optarg, 1, 100000, &u))
 				return bad(err, errlen, "--pipeline: want 1..100000, got '%s'", optarg);
 			c->pipeline = (unsigned)u;
+			have_p = true;
 			break;
 		case O_THREADS:
 			if (!parse_count(optarg, 1, 256, &u))
 				return bad(err, errlen, "--threads: want 1..256, got '%s'", optarg);
 			c->threads = (unsigned)u;
+			have_threads = true;
 			break;
 		case 'k':
 			if (!parse_count(optarg, 1, BENCH_MAX_KEYSPACE, &u))
@@ -213,12 +281,14 @@ int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, c
 			c->value_size = (size_t)u;
 			break;
 		case O_MIX:
+			kv_only = "--mix";
 			if (!bench_parse_mix(optarg, c->mix))
 				return bad(err, errlen,
 					   "--mix: want GET:PUT:SCAN weights such as 90:10:0, got '%s'",
 					   optarg);
 			break;
 		case 't': {
+			kv_only = "--type";
 			static const char *const names[OP__COUNT] = {"get", "put", "scan"};
 			int op = -1;
 			for (int i = 0; i < OP__COUNT; i++)
@@ -231,6 +301,7 @@ int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, c
 			break;
 		}
 		case O_SCAN_LIMIT:
+			kv_only = "--scan-limit";
 			if (!parse_count(optarg, 1, 1000000, &u))
 				return bad(err, errlen, "--scan-limit: want 1..1000000, got '%s'", optarg);
 			c->scan_limit = (unsigned)u;
@@ -251,6 +322,7 @@ int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, c
 			if (!parse_double(optarg, 0.001, 1e9, &d))
 				return bad(err, errlen, "--rate: want requests/s > 0, got '%s'", optarg);
 			c->rate = d;
+			kv_only = "--rate";
 			break;
 		case O_ZIPF:
 			c->zipf = 0.99;
@@ -263,6 +335,7 @@ int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, c
 					   optarg);
 			break;
 		case O_PRELOAD:
+			kv_only = "--preload";
 			c->preload = true;
 			break;
 		case O_TIMEOUT:
@@ -301,6 +374,34 @@ int bench_parse_args(struct bench_config *c, int argc, char **argv, FILE *out, c
 		return bad(err, errlen, "--requests and --duration exclude each other");
 	if (have_n)
 		c->duration_s = 0;
+	if (c->mode != MODE_KV) {
+		if (kv_only)
+			return bad(err, errlen, "%s applies to --mode kv only", kv_only);
+		if (!have_c)
+			c->connections = have_threads && c->mode == MODE_TXN ? c->threads : 4;
+	}
+	if (c->mode == MODE_TSO) {
+		/* A TSO client batches its callers into one request in flight. */
+		if (!have_p)
+			c->pipeline = 1;
+		if (have_a && !have_s)
+			snprintf(c->scheduler, sizeof(c->scheduler), "%s", c->address);
+	}
+	if (c->mode == MODE_TXN) {
+		/* The transaction client blocks: one worker thread per client. */
+		if (have_threads && have_c && c->threads != c->connections)
+			return bad(err, errlen,
+				   "--mode txn: --threads %u and --connections %u differ (both "
+				   "give the number of workers)",
+				   c->threads, c->connections);
+		if (c->connections > 256)
+			return bad(err, errlen, "--mode txn: at most 256 workers (-c), got %u",
+				   c->connections);
+		c->threads = c->connections;
+		if (c->txn_keys > c->keyspace)
+			return bad(err, errlen, "--txn-keys %u is more than --keyspace %llu",
+				   c->txn_keys, (unsigned long long)c->keyspace);
+	}
 	if (c->threads > c->connections)
 		return bad(err, errlen, "--threads %u is more than --connections %u", c->threads,
 			   c->connections);

@@ -11,7 +11,7 @@ uint64_t bench_result_errors(const struct bench_result *r)
 	uint64_t n = 0;
 	for (int op = 0; op < OP__COUNT; op++)
 		n += r->op[op].errors;
-	return n;
+	return n + r->failed + r->ts_violations;
 }
 
 uint64_t bench_result_ops(const struct bench_result *r)
@@ -19,7 +19,7 @@ uint64_t bench_result_ops(const struct bench_result *r)
 	uint64_t n = 0;
 	for (int op = 0; op < OP__COUNT; op++)
 		n += r->op[op].ok + r->op[op].errors;
-	return n;
+	return n + r->tso_ok + r->txn_committed + r->txn_aborted + r->failed;
 }
 
 static double seconds(const struct bench_result *r)
@@ -59,8 +59,90 @@ static void text_row(FILE *out, const char *name, uint64_t n, double ops, const 
 	fprintf(out, " %9.3f\n", (double)(h->count ? h->max : 0) / 1e6);
 }
 
+static void text_errors(FILE *out, const char *title, const uint64_t *by_code)
+{
+	const char *sep = " ";
+	fprintf(out, "%s:", title);
+	for (int e = 0; e < TK_E__COUNT; e++)
+		if (by_code[e]) {
+			fprintf(out, "%s%s %llu", sep, tk_err_name((enum tk_err)e),
+				(unsigned long long)by_code[e]);
+			sep = ", ";
+		}
+	fprintf(out, "\n");
+}
+
+static void text_latency_header(FILE *out, const char *what)
+{
+	fprintf(out, "%-5s %11s %11s %9s %9s %9s %9s %9s %9s   (%s latency in ms)\n", "", "ok",
+		"per s", "mean", "p50", "p90", "p99", "p99.9", "max", what);
+}
+
+static void report_tso_text(FILE *out, const struct bench_config *c, const struct bench_result *r)
+{
+	uint64_t errs = bench_result_errors(r);
+	fprintf(out, "tinykv-bench %s -> scheduler %s (%s)\n", PACKAGE_VERSION, c->scheduler,
+		*r->server ? r->server : "unknown server");
+	fprintf(out,
+		"workload: tso, %u connections x pipeline %u, %u thread%s, %u timestamps per "
+		"get_ts, closed loop\n",
+		c->connections, c->pipeline, c->threads, c->threads == 1 ? "" : "s", c->tso_batch);
+	fprintf(out, "run: %.2f s, %llu get_ts requests, %llu errors\n", seconds(r),
+		(unsigned long long)(r->tso_ok + r->failed), (unsigned long long)errs);
+	fprintf(out, "throughput: %.0f timestamps/s (%.0f requests/s x %u)\n\n",
+		per_s(r, r->timestamps), per_s(r, r->tso_ok), c->tso_batch);
+	text_latency_header(out, "round-trip");
+	text_row(out, "tso", r->tso_ok, per_s(r, r->tso_ok), &r->lat);
+	fprintf(out, "monotonic: %s (%llu timestamps, %llu batches out of order)\n",
+		r->ts_violations ? "NO" : "yes", (unsigned long long)r->timestamps,
+		(unsigned long long)r->ts_violations);
+	if (r->failed)
+		text_errors(out, "errors", r->errors);
+}
+
+static double abort_rate(const struct bench_result *r)
+{
+	uint64_t n = r->txn_committed + r->txn_aborted;
+	return n ? (double)r->txn_aborted / (double)n : 0.0;
+}
+
+static void report_txn_text(FILE *out, const struct bench_config *c, const struct bench_result *r)
+{
+	fprintf(out, "tinykv-bench %s -> tinykvd %s, scheduler %s\n", PACKAGE_VERSION, c->address,
+		c->scheduler);
+	fprintf(out,
+		"workload: txn, %u worker%s (one client each), %u key%s per transaction (read, "
+		"write, commit), keyspace %llu",
+		c->threads, c->threads == 1 ? "" : "s", c->txn_keys, c->txn_keys == 1 ? "" : "s",
+		(unsigned long long)c->keyspace);
+	if (c->zipf > 0)
+		fprintf(out, " (zipf %.2f)", c->zipf);
+	fprintf(out, ", value %zu B\n", c->value_size);
+	fprintf(out, "run: %.2f s, %llu committed, %llu aborted, %llu errors\n", seconds(r),
+		(unsigned long long)r->txn_committed, (unsigned long long)r->txn_aborted,
+		(unsigned long long)r->failed);
+	fprintf(out, "throughput: %.0f txn/s committed (%.0f keys/s)\n", per_s(r, r->txn_committed),
+		per_s(r, r->txn_committed * c->txn_keys));
+	fprintf(out, "abort rate: %.2f%% (aborted / (committed + aborted))\n\n",
+		abort_rate(r) * 100);
+	text_latency_header(out, "begin-to-commit");
+	text_row(out, "txn", r->txn_committed, per_s(r, r->txn_committed), &r->lat);
+	if (r->txn_aborted)
+		text_errors(out, "aborted", r->aborts);
+	if (r->failed)
+		text_errors(out, "errors", r->errors);
+}
+
 void bench_report_text(FILE *out, const struct bench_config *c, const struct bench_result *r)
 {
+	if (c->mode == MODE_TSO) {
+		report_tso_text(out, c, r);
+		return;
+	}
+	if (c->mode == MODE_TXN) {
+		report_txn_text(out, c, r);
+		return;
+	}
 	char mix[64];
 	mix_string(c, mix, sizeof(mix));
 	uint64_t ops = bench_result_ops(r), errs = bench_result_errors(r);
@@ -149,8 +231,72 @@ static void json_latency(FILE *out, const struct bench_hist *h)
 	fprintf(out, ",\"max\":%.1f}", (double)(h->count ? h->max : 0) / 1e3);
 }
 
+static void json_codes(FILE *out, const char *name, const uint64_t *by_code)
+{
+	const char *sep = "";
+	fprintf(out, "\"%s\":{", name);
+	for (int e = 0; e < TK_E__COUNT; e++)
+		if (by_code[e]) {
+			fprintf(out, "%s\"%s\":%llu", sep, tk_err_name((enum tk_err)e),
+				(unsigned long long)by_code[e]);
+			sep = ",";
+		}
+	fputc('}', out);
+}
+
+/* tso and txn: "mode" names the workload (in kv mode it says open or
+ * closed loop, as it always did). */
+static void report_mode_json(FILE *out, const struct bench_config *c, const struct bench_result *r)
+{
+	fprintf(out, "{\"tool\":\"tinykv-bench\",\"version\":\"%s\",\"mode\":\"%s\",",
+		PACKAGE_VERSION, bench_mode_name(c->mode));
+	if (c->mode == MODE_TXN) {
+		fprintf(out, "\"address\":");
+		json_str(out, c->address);
+		fputc(',', out);
+	}
+	fprintf(out, "\"scheduler\":");
+	json_str(out, c->scheduler);
+	if (c->mode == MODE_TSO) {
+		fprintf(out, ",\"server\":");
+		json_str(out, r->server);
+	}
+	fprintf(out, ",\"connections\":%u,\"threads\":%u,\"seconds\":%.3f,", c->connections,
+		c->threads, seconds(r));
+	if (c->mode == MODE_TSO) {
+		fprintf(out,
+			"\"pipeline\":%u,\"tso_batch\":%u,\"requests\":%llu,\"ok\":%llu,"
+			"\"timestamps\":%llu,\"timestamps_per_sec\":%.1f,\"requests_per_sec\":%.1f,"
+			"\"monotonic_violations\":%llu,",
+			c->pipeline, c->tso_batch, (unsigned long long)(r->tso_ok + r->failed),
+			(unsigned long long)r->tso_ok, (unsigned long long)r->timestamps,
+			per_s(r, r->timestamps), per_s(r, r->tso_ok),
+			(unsigned long long)r->ts_violations);
+	} else {
+		fprintf(out,
+			"\"txn_keys\":%u,\"keyspace\":%llu,\"distribution\":\"%s\","
+			"\"zipf_theta\":%.3f,\"value_size\":%zu,\"committed\":%llu,"
+			"\"aborted\":%llu,\"txn_per_sec\":%.1f,\"abort_rate\":%.4f,",
+			c->txn_keys, (unsigned long long)c->keyspace, c->zipf > 0 ? "zipf" : "uniform",
+			c->zipf, c->value_size, (unsigned long long)r->txn_committed,
+			(unsigned long long)r->txn_aborted, per_s(r, r->txn_committed),
+			abort_rate(r));
+		json_codes(out, "aborts_by_code", r->aborts);
+		fputc(',', out);
+	}
+	fprintf(out, "\"errors\":%llu,", (unsigned long long)bench_result_errors(r));
+	json_codes(out, "errors_by_code", r->errors);
+	fprintf(out, ",\"latency_us\":");
+	json_latency(out, &r->lat);
+	fprintf(out, "}\n");
+}
+
 void bench_report_json(FILE *out, const struct bench_config *c, const struct bench_result *r)
 {
+	if (c->mode != MODE_KV) {
+		report_mode_json(out, c, r);
+		return;
+	}
 	uint64_t ops = bench_result_ops(r), errs = bench_result_errors(r);
 	struct bench_hist all;
 	all_latency(r, &all);

@@ -38,6 +38,138 @@ START_TEST(test_opts_defaults_match_the_documented_values)
 	ck_assert(c.duration_s == 10);
 	ck_assert_uint_eq(c.requests, 0);
 	ck_assert(c.rate == 0);
+	ck_assert_int_eq(c.mode, MODE_KV);
+	ck_assert_str_eq(c.scheduler, "127.0.0.1:2379");
+	ck_assert_uint_eq(c.tso_batch, 100);
+	ck_assert_uint_eq(c.txn_keys, 1);
+}
+END_TEST
+
+START_TEST(test_opts_tso_mode_defaults_to_four_connections_with_one_request_in_flight)
+{
+	struct bench_config c;
+	char err[256];
+	const char *args[] = {"--mode", "tso", "-s", "10.0.0.2:2379", NULL};
+	ck_assert_int_eq(parse(&c, err, args), 0);
+	ck_assert_int_eq(c.mode, MODE_TSO);
+	ck_assert_str_eq(c.scheduler, "10.0.0.2:2379");
+	ck_assert_uint_eq(c.connections, 4);
+	ck_assert_uint_eq(c.pipeline, 1);
+	ck_assert_uint_eq(c.threads, 1);
+	ck_assert_uint_eq(c.tso_batch, 100);
+}
+END_TEST
+
+START_TEST(test_opts_tso_mode_keeps_explicit_connections_pipeline_and_batch)
+{
+	struct bench_config c;
+	char err[256];
+	const char *args[] = {"-m", "tso", "-c", "8", "-P", "3", "--threads", "2",
+			      "--tso-batch", "1k", "-n", "500", NULL};
+	ck_assert_int_eq(parse(&c, err, args), 0);
+	ck_assert_uint_eq(c.connections, 8);
+	ck_assert_uint_eq(c.pipeline, 3);
+	ck_assert_uint_eq(c.threads, 2);
+	ck_assert_uint_eq(c.tso_batch, 1000);
+	ck_assert_uint_eq(c.requests, 500);
+}
+END_TEST
+
+START_TEST(test_opts_tso_mode_takes_the_scheduler_from_address_without_scheduler)
+{
+	struct bench_config c;
+	char err[256];
+	const char *only_a[] = {"-m", "tso", "-a", "10.0.0.3:7", NULL};
+	const char *both[] = {"-m", "tso", "-a", "10.0.0.3:7", "-s", "10.0.0.4:8", NULL};
+	ck_assert_int_eq(parse(&c, err, only_a), 0);
+	ck_assert_str_eq(c.scheduler, "10.0.0.3:7");
+	ck_assert_int_eq(parse(&c, err, both), 0);
+	ck_assert_str_eq(c.scheduler, "10.0.0.4:8");
+}
+END_TEST
+
+START_TEST(test_opts_txn_mode_runs_one_worker_per_connection)
+{
+	struct bench_config c;
+	char err[256];
+	const char *by_c[] = {"--mode=txn", "-c", "6", "--txn-keys", "10", "-k", "100",
+			      "--scheduler", "127.0.0.1:9", NULL};
+	const char *by_threads[] = {"-m", "txn", "--threads", "3", NULL};
+	const char *defaults[] = {"-m", "txn", NULL};
+	ck_assert_int_eq(parse(&c, err, by_c), 0);
+	ck_assert_int_eq(c.mode, MODE_TXN);
+	ck_assert_uint_eq(c.connections, 6);
+	ck_assert_uint_eq(c.threads, 6);
+	ck_assert_uint_eq(c.txn_keys, 10);
+	ck_assert_uint_eq(c.keyspace, 100);
+	ck_assert_str_eq(c.scheduler, "127.0.0.1:9");
+	ck_assert_str_eq(c.address, "127.0.0.1:20160");
+	ck_assert_int_eq(parse(&c, err, by_threads), 0);
+	ck_assert_uint_eq(c.connections, 3);
+	ck_assert_uint_eq(c.threads, 3);
+	ck_assert_int_eq(parse(&c, err, defaults), 0);
+	ck_assert_uint_eq(c.connections, 4);
+	ck_assert_uint_eq(c.threads, 4);
+	ck_assert(c.duration_s == 10);
+}
+END_TEST
+
+START_TEST(test_opts_kv_mode_is_the_default_and_can_be_named)
+{
+	struct bench_config c;
+	char err[256];
+	const char *kv[] = {"-m", "kv", NULL}, *raw[] = {"--mode", "raw", NULL};
+	ck_assert_int_eq(parse(&c, err, kv), 0);
+	ck_assert_int_eq(c.mode, MODE_KV);
+	ck_assert_uint_eq(c.connections, 50);
+	ck_assert_uint_eq(c.pipeline, 16);
+	ck_assert_int_eq(parse(&c, err, raw), 0);
+	ck_assert_int_eq(c.mode, MODE_KV);
+	ck_assert_str_eq(bench_mode_name(MODE_KV), "kv");
+	ck_assert_str_eq(bench_mode_name(MODE_TSO), "tso");
+	ck_assert_str_eq(bench_mode_name(MODE_TXN), "txn");
+}
+END_TEST
+
+START_TEST(test_opts_reject_bad_mode_values_with_a_reason)
+{
+	static const char *const bad[][6] = {
+		{"-m", "sql", NULL},
+		{"--tso-batch", "0", NULL},
+		{"--tso-batch", "262145", NULL},
+		{"--txn-keys", "0", NULL},
+		{"--txn-keys", "1001", NULL},
+		{"-s", "nocolon", NULL},
+		{"-m", "txn", "--txn-keys", "10", "-k", "5"},
+		{"-m", "txn", "--threads", "2", "-c", "3"},
+		{"-m", "txn", "-c", "257", NULL},
+		{"-m", "tso", "--rate", "100", NULL},
+		{"-m", "txn", "--preload", NULL},
+		{"-m", "tso", "-t", "get", NULL},
+		{"-m", "txn", "--mix", "1:1", NULL},
+		{"-m", "tso", "--scan-limit", "5", NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct bench_config c;
+		char err[256] = "";
+		const char *args[7] = {bad[i][0], bad[i][1], bad[i][2], bad[i][3],
+				       bad[i][4], bad[i][5], NULL};
+		ck_assert_msg(parse(&c, err, args) == -1, "case %zu accepted", i);
+		ck_assert_msg(strlen(err) > 0, "case %zu has no reason", i);
+	}
+}
+END_TEST
+
+START_TEST(test_txn_aborts_are_the_outcomes_another_transaction_caused)
+{
+	ck_assert(bench_txn_is_abort(TK_E_WRITE_CONFLICT));
+	ck_assert(bench_txn_is_abort(TK_E_TXN_ROLLED_BACK));
+	ck_assert(bench_txn_is_abort(TK_E_TXN_NOT_FOUND));
+	ck_assert(bench_txn_is_abort(TK_E_KEY_LOCKED));
+	ck_assert(!bench_txn_is_abort(TK_E_OK));
+	ck_assert(!bench_txn_is_abort(TK_E_CONNECTION));
+	ck_assert(!bench_txn_is_abort(TK_E_TIMEOUT));
+	ck_assert(!bench_txn_is_abort(TK_E_INTERNAL));
 }
 END_TEST
 
@@ -229,6 +361,39 @@ START_TEST(test_zeta_tail_estimate_is_close_to_the_exact_sum)
 }
 END_TEST
 
+static void assert_distinct_below(const uint64_t *k, unsigned n, uint64_t keyspace)
+{
+	for (unsigned i = 0; i < n; i++) {
+		ck_assert_uint_lt(k[i], keyspace);
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_msg(k[i] != k[j], "key %llu twice", (unsigned long long)k[i]);
+	}
+}
+
+START_TEST(test_pick_distinct_never_repeats_a_key_in_a_transaction)
+{
+	struct bench_rng r;
+	struct bench_zipf z;
+	uint64_t k[10];
+	bench_rng_seed(&r, 7);
+	for (int round = 0; round < 2000; round++) {
+		bench_pick_distinct(&r, NULL, 12, 10, k);
+		assert_distinct_below(k, 10, 12);
+	}
+	/* A skewed draw over a keyspace just large enough still ends. */
+	bench_zipf_init(&z, 10, 0.99);
+	for (int round = 0; round < 2000; round++) {
+		bench_pick_distinct(&r, &z, 10, 10, k);
+		assert_distinct_below(k, 10, 10);
+	}
+	bench_zipf_init(&z, 100000, 0.99);
+	bench_pick_distinct(&r, &z, 100000, 10, k);
+	assert_distinct_below(k, 10, 100000);
+	bench_pick_distinct(&r, NULL, 1, 1, k);
+	ck_assert_uint_eq(k[0], 0);
+}
+END_TEST
+
 static Suite *bench_suite(void)
 {
 	Suite *s = suite_create("bench");
@@ -239,6 +404,13 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, test_opts_reject_bad_values_with_a_reason);
 	tcase_add_test(tc, test_opts_help_and_version_ask_to_exit);
 	tcase_add_test(tc, test_mix_allows_missing_trailing_weights);
+	tcase_add_test(tc, test_opts_tso_mode_defaults_to_four_connections_with_one_request_in_flight);
+	tcase_add_test(tc, test_opts_tso_mode_keeps_explicit_connections_pipeline_and_batch);
+	tcase_add_test(tc, test_opts_tso_mode_takes_the_scheduler_from_address_without_scheduler);
+	tcase_add_test(tc, test_opts_txn_mode_runs_one_worker_per_connection);
+	tcase_add_test(tc, test_opts_kv_mode_is_the_default_and_can_be_named);
+	tcase_add_test(tc, test_opts_reject_bad_mode_values_with_a_reason);
+	tcase_add_test(tc, test_txn_aborts_are_the_outcomes_another_transaction_caused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keygen");
 	tcase_set_timeout(tc, 60);
@@ -247,6 +419,7 @@ static Suite *bench_suite(void)
 	tcase_add_test(tc, test_zipf_rank_frequencies_follow_the_power_law);
 	tcase_add_test(tc, test_zipf_handles_tiny_and_huge_keyspaces);
 	tcase_add_test(tc, test_zeta_tail_estimate_is_close_to_the_exact_sum);
+	tcase_add_test(tc, test_pick_distinct_never_repeats_a_key_in_a_transaction);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,7 @@
-/* Tests of the benchmark engine (run.c) against a real tinykvd started on a
- * free loopback port.  Skipped (exit 77) when tinykvd is not built. */
+/* Tests of the benchmark engines (run.c, tso.c, txn.c) against a real
+ * tinykvd (and tinykv-scheduler for --mode tso and txn) started on free
+ * loopback ports.  Skipped (exit 77) when tinykvd is not built; the tso and
+ * txn cases are skipped when tinykv-scheduler is not. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,16 +17,16 @@
 
 #include "bench/bench.h"
 
-static char tinykvd_path[4096];
+static char tinykvd_path[4096], scheduler_path[4096];
 static char tmpdir[256];
-static char address[128];
-static pid_t server_pid;
+static char address[128], sched_address[128];
+static pid_t server_pid, sched_pid;
 
-static bool find_tinykvd(void)
+static bool find_daemon(char *path, size_t len, const char *name)
 {
 	const char *top = getenv("top_builddir");
-	snprintf(tinykvd_path, sizeof(tinykvd_path), "%s/src/server/tinykvd", top ? top : ".");
-	return access(tinykvd_path, X_OK) == 0;
+	snprintf(path, len, "%s/src/server/%s", top ? top : ".", name);
+	return access(path, X_OK) == 0;
 }
 
 static void sleep_ms(long ms)
@@ -33,48 +35,79 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Start tinykvd on port 0 and read its address from the "ready" log line,
- * polling with a deadline. */
-static void start_server(void)
+/* Start a daemon on port 0 with --data-dir DIR/NAME-data and --log-file
+ * DIR/NAME.log (plus extra, NULL-terminated, at most 4) and read its address
+ * from the "<name> ready listen=" log line, polling with a deadline. */
+static pid_t start_daemon(const char *path, const char *name, const char *const *extra,
+			  char addr[128])
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tinykv-test-run.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	char datadir[512], log[512];
-	snprintf(datadir, sizeof(datadir), "%s/data", tmpdir);
-	snprintf(log, sizeof(log), "%s/log", tmpdir);
-	server_pid = fork();
-	ck_assert_int_ge(server_pid, 0);
-	if (server_pid == 0) {
-		execl(tinykvd_path, "tinykvd", "--listen", "127.0.0.1:0", "--status-addr", "off",
-		      "--data-dir", datadir, "--sync", "off", "--log-file", log, (char *)NULL);
+	char datadir[512], log[512], ready[64];
+	snprintf(datadir, sizeof(datadir), "%s/%s-data", tmpdir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", tmpdir, name);
+	snprintf(ready, sizeof(ready), "%s ready listen=", name);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *argv[16] = {name,	   "--listen", "127.0.0.1:0", "--status-addr",
+					"off",	   "--data-dir", datadir,	   "--log-file",
+					log};
+		int n = 9;
+		for (; extra && *extra && n < 14; extra++)
+			argv[n++] = *extra;
+		argv[n] = NULL;
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
-	address[0] = '\0';
-	for (int i = 0; i < 200 && !address[0]; i++) {
+	addr[0] = '\0';
+	for (int i = 0; i < 200 && !addr[0]; i++) {
 		FILE *f = fopen(log, "r");
 		char line[1024];
 		while (f && fgets(line, sizeof(line), f)) {
-			const char *p = strstr(line, "tinykvd ready listen=");
-			if (p && sscanf(p, "tinykvd ready listen=%127s", address) == 1)
+			const char *p = strstr(line, ready);
+			if (p && sscanf(p + strlen(ready), "%127s", addr) == 1)
 				break;
-			address[0] = '\0';
+			addr[0] = '\0';
 		}
 		if (f)
 			fclose(f);
-		if (!address[0])
+		if (!addr[0])
 			sleep_ms(50);
 	}
-	ck_assert_msg(address[0], "tinykvd did not log its ready line in %s", log);
+	if (!addr[0]) { /* the fixture's teardown does not run after this */
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ck_assert_msg(addr[0], "%s did not log its ready line in %s", name, log);
+	return pid;
+}
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tinykv-test-run.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void start_server(void)
+{
+	static const char *const extra[] = {"--sync", "off", NULL};
+	make_tmpdir();
+	server_pid = start_daemon(tinykvd_path, "tinykvd", extra, address);
+}
+
+static void stop_daemon(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGCONT);
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
 }
 
 static void stop_server(void)
 {
-	if (server_pid > 0) {
-		kill(server_pid, SIGCONT);
-		kill(server_pid, SIGTERM);
-		waitpid(server_pid, NULL, 0);
-		server_pid = 0;
-	}
+	stop_daemon(&server_pid);
+	stop_daemon(&sched_pid);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
@@ -226,6 +259,133 @@ START_TEST(test_unreachable_server_fails_the_run_with_a_reason)
 }
 END_TEST
 
+/* ---- --mode tso and --mode txn ------------------------------------------ */
+
+/* A scheduler and a tinykvd in one temporary directory. */
+static void start_both(void)
+{
+	static const char *const extra[] = {"--sync", "off", NULL};
+	make_tmpdir();
+	sched_pid = start_daemon(scheduler_path, "tinykv-scheduler", NULL, sched_address);
+	server_pid = start_daemon(tinykvd_path, "tinykvd", extra, address);
+}
+
+static void mode_config(struct bench_config *c, enum bench_mode mode)
+{
+	config(c);
+	c->mode = mode;
+	snprintf(c->scheduler, sizeof(c->scheduler), "%s", sched_address);
+	c->connections = 4;
+	c->threads = mode == MODE_TXN ? 4 : 1;
+	c->pipeline = 1;
+}
+
+static struct bench_result *run_mode(const struct bench_config *c)
+{
+	struct bench_result *r = calloc(1, sizeof(*r));
+	struct tk_errbuf err = {0};
+	ck_assert_ptr_nonnull(r);
+	enum tk_err rc = c->mode == MODE_TSO ? bench_run_tso(c, NULL, r, &err)
+					     : bench_run_txn(c, NULL, r, &err);
+	ck_assert_msg(rc == TK_E_OK, "bench_run_%s: %s", bench_mode_name(c->mode), err.msg);
+	return r;
+}
+
+START_TEST(test_tso_mode_gets_increasing_timestamps_for_its_duration)
+{
+	struct bench_config c;
+	mode_config(&c, MODE_TSO);
+	c.duration_s = 1;
+	c.tso_batch = 100;
+	struct bench_result *r = run_mode(&c);
+	ck_assert_uint_gt(r->tso_ok, 0);
+	ck_assert_uint_eq(r->timestamps, r->tso_ok * 100);
+	ck_assert_uint_eq(r->failed, 0);
+	ck_assert_uint_eq(r->ts_violations, 0);
+	ck_assert_uint_eq(bench_result_errors(r), 0);
+	ck_assert_uint_eq(r->lat.count, r->tso_ok);
+	ck_assert_uint_ge(r->elapsed_ns, 900000000u);
+	ck_assert_uint_lt(r->elapsed_ns, 5000000000u);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_tso_mode_sends_exactly_the_requested_count)
+{
+	struct bench_config c;
+	mode_config(&c, MODE_TSO);
+	c.requests = 1001;
+	c.connections = 3;
+	c.threads = 2;
+	c.pipeline = 4;
+	c.tso_batch = 1;
+	struct bench_result *r = run_mode(&c);
+	ck_assert_uint_eq(r->tso_ok, 1001);
+	ck_assert_uint_eq(r->timestamps, 1001);
+	ck_assert_uint_eq(r->ts_violations, 0);
+	ck_assert_uint_eq(bench_result_ops(r), 1001);
+	ck_assert_uint_eq(bench_result_errors(r), 0);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_txn_mode_commits_for_its_duration_without_errors)
+{
+	struct bench_config c;
+	mode_config(&c, MODE_TXN);
+	c.duration_s = 1;
+	c.txn_keys = 10;
+	c.keyspace = 100000;
+	struct bench_result *r = run_mode(&c);
+	ck_assert_uint_gt(r->txn_committed, 0);
+	ck_assert_uint_eq(r->failed, 0);
+	ck_assert_uint_eq(bench_result_errors(r), 0);
+	ck_assert_uint_eq(r->lat.count, r->txn_committed);
+	ck_assert_uint_ge(r->elapsed_ns, 900000000u);
+	free(r);
+}
+END_TEST
+
+/* Four workers writing 5 of 10 keys each: most transactions overlap, so
+ * some must abort, and every transaction is either committed or aborted. */
+START_TEST(test_txn_mode_counts_aborts_under_contention)
+{
+	struct bench_config c;
+	mode_config(&c, MODE_TXN);
+	c.requests = 200;
+	c.txn_keys = 5;
+	c.keyspace = 10;
+	struct bench_result *r = run_mode(&c);
+	ck_assert_uint_eq(r->failed, 0);
+	ck_assert_uint_eq(r->txn_committed + r->txn_aborted, 200);
+	ck_assert_uint_gt(r->txn_committed, 0);
+	ck_assert_uint_gt(r->txn_aborted, 0);
+	uint64_t by_code = 0;
+	for (int e = 0; e < TK_E__COUNT; e++)
+		by_code += r->aborts[e];
+	ck_assert_uint_eq(by_code, r->txn_aborted);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_unreachable_scheduler_fails_the_tso_run_with_a_reason)
+{
+	struct bench_config c;
+	config(&c);
+	c.mode = MODE_TSO;
+	snprintf(c.scheduler, sizeof(c.scheduler), "127.0.0.1:1");
+	c.connections = 2;
+	c.pipeline = 1;
+	c.requests = 10;
+	struct bench_result *r = calloc(1, sizeof(*r));
+	struct tk_errbuf err = {0};
+	enum tk_err rc = bench_run_tso(&c, NULL, r, &err);
+	ck_assert_int_eq(rc, TK_E_CONNECTION);
+	ck_assert_ptr_nonnull(strstr(err.msg, "127.0.0.1:1"));
+	free(r);
+}
+END_TEST
+
 static Suite *run_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -239,13 +399,27 @@ static Suite *run_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_unreachable_server_fails_the_run_with_a_reason);
+	tcase_add_test(tc, test_unreachable_scheduler_fails_the_tso_run_with_a_reason);
 	suite_add_tcase(s, tc);
+	if (find_daemon(scheduler_path, sizeof(scheduler_path), "tinykv-scheduler")) {
+		tc = tcase_create("modes");
+		tcase_add_checked_fixture(tc, start_both, stop_server);
+		tcase_set_timeout(tc, 30);
+		tcase_add_test(tc, test_tso_mode_gets_increasing_timestamps_for_its_duration);
+		tcase_add_test(tc, test_tso_mode_sends_exactly_the_requested_count);
+		tcase_add_test(tc, test_txn_mode_commits_for_its_duration_without_errors);
+		tcase_add_test(tc, test_txn_mode_counts_aborts_under_contention);
+		suite_add_tcase(s, tc);
+	} else {
+		fprintf(stderr, "test_run: %s not built, tso and txn tests skipped\n",
+			scheduler_path);
+	}
 	return s;
 }
 
 int main(void)
 {
-	if (!find_tinykvd()) {
+	if (!find_daemon(tinykvd_path, sizeof(tinykvd_path), "tinykvd")) {
 		fprintf(stderr, "test_run: %s not built, skipped\n", tinykvd_path);
 		return 77;
 	}
