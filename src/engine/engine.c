@@ -32,7 +32,7 @@ void eng_options_default(struct eng_options *o)
 	memset(o, 0, sizeof *o);
 	o->create_if_missing = false;
 	o->block_cache_bytes = 64 * MiB;
-	o->write_buffer_bytes = 32 * MiB;
+	o->write_buffer_bytes = 8 * MiB;
 	o->bloom_bits_per_key = 10;
 	o->compression = true;
 	o->max_open_files = 1000;

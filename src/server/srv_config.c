@@ -106,7 +106,7 @@ static const struct option_def options[] = {
 	{"cluster-id", K_U64, OFF(cluster_id), 0, UINT64_MAX, "expected cluster id of the data dir (0 = accept the recorded one)"},
 	{"store-id", K_U64, OFF(store_id), 0, UINT64_MAX, "expected store id of the data dir (0 = accept the recorded one; a new standalone store records 1)"},
 	{"block-cache", K_SIZE, OFF(eng.block_cache_bytes), 0, 1ull << 40, "LevelDB block cache (default 64M)"},
-	{"write-buffer", K_SIZE, OFF(eng.write_buffer_bytes), 64 << 10, 1ull << 32, "LevelDB memtable size (default 32M)"},
+	{"write-buffer", K_SIZE, OFF(eng.write_buffer_bytes), 64 << 10, 1ull << 32, "LevelDB memtable size (default 8M)"},
 	{"bloom-bits", K_INT, OFF(eng.bloom_bits_per_key), 0, 64, "bloom filter bits per key, 0 = none (default 10)"},
 	{"compression", K_BOOL, OFF(eng.compression), 0, 0, "snappy block compression: on|off (default on)"},
 	{"max-open-files", K_INT, OFF(eng.max_open_files), 64, 1000000, "LevelDB open table files (default 1000)"},
