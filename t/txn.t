@@ -75,6 +75,10 @@ tk_is $? 2 "tinykv-cli: commit without a transaction is a usage error (exit 2)"
 out=$($CLI --json begin 2>&1)
 tk_like "$out" '^\{"start_ts":[0-9]+\}' "tinykv-cli --json begin"
 tk_like "$out" 'rolled back' "tinykv-cli warns when it exits with a transaction open"
+out=$($CLI gc 2>&1)
+tk_like "$out" '^GC at [0-9]+: [0-9]+ old versions removed$' "tinykv-cli gc removes old versions at a fresh safe point"
+out=$($CLI gc 0 2>&1)
+tk_is $? 2 "tinykv-cli gc with a bad safe point is a usage error"
 printf 'begin\nset c1 x\n' | $CLI >/dev/null 2>&1
 out=$("$W" read "$KV" "$SCHED" c1 2>&1)
 tk_is "$out" "(nil)" "a transaction left open when the CLI exits writes nothing"

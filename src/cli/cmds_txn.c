@@ -2,6 +2,7 @@
  * is open, get, put (set), delete and scan run inside it (cmds.c), and the
  * shell's prompt shows its start timestamp. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -78,6 +79,36 @@ static int cmd_rollback(struct cli *c, const struct tk_slice *argv, size_t argc)
 	return CLI_OK;
 }
 
+static int cmd_gc(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	const struct cli_cmd *self = cli_find(argv[0]);
+	uint64_t safe_point = 0;
+	if (argc == 2) {
+		char num[32];
+		char *end;
+		snprintf(num, sizeof num, "%.*s", (int)(argv[1].n < 31 ? argv[1].n : 31), (const char *)argv[1].p);
+		safe_point = strtoull(num, &end, 10);
+		if (*end || !argv[1].n || num[0] == '-' || safe_point == 0)
+			return cli_usage_error(c, self, "SAFE_POINT must be a timestamp (a positive number)");
+	}
+	struct tk_errbuf eb;
+	enum tk_err e = ensure_client(c, &eb);
+	if (!e && safe_point == 0)
+		e = tkv_txn_client_ts(c->txc, &safe_point, &eb);
+	uint64_t deleted = 0;
+	if (!e)
+		e = tkv_txn_gc(c->txc, safe_point, &deleted, &eb);
+	if (e)
+		return cli_fail(c, e, &eb);
+	if (c->fmt == CLI_JSON)
+		fprintf(c->out, "{\"safe_point\":%llu,\"deleted\":%llu}\n", (unsigned long long)safe_point,
+			(unsigned long long)deleted);
+	else if (c->fmt == CLI_HUMAN)
+		fprintf(c->out, "GC at %llu: %llu old versions removed\n", (unsigned long long)safe_point,
+			(unsigned long long)deleted);
+	return CLI_OK;
+}
+
 void cli_txn_close(struct cli *c)
 {
 	if (c->txn) {
@@ -97,5 +128,8 @@ const struct cli_cmd cli_txn_cmds[] = {
 			     "another one committed a key first",
 	 0, 0, false, cmd_commit},
 	{"rollback", NULL, "", "abandon the open transaction", 0, 0, false, cmd_rollback},
+	{"gc", NULL, "[SAFE_POINT]", "remove MVCC versions no reader at or after SAFE_POINT (default: a "
+				     "fresh timestamp) can see; resolves old locks first",
+	 0, 1, false, cmd_gc},
 	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
 };
