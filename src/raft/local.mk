@@ -15,7 +15,7 @@ src_raft_libtkraft_la_SOURCES = \
 	src/raft/memstore.c src/raft/memstore.h
 
 # A small in-memory cluster shared by the scenario tests.
-RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h
+RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h src/raft/testnet_check.h
 
 check_PROGRAMS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read

@@ -5,26 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "raft/testnet.h"
+#include "raft/testnet_check.h"
 
 static const raft_id V3[] = {1, 2, 3};
-
-static const struct raft_progress_status *progress_of(const struct raft_status *st, raft_id id)
-{
-	for (size_t i = 0; i < st->n_progress; i++)
-		if (st->progress[i].id == id)
-			return &st->progress[i];
-	return NULL;
-}
-
-static void propose_n(struct tnet *t, raft_id id, int n)
-{
-	for (int i = 0; i < n; i++) {
-		char v[16];
-		snprintf(v, sizeof(v), "v%d", i);
-		ck_assert_int_eq(tn_propose(t, id, v), TK_OK);
-	}
-}
 
 /* ---- snapshots and compaction ---- */
 
