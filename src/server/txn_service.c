@@ -124,7 +124,9 @@ static enum tk_err finish_write(struct server *s, uint64_t id, bool *deferred, s
 	return TK_OK;
 }
 
-/* A command that takes no latches (it runs alone) but still writes. */
+/* A command that takes no latches (it runs alone) but still writes: until
+ * its batch is durable, any later writer of this iteration commits first
+ * (its keys are unknown).  One that wrote nothing leaves no such mark. */
 static enum tk_err finish_alone(struct server *s, bool *deferred, struct tk_errbuf *eb)
 {
 	uint64_t id = ++s->txn.next_cmd;
@@ -132,7 +134,10 @@ static enum tk_err finish_alone(struct server *s, bool *deferred, struct tk_errb
 	enum tk_err e = txn_latches_acquire(s->txn.latches, id, NULL, 0, &acquired);
 	if (e)
 		return tk_err_set(eb, e, "latches: out of memory");
-	return finish_write(s, id, deferred, eb);
+	e = finish_write(s, id, deferred, eb);
+	if (e == TK_OK && *deferred)
+		s->txn.exclusive = true;
+	return e;
 }
 
 /* ---- commands ---- */
@@ -365,12 +370,12 @@ static enum tk_err do_check_status(struct server *s, struct srv_conn *c, const v
 	return finish_write(s, id, deferred, eb);
 }
 
-/* resolve_lock and gc find their keys while running: they run alone. */
+/* resolve_lock and gc find their keys while running: they run alone, after
+ * every pending transactional write is durable. */
 static void run_alone(struct server *s)
 {
 	if (s->txn.n_held)
 		srv_commit(s);
-	s->txn.exclusive = true;
 }
 
 static enum tk_err do_resolve(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
