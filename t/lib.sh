@@ -25,7 +25,7 @@ set -u
 : "${top_builddir:=$PWD}"
 export top_srcdir top_builddir
 
-TKVD=$top_builddir/src/server/tinykvd
+TKVD=$top_builddir/src/store/tinykvd
 TKFRAME=$top_builddir/tools/tkframe
 TKCLI=$top_builddir/src/cli/tinykv-cli
 TKLOAD=$top_builddir/t/tkload

@@ -16,7 +16,7 @@ tk_ok $? "5 connections (max-conns 5) are served"
 tk_is "$(tk_metric s tinykv_connections)" 5 "tinykv_connections is 5"
 
 r=$(timeout 10 nc -d 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
-tk_is "$r" '{"t":"hello","id":0,"e":{"code":"SERVER_IS_BUSY","msg":"too many connections (max-conns)"}}' \
+tk_is "$r" '{"t":"hello","id":0,"e":{"code":"SERVER_IS_BUSY","msg":"too many connections (max-conns 5)"}}' \
 	"the 6th connection gets a framed SERVER_IS_BUSY error, then the server closes it"
 r=$(timeout 10 nc -d 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" 'SERVER_IS_BUSY' "so does a 7th"

@@ -6,7 +6,7 @@
 #   tks_restart NAME         start it again with the same flags and data dir
 # tk_stop / tk_kill / tk_http / tk_metric / tk_framed work on it as on tinykvd.
 
-TKSCHED=$top_builddir/src/server/tinykv-scheduler
+TKSCHED=$top_builddir/src/schedd/tinykv-scheduler
 TKSCHED_SIM=$top_builddir/t/tksched
 
 _tks_ready_count() { grep -ac 'tinykv-scheduler ready listen=' "${TK_LOG[$1]}" 2>/dev/null; }

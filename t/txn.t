@@ -10,7 +10,7 @@
 tk_init 240
 
 W=$top_builddir/t/txn-workload
-TKSCHED=$top_builddir/src/server/tinykv-scheduler
+TKSCHED=$top_builddir/src/schedd/tinykv-scheduler
 [ -x "$W" ] || tk_bail "t/txn-workload is not built"
 [ -x "$TKSCHED" ] || tk_bail "tinykv-scheduler is not built"
 

@@ -53,8 +53,8 @@ bindir=${BENCH_BIN_DIR:-$(pwd)}
 rthreads=""
 [ "$threads" -gt 1 ] && rthreads="--threads $threads"
 bench=$bindir/src/bench/tinykv-bench
-tinykvd=$bindir/src/server/tinykvd
-scheduler=$bindir/src/server/tinykv-scheduler
+tinykvd=$bindir/src/store/tinykvd
+scheduler=$bindir/src/schedd/tinykv-scheduler
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }

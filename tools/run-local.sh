@@ -30,11 +30,11 @@ wait_ready() {
 	done
 }
 
-./src/server/tinykv-scheduler --listen 127.0.0.1:$sport --status-addr 127.0.0.1:$((sport + 1)) \
+./src/schedd/tinykv-scheduler --listen 127.0.0.1:$sport --status-addr 127.0.0.1:$((sport + 1)) \
 	--data-dir run/scheduler --log-file run/tinykv-scheduler.log &
 pids="$pids $!"
 wait_ready tinykv-scheduler $! run/tinykv-scheduler.log
-./src/server/tinykvd --listen 127.0.0.1:$port --status-addr 127.0.0.1:$status \
+./src/store/tinykvd --listen 127.0.0.1:$port --status-addr 127.0.0.1:$status \
 	--data-dir run/data --log-file run/tinykvd.log &
 pids="$pids $!"
 wait_ready tinykvd $! run/tinykvd.log

@@ -40,10 +40,10 @@ dist_noinst_SCRIPTS += tools/bench.sh
 # on the figures, only on a broken run.
 BENCH_TARGETS += bench-kv
 .PHONY: bench-kv
-bench-kv: src/bench/tinykv-bench src/server/tinykvd
+bench-kv: src/bench/tinykv-bench src/store/tinykvd
 	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench.sh
 
 BENCH_TARGETS += bench-modes
 .PHONY: bench-modes
-bench-modes: src/bench/tinykv-bench src/server/tinykvd src/server/tinykv-scheduler
+bench-modes: src/bench/tinykv-bench src/store/tinykvd src/schedd/tinykv-scheduler
 	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench.sh modes

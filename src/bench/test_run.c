@@ -25,7 +25,8 @@ static pid_t server_pid, sched_pid;
 static bool find_daemon(char *path, size_t len, const char *name)
 {
 	const char *top = getenv("top_builddir");
-	snprintf(path, len, "%s/src/server/%s", top ? top : ".", name);
+	snprintf(path, len, "%s/src/%s/%s", top ? top : ".",
+		 strcmp(name, "tinykvd") == 0 ? "store" : "schedd", name);
 	return access(path, X_OK) == 0;
 }
 

@@ -1,6 +1,6 @@
 # src/scheduler: the pure core of tinykv-scheduler (TSO, id allocator,
 # region tree, cluster map, config, operators, schedulers, persistence
-# formats).  No I/O, no clock: the daemon (src/server) drives it.
+# formats).  No I/O, no clock: the daemon (src/schedd) drives it.
 noinst_LTLIBRARIES += src/scheduler/libtksched.la
 src_scheduler_libtksched_la_SOURCES = \
 	src/scheduler/u64map.c src/scheduler/u64map.h \

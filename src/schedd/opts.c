@@ -1,5 +1,5 @@
 /* tinykv-scheduler's flags and config file (see sched_opts.h). */
-#include "server/sched_opts.h"
+#include "schedd/opts.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,7 +34,7 @@ static const struct {
 void sched_opts_default(struct sched_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	srv_config_default(&o->srv);
+	net_config_default(&o->srv);
 	snprintf(o->srv.listen, sizeof o->srv.listen, "127.0.0.1:2379");
 	snprintf(o->srv.status_addr, sizeof o->srv.status_addr, "127.0.0.1:2380");
 	snprintf(o->srv.data_dir, sizeof o->srv.data_dir, "./tinykv-scheduler-data");
@@ -83,7 +83,7 @@ enum tk_err sched_opts_set(struct sched_opts *o, const char *key, const char *va
 	}
 	for (size_t i = 0; i < NSRV; i++)
 		if (!strcmp(srv_keys[i].key, key))
-			return srv_config_set(&o->srv, key, value, eb);
+			return net_config_set(&o->srv, key, value, eb);
 	return tk_err_set(eb, TK_E_BAD_CONFIG, "unknown setting '%s' (see tinykv-scheduler --help)", key);
 }
 
@@ -117,6 +117,6 @@ static enum tk_err set_cb(void *ctx, const char *key, const char *value, struct 
 
 enum tk_err sched_opts_parse(struct sched_opts *o, int argc, char **argv, struct tk_errbuf *eb)
 {
-	struct srv_opts_spec spec = {"tinykv-scheduler", &o->srv, o, set_cb, usage};
-	return srv_opts_parse(&spec, argc, argv, eb);
+	struct net_opts_spec spec = {"tinykv-scheduler", &o->srv, o, set_cb, usage};
+	return net_opts_parse(&spec, argc, argv, eb);
 }

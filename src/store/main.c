@@ -12,11 +12,11 @@
 
 #include "config.h"
 #include "engine/datadir.h"
-#include "server/server.h"
+#include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
-static enum tk_err open_store(struct server *s, struct tk_errbuf *eb)
+static enum tk_err open_store(struct net_server *s, struct tk_errbuf *eb)
 {
 	enum tk_err e = eng_datadir_lock(s->cfg.data_dir, &s->lock_fd, eb);
 	if (e)
@@ -40,8 +40,9 @@ static enum tk_err open_store(struct server *s, struct tk_errbuf *eb)
 	return e;
 }
 
-static int run(struct server *s)
+static int run(struct store *st)
 {
+	struct net_server *s = &st->net;
 	struct tk_errbuf eb;
 	tk_err_clear(&eb);
 	enum tk_err e = open_store(s, &eb);
@@ -49,11 +50,12 @@ static int run(struct server *s)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	if ((e = srv_daemon_start(s, &eb)) || (e = srv_txn_init(s))) {
+	st->batch = eng_batch_new();
+	if (!st->batch || (e = net_daemon_start(s, &eb)) || (e = store_txn_init(st))) {
 		LOG_ERROR("startup: %s", e == TK_E_NOMEM ? "out of memory" : eb.msg);
 		return 1;
 	}
-	if ((e = srv_listen(s, &eb)) || (e = srv_http_start(s, &eb))) {
+	if ((e = net_listen(s, &eb)) || (e = net_http_start(s, &eb))) {
 		LOG_ERROR("%s", eb.msg);
 		return 1;
 	}
@@ -61,28 +63,32 @@ static int run(struct server *s)
 		 s->status_bound[0] ? s->status_bound : "off", s->cfg.data_dir, (unsigned long long)s->ident.store_id, s->cfg.sync ? "on" : "off");
 	event_base_dispatch(s->base);
 	/* shut down: nothing pending may be lost */
-	srv_commit(s);
+	store_commit(st);
 	LOG_INFO("tinykvd stopped");
 	return 0;
 }
 
-static void cleanup(struct server *s)
+static void cleanup(struct store *st)
 {
-	srv_daemon_cleanup(s);
-	srv_txn_destroy(s);
+	net_daemon_cleanup(&st->net);
+	store_txn_destroy(st);
+	store_group_commit_destroy(st);
+	if (st->batch)
+		eng_batch_free(st->batch);
+	tk_buf_destroy(&st->val);
 }
 
 int main(int argc, char **argv)
 {
-	static struct server srv; /* the process root */
-	struct server *s = &srv;
-	s->svc = &srv_raw_service;
+	static struct store store; /* the process root */
+	struct net_server *s = &store.net;
+	s->svc = &store_service;
 	s->lock_fd = -1;
 	s->start_ns = tk_mono_ns();
-	srv_config_default(&s->cfg);
+	net_config_default(&s->cfg);
 	struct tk_errbuf eb;
 	tk_err_clear(&eb);
-	enum tk_err e = srv_config_parse(&s->cfg, argc, argv, &eb);
+	enum tk_err e = net_config_parse(&s->cfg, argc, argv, &eb);
 	if (e == TK_E_NOT_FOUND)
 		return 0; /* --help, --version */
 	if (e) {
@@ -99,7 +105,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	int rc = run(s);
-	cleanup(s);
+	int rc = run(&store);
+	cleanup(&store);
 	return rc;
 }

@@ -1,13 +1,13 @@
-/* tinykv-scheduler's service for the server core (server.h): the
+/* tinykv-scheduler's service on the protocol core (net/net.h): the
  * scheduler messages of proto-spec/scheduler.md executed against the
- * daemon's state (sched_state.h), which the server's svc_data points to. */
-#ifndef TK_SERVER_SCHED_SERVICE_H
-#define TK_SERVER_SCHED_SERVICE_H
+ * daemon's state (state.h), which the server's svc_data points to. */
+#ifndef TK_SCHEDD_SERVICE_H
+#define TK_SCHEDD_SERVICE_H
 
-#include "server/sched_state.h"
-#include "server/server.h"
+#include "schedd/state.h"
+#include "net/net.h"
 
-extern const struct srv_service srv_sched_service;
+extern const struct net_service schedd_service;
 
 /* A wire region as the core's struct region: keys point into w, peers are
  * allocated in a.  TK_E_BAD_REQUEST when w is NULL or has more than 64

@@ -9,7 +9,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' E
 
 # start NAME: a scheduler on a free port; sets pid and addr
 start() {
-	"$b/src/server/tinykv-scheduler" --data-dir "$dir/$1" --listen 127.0.0.1:0 --status-addr off \
+	"$b/src/schedd/tinykv-scheduler" --data-dir "$dir/$1" --listen 127.0.0.1:0 --status-addr off \
 		--log-file "$dir/$1.log" --schedule-interval 1000 &
 	pid=$!
 	addr=
@@ -23,14 +23,14 @@ start() {
 stop() { kill "$pid"; wait "$pid" || true; pid=; }
 
 start tso
-"$b/src/server/sched_bench_tso" tso "$addr" 4 1 3 1
-"$b/src/server/sched_bench_tso" tso "$addr" 4 100 3 1
-"$b/src/server/sched_bench_tso" tso "$addr" 4 1000 3 1
-"$b/src/server/sched_bench_tso" tso "$addr" 4 100 3 8
+"$b/src/schedd/bench_tso" tso "$addr" 4 1 3 1
+"$b/src/schedd/bench_tso" tso "$addr" 4 100 3 1
+"$b/src/schedd/bench_tso" tso "$addr" 4 1000 3 1
+"$b/src/schedd/bench_tso" tso "$addr" 4 100 3 8
 stop
 start hb1
-SCHED_PID=$pid "$b/src/server/sched_bench_tso" heartbeat "$addr" 100000 3
+SCHED_PID=$pid "$b/src/schedd/bench_tso" heartbeat "$addr" 100000 3
 stop
 start hb2
-SCHED_PID=$pid "$b/src/server/sched_bench_tso" heartbeat "$addr" 100000 3 1000
+SCHED_PID=$pid "$b/src/schedd/bench_tso" heartbeat "$addr" 100000 3 1000
 stop

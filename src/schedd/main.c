@@ -15,8 +15,8 @@
 
 #include "config.h"
 #include "engine/datadir.h"
-#include "server/sched_opts.h"
-#include "server/sched_service.h"
+#include "schedd/opts.h"
+#include "schedd/service.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -26,7 +26,7 @@
 
 
 struct sched_daemon {
-	struct server srv;
+	struct net_server srv;
 	struct sched_opts opts;
 	struct schedd state;
 	struct event *tick_ev, *tso_ev;
@@ -66,7 +66,7 @@ static uint64_t gen_cluster_id(void)
 
 static enum tk_err open_state(struct sched_daemon *d, struct tk_errbuf *eb)
 {
-	struct server *s = &d->srv;
+	struct net_server *s = &d->srv;
 	enum tk_err e = eng_datadir_lock(s->cfg.data_dir, &s->lock_fd, eb);
 	if (e)
 		return e;
@@ -88,7 +88,7 @@ static enum tk_err open_state(struct sched_daemon *d, struct tk_errbuf *eb)
 
 static int run(struct sched_daemon *d)
 {
-	struct server *s = &d->srv;
+	struct net_server *s = &d->srv;
 	struct tk_errbuf eb;
 	tk_err_clear(&eb);
 	enum tk_err e = open_state(d, &eb);
@@ -96,7 +96,7 @@ static int run(struct sched_daemon *d)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	if ((e = srv_daemon_start(s, &eb))) {
+	if ((e = net_daemon_start(s, &eb))) {
 		LOG_ERROR("startup: %s", eb.msg);
 		return 1;
 	}
@@ -113,7 +113,7 @@ static int run(struct sched_daemon *d)
 	event_add(d->tso_ev, &tso);
 	/* the first window before the first request */
 	schedd_tso_ahead(&d->state);
-	if ((e = srv_listen(s, &eb)) || (e = srv_http_start(s, &eb))) {
+	if ((e = net_listen(s, &eb)) || (e = net_http_start(s, &eb))) {
 		LOG_ERROR("%s", eb.msg);
 		return 1;
 	}
@@ -127,28 +127,23 @@ static int run(struct sched_daemon *d)
 
 static void cleanup(struct sched_daemon *d)
 {
-	struct server *s = &d->srv;
+	struct net_server *s = &d->srv;
 	if (d->tick_ev)
 		event_free(d->tick_ev);
 	if (d->tso_ev)
 		event_free(d->tso_ev);
 	/* connections first: a late reply may still touch the state */
-	while (s->conns) {
-		struct srv_conn *c = s->conns;
-		c->deferred = 0;
-		c->busy = false;
-		srv_conn_close(c);
-	}
+	net_conns_free_all(s);
 	schedd_close(&d->state); /* before the engine it writes to */
-	srv_daemon_cleanup(s);
+	net_daemon_cleanup(s);
 }
 
 int main(int argc, char **argv)
 {
 	static struct sched_daemon daemon_root; /* the process root */
 	struct sched_daemon *d = &daemon_root;
-	struct server *s = &d->srv;
-	s->svc = &srv_sched_service;
+	struct net_server *s = &d->srv;
+	s->svc = &schedd_service;
 	s->lock_fd = -1;
 	s->start_ns = tk_mono_ns();
 	sched_opts_default(&d->opts);

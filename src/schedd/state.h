@@ -18,8 +18,8 @@
  * here (overridable for tests) and passed down to the core.
  *
  * Not thread safe: everything runs on the daemon's reactor. */
-#ifndef TK_SERVER_SCHED_STATE_H
-#define TK_SERVER_SCHED_STATE_H
+#ifndef TK_SCHEDD_STATE_H
+#define TK_SCHEDD_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* tinykvd configuration: defaults, command-line flags and the optional
  * config file (`key = value` lines, keys named like the long flags; flags
  * win over the file).  man/tinykvd.8 documents every key. */
-#ifndef TK_SERVER_CONFIG_H
-#define TK_SERVER_CONFIG_H
+#ifndef TK_NET_OPTIONS_H
+#define TK_NET_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
-struct srv_config {
+struct net_config {
 	char listen[128];       /* host:port for clients */
 	char status_addr[128];  /* host:port for HTTP /status and /metrics; "" = off */
 	char data_dir[1024];
@@ -32,19 +32,19 @@ struct srv_config {
 	char config_file[1024];
 };
 
-void srv_config_default(struct srv_config *c);
+void net_config_default(struct net_config *c);
 
 /* Parse argv (and the config file it names) into c.  Returns TK_OK,
  * TK_E_BAD_CONFIG with a message, or TK_E_NOT_FOUND for --help/--version
  * (already printed; exit 0). */
-enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb);
+enum tk_err net_config_parse(struct net_config *c, int argc, char **argv, struct tk_errbuf *eb);
 
 /* What a daemon's command line and config file are parsed with: its
  * server settings (cfg: listen, status-addr, data-dir, config_file and
  * check_only are used here) and a setter for every key it knows. */
-struct srv_opts_spec {
+struct net_opts_spec {
 	const char *program; /* for --version */
-	struct srv_config *cfg;
+	struct net_config *cfg;
 	void *ctx; /* for set */
 	enum tk_err (*set)(void *ctx, const char *key, const char *value, struct tk_errbuf *eb);
 	void (*usage)(FILE *out);
@@ -53,14 +53,14 @@ struct srv_opts_spec {
 /* Parse --config FILE first (`key = value` lines, # comments), then the
  * flags (which win), then check the addresses and the data dir.  --help and
  * --version print and return TK_E_NOT_FOUND; errors TK_E_BAD_CONFIG. */
-enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **argv,
+enum tk_err net_opts_parse(const struct net_opts_spec *spec, int argc, char **argv,
 			   struct tk_errbuf *eb);
 
 /* Set one key from text ("sync", "on"); used by the flags and the file. */
-enum tk_err srv_config_set(struct srv_config *c, const char *key, const char *value,
+enum tk_err net_config_set(struct net_config *c, const char *key, const char *value,
 			   struct tk_errbuf *eb);
 
 /* Split "host:port"; false when malformed. */
-bool srv_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port);
+bool net_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port);
 
 #endif

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server/sched_service.h"
-#include "server/sched_state.h"
+#include "schedd/service.h"
+#include "schedd/state.h"
 #include "util/log.h"
 
 struct fix {

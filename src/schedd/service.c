@@ -7,16 +7,16 @@
 
 #include "config.h"
 
-#include "server/sched_service.h"
+#include "schedd/service.h"
 #include "util/log.h"
 
-typedef enum tk_err (*handler_fn)(struct schedd *d, struct srv_conn *c, const void *req,
+typedef enum tk_err (*handler_fn)(struct schedd *d, struct net_conn *c, const void *req,
 				  void *resp, struct tk_errbuf *eb);
 
 #define SCAN_DEFAULT_LIMIT 100
 #define SCAN_MAX_LIMIT 10000
 
-static struct schedd *state(struct server *s)
+static struct schedd *state(struct net_server *s)
 {
 	return s->svc_data;
 }
@@ -36,7 +36,7 @@ static enum tk_err cstr(struct tk_slice v, char *buf, size_t cap, const char *wh
 	return TK_OK;
 }
 
-static struct tk_slice arena_str(struct srv_conn *c, const char *s)
+static struct tk_slice arena_str(struct net_conn *c, const char *s)
 {
 	size_t n = strlen(s);
 	void *p = tk_arena_dup(&c->arena, s, n ? n : 1);
@@ -158,14 +158,14 @@ static void store_to_wire(struct schedd *d, const struct store *st, uint64_t now
 
 /* ---- handlers ---- */
 
-static enum tk_err do_ping(struct schedd *d, struct srv_conn *c, const void *req, void *resp,
+static enum tk_err do_ping(struct schedd *d, struct net_conn *c, const void *req, void *resp,
 			   struct tk_errbuf *eb)
 {
 	(void)d, (void)c, (void)req, (void)resp, (void)eb;
 	return TK_OK;
 }
 
-static enum tk_err do_bootstrap(struct schedd *d, struct srv_conn *c, const void *reqp, void *resp,
+static enum tk_err do_bootstrap(struct schedd *d, struct net_conn *c, const void *reqp, void *resp,
 				struct tk_errbuf *eb)
 {
 	const struct tk_bootstrap_req *req = reqp;
@@ -184,7 +184,7 @@ static enum tk_err do_bootstrap(struct schedd *d, struct srv_conn *c, const void
 	return e;
 }
 
-static enum tk_err do_is_bootstrapped(struct schedd *d, struct srv_conn *c, const void *req,
+static enum tk_err do_is_bootstrapped(struct schedd *d, struct net_conn *c, const void *req,
 				      void *respp, struct tk_errbuf *eb)
 {
 	struct tk_is_bootstrapped_resp *resp = respp;
@@ -194,7 +194,7 @@ static enum tk_err do_is_bootstrapped(struct schedd *d, struct srv_conn *c, cons
 	return TK_OK;
 }
 
-static enum tk_err do_alloc_id(struct schedd *d, struct srv_conn *c, const void *reqp, void *respp,
+static enum tk_err do_alloc_id(struct schedd *d, struct net_conn *c, const void *reqp, void *respp,
 			       struct tk_errbuf *eb)
 {
 	const struct tk_alloc_id_req *req = reqp;
@@ -204,7 +204,7 @@ static enum tk_err do_alloc_id(struct schedd *d, struct srv_conn *c, const void 
 	return schedd_alloc_ids(d, resp->count, &resp->id, eb);
 }
 
-static enum tk_err do_get_ts(struct schedd *d, struct srv_conn *c, const void *reqp, void *respp,
+static enum tk_err do_get_ts(struct schedd *d, struct net_conn *c, const void *reqp, void *respp,
 			     struct tk_errbuf *eb)
 {
 	const struct tk_get_ts_req *req = reqp;
@@ -214,7 +214,7 @@ static enum tk_err do_get_ts(struct schedd *d, struct srv_conn *c, const void *r
 	return schedd_get_ts(d, resp->count, &resp->ts, eb);
 }
 
-static enum tk_err do_put_store(struct schedd *d, struct srv_conn *c, const void *reqp, void *resp,
+static enum tk_err do_put_store(struct schedd *d, struct net_conn *c, const void *reqp, void *resp,
 				struct tk_errbuf *eb)
 {
 	const struct tk_put_store_req *req = reqp;
@@ -230,7 +230,7 @@ static enum tk_err do_put_store(struct schedd *d, struct srv_conn *c, const void
 	return e;
 }
 
-static enum tk_err do_get_store(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_get_store(struct schedd *d, struct net_conn *c, const void *reqp,
 				void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_get_store_req *req = reqp;
@@ -245,7 +245,7 @@ static enum tk_err do_get_store(struct schedd *d, struct srv_conn *c, const void
 	return TK_OK;
 }
 
-static enum tk_err do_get_all_stores(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_get_all_stores(struct schedd *d, struct net_conn *c, const void *reqp,
 				     void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_get_all_stores_req *req = reqp;
@@ -269,7 +269,7 @@ static enum tk_err do_get_all_stores(struct schedd *d, struct srv_conn *c, const
 	return TK_OK;
 }
 
-static enum tk_err do_store_heartbeat(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_store_heartbeat(struct schedd *d, struct net_conn *c, const void *reqp,
 				      void *resp, struct tk_errbuf *eb)
 {
 	const struct tk_store_heartbeat_req *req = reqp;
@@ -293,7 +293,7 @@ static enum tk_err do_store_heartbeat(struct schedd *d, struct srv_conn *c, cons
 
 /* One region heartbeat (alone or in a batch): *stepp is set to the step
  * for the leader (arena memory) or NULL. */
-static enum tk_err heartbeat_one(struct schedd *d, struct srv_conn *c,
+static enum tk_err heartbeat_one(struct schedd *d, struct net_conn *c,
 				 const struct tk_region_heartbeat_req *req, struct tk_sched_step **stepp,
 				 struct tk_errbuf *eb)
 {
@@ -344,7 +344,7 @@ static enum tk_err heartbeat_one(struct schedd *d, struct srv_conn *c,
 	return TK_OK;
 }
 
-static enum tk_err do_region_heartbeat(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_region_heartbeat(struct schedd *d, struct net_conn *c, const void *reqp,
 				       void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_region_heartbeat_req *req = reqp;
@@ -357,7 +357,7 @@ static enum tk_err do_region_heartbeat(struct schedd *d, struct srv_conn *c, con
 
 #define MAX_BATCH_BEATS 10000
 
-static enum tk_err do_region_heartbeats(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_region_heartbeats(struct schedd *d, struct net_conn *c, const void *reqp,
 					void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_region_heartbeats_req *req = reqp;
@@ -404,7 +404,7 @@ static enum tk_err bootstrapped(struct schedd *d, struct tk_errbuf *eb)
 	return TK_OK;
 }
 
-static enum tk_err do_get_region(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_get_region(struct schedd *d, struct net_conn *c, const void *reqp,
 				 void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_get_region_req *req = reqp;
@@ -419,7 +419,7 @@ static enum tk_err do_get_region(struct schedd *d, struct srv_conn *c, const voi
 	return TK_OK;
 }
 
-static enum tk_err do_get_region_by_id(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_get_region_by_id(struct schedd *d, struct net_conn *c, const void *reqp,
 				       void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_get_region_by_id_req *req = reqp;
@@ -435,7 +435,7 @@ static enum tk_err do_get_region_by_id(struct schedd *d, struct srv_conn *c, con
 	return TK_OK;
 }
 
-static enum tk_err do_scan_regions(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_scan_regions(struct schedd *d, struct net_conn *c, const void *reqp,
 				   void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_scan_regions_req *req = reqp;
@@ -473,7 +473,7 @@ static enum tk_err do_scan_regions(struct schedd *d, struct srv_conn *c, const v
 	return TK_OK;
 }
 
-static enum tk_err do_ask_split(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_ask_split(struct schedd *d, struct net_conn *c, const void *reqp,
 				void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_ask_split_req *req = reqp;
@@ -492,7 +492,7 @@ static enum tk_err do_ask_split(struct schedd *d, struct srv_conn *c, const void
 	return TK_OK;
 }
 
-static enum tk_err do_store_offline(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_store_offline(struct schedd *d, struct net_conn *c, const void *reqp,
 				    void *resp, struct tk_errbuf *eb)
 {
 	const struct tk_store_offline_req *req = reqp;
@@ -500,7 +500,7 @@ static enum tk_err do_store_offline(struct schedd *d, struct srv_conn *c, const 
 	return schedd_store_offline(d, req->id, req->cancel, eb);
 }
 
-static enum tk_err do_list_operators(struct schedd *d, struct srv_conn *c, const void *req,
+static enum tk_err do_list_operators(struct schedd *d, struct net_conn *c, const void *req,
 				     void *respp, struct tk_errbuf *eb)
 {
 	struct tk_list_operators_resp *resp = respp;
@@ -535,7 +535,7 @@ static enum tk_err do_list_operators(struct schedd *d, struct srv_conn *c, const
 	return TK_OK;
 }
 
-static enum tk_err do_list_schedulers(struct schedd *d, struct srv_conn *c, const void *req,
+static enum tk_err do_list_schedulers(struct schedd *d, struct net_conn *c, const void *req,
 				      void *respp, struct tk_errbuf *eb)
 {
 	struct tk_list_schedulers_resp *resp = respp;
@@ -566,21 +566,21 @@ static enum tk_err do_scheduler_change(struct schedd *d, const void *reqp, bool 
 	return add ? schedd_add_scheduler(d, name, eb) : schedd_remove_scheduler(d, name, eb);
 }
 
-static enum tk_err do_add_scheduler(struct schedd *d, struct srv_conn *c, const void *req,
+static enum tk_err do_add_scheduler(struct schedd *d, struct net_conn *c, const void *req,
 				    void *resp, struct tk_errbuf *eb)
 {
 	(void)c, (void)resp;
 	return do_scheduler_change(d, req, true, eb);
 }
 
-static enum tk_err do_remove_scheduler(struct schedd *d, struct srv_conn *c, const void *req,
+static enum tk_err do_remove_scheduler(struct schedd *d, struct net_conn *c, const void *req,
 				       void *resp, struct tk_errbuf *eb)
 {
 	(void)c, (void)resp;
 	return do_scheduler_change(d, req, false, eb);
 }
 
-static enum tk_err do_get_config(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_get_config(struct schedd *d, struct net_conn *c, const void *reqp,
 				 void *respp, struct tk_errbuf *eb)
 {
 	const struct tk_get_config_req *req = reqp;
@@ -617,7 +617,7 @@ static enum tk_err do_get_config(struct schedd *d, struct srv_conn *c, const voi
 	return e;
 }
 
-static enum tk_err do_set_config(struct schedd *d, struct srv_conn *c, const void *reqp,
+static enum tk_err do_set_config(struct schedd *d, struct net_conn *c, const void *reqp,
 				 void *resp, struct tk_errbuf *eb)
 {
 	const struct tk_set_config_req *req = reqp;
@@ -656,22 +656,20 @@ static const handler_fn handlers[TK_MSG__COUNT] = {
 	[TK_MSG_set_config] = do_set_config,
 };
 
-static bool is_write(enum tk_msg_type type)
+/* Every request is answered at once: each state change is written by
+ * state.c itself before its reply. */
+static enum net_outcome execute(struct net_server *s, const struct net_req *r, const void *req,
+				void *resp, enum tk_err *code, struct tk_errbuf *eb)
 {
-	(void)type;
-	return false; /* every state change is written by sched_state.c itself */
-}
-
-static enum tk_err execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
-			   const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
-{
-	*deferred = false;
+	enum tk_msg_type type = r->type;
 	if (type >= TK_MSG__COUNT || !handlers[type])
-		return tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by the scheduler",
-				  type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
-	if (s->shutting_down && type != TK_MSG_ping)
-		return tk_err_set(eb, TK_E_SHUTTING_DOWN, "scheduler is shutting down");
-	return handlers[type](state(s), c, req, resp, eb);
+		*code = tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by the scheduler",
+				   type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
+	else if (s->shutting_down && type != TK_MSG_ping)
+		*code = tk_err_set(eb, TK_E_SHUTTING_DOWN, "scheduler is shutting down");
+	else
+		*code = handlers[type](state(s), r->conn, req, resp, eb);
+	return NET_ANSWER;
 }
 
 static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
@@ -683,13 +681,13 @@ static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
 	return false;
 }
 
-static size_t status_extra(struct server *s, struct srv_status_field *f, size_t max)
+static size_t status_extra(struct net_server *s, struct net_status_field *f, size_t max)
 {
 	struct schedd *d = state(s);
 	size_t n = 0;
-#define NUM(k, v) if (n < max) f[n++] = (struct srv_status_field){k, false, NULL, (uint64_t)(v)}
+#define NUM(k, v) if (n < max) f[n++] = (struct net_status_field){k, false, NULL, (uint64_t)(v)}
 	if (n < max)
-		f[n++] = (struct srv_status_field){"bootstrapped", true, d->bootstrapped ? "yes" : "no", 0};
+		f[n++] = (struct net_status_field){"bootstrapped", true, d->bootstrapped ? "yes" : "no", 0};
 	NUM("stores", cluster_store_count(d->cluster));
 	NUM("regions", rtree_count(cluster_regions(d->cluster)));
 	NUM("operators_running", opctl_total(d->ops));
@@ -710,7 +708,7 @@ static size_t status_extra(struct server *s, struct srv_status_field *f, size_t 
 	return n;
 }
 
-static void metrics_extra(struct server *s, struct tk_buf *out)
+static void metrics_extra(struct net_server *s, struct tk_buf *out)
 {
 	struct schedd *d = state(s);
 #define METRIC(name, type, help, v)                                                              \
@@ -750,14 +748,13 @@ static void metrics_extra(struct server *s, struct tk_buf *out)
 	}
 }
 
-const struct srv_service srv_sched_service = {
+const struct net_service schedd_service = {
 	.server_name = "tinykv-scheduler " PACKAGE_VERSION,
 	.role = "scheduler",
 	.mode = "scheduler",
-	.inline_protocol = false,
+	.inline_cmds = NULL,
 	.accepts_role = accepts_role,
 	.execute = execute,
-	.is_write = is_write,
 	.status_extra = status_extra,
 	.metrics_extra = metrics_extra,
 };

@@ -1,4 +1,4 @@
-#include "server/srv_config.h"
+#include "net/options.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include "codec/schema.h"
 #include "config.h"
 
-void srv_config_default(struct srv_config *c)
+void net_config_default(struct net_config *c)
 {
 	memset(c, 0, sizeof *c);
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:20160");
@@ -65,7 +65,7 @@ static bool parse_size(const char *v, uint64_t *out)
 	return true;
 }
 
-bool srv_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port)
+bool net_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *colon = strrchr(addr, ':');
 	if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen)
@@ -90,12 +90,12 @@ struct option_def {
 	const char *help;
 };
 
-#define OFF(f) offsetof(struct srv_config, f)
+#define OFF(f) offsetof(struct net_config, f)
 static const struct option_def options[] = {
-	{"listen", K_STR, OFF(listen), 0, sizeof(((struct srv_config *)0)->listen), "host:port for clients (default 127.0.0.1:20160)"},
-	{"status-addr", K_STR, OFF(status_addr), 0, sizeof(((struct srv_config *)0)->status_addr), "host:port for HTTP /status and /metrics, \"off\" to disable (default 127.0.0.1:20180)"},
-	{"data-dir", K_STR, OFF(data_dir), 0, sizeof(((struct srv_config *)0)->data_dir), "data directory (default ./tinykv-data)"},
-	{"log-file", K_STR, OFF(log_file), 0, sizeof(((struct srv_config *)0)->log_file), "log to this file instead of stderr (reopened on SIGHUP)"},
+	{"listen", K_STR, OFF(listen), 0, sizeof(((struct net_config *)0)->listen), "host:port for clients (default 127.0.0.1:20160)"},
+	{"status-addr", K_STR, OFF(status_addr), 0, sizeof(((struct net_config *)0)->status_addr), "host:port for HTTP /status and /metrics, \"off\" to disable (default 127.0.0.1:20180)"},
+	{"data-dir", K_STR, OFF(data_dir), 0, sizeof(((struct net_config *)0)->data_dir), "data directory (default ./tinykv-data)"},
+	{"log-file", K_STR, OFF(log_file), 0, sizeof(((struct net_config *)0)->log_file), "log to this file instead of stderr (reopened on SIGHUP)"},
 	{"log-level", K_LEVEL, OFF(log_level), 0, 0, "debug, info, warn, error (default info)"},
 	{"sync", K_BOOL, OFF(sync), 0, 0, "fsync the log before acknowledging writes: on|off (default on)"},
 	{"max-frame", K_SIZE, OFF(max_frame), 1024, (16u << 20) - 1, "largest frame payload accepted (default 4M, at most 16M-1)"},
@@ -113,7 +113,7 @@ static const struct option_def options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
-enum tk_err srv_config_set(struct srv_config *c, const char *key, const char *value,
+enum tk_err net_config_set(struct net_config *c, const char *key, const char *value,
 			   struct tk_errbuf *eb)
 {
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -179,7 +179,7 @@ static void usage(FILE *out)
 		     "See tinykvd(8) and tinykv-protocol(7).\n");
 }
 
-static enum tk_err load_file(const struct srv_opts_spec *spec, const char *path,
+static enum tk_err load_file(const struct net_opts_spec *spec, const char *path,
 			     struct tk_errbuf *eb)
 {
 	FILE *f = fopen(path, "r");
@@ -222,10 +222,10 @@ static enum tk_err load_file(const struct srv_opts_spec *spec, const char *path,
 	return e;
 }
 
-enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **argv,
+enum tk_err net_opts_parse(const struct net_opts_spec *spec, int argc, char **argv,
 			   struct tk_errbuf *eb)
 {
-	struct srv_config *c = spec->cfg;
+	struct net_config *c = spec->cfg;
 	/* first pass: --config, --help, --version; the file is loaded before
 	 * the other flags so that flags win */
 	for (int i = 1; i < argc; i++) {
@@ -284,9 +284,9 @@ enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **ar
 	}
 	char host[128];
 	uint16_t port;
-	if (!srv_parse_addr(c->listen, host, sizeof host, &port))
+	if (!net_parse_addr(c->listen, host, sizeof host, &port))
 		return tk_err_set(eb, TK_E_BAD_CONFIG, "listen: expected host:port, got '%s'", c->listen);
-	if (c->status_addr[0] && !srv_parse_addr(c->status_addr, host, sizeof host, &port))
+	if (c->status_addr[0] && !net_parse_addr(c->status_addr, host, sizeof host, &port))
 		return tk_err_set(eb, TK_E_BAD_CONFIG, "status-addr: expected host:port or off, got '%s'",
 				  c->status_addr);
 	if (!c->data_dir[0])
@@ -296,11 +296,11 @@ enum tk_err srv_opts_parse(const struct srv_opts_spec *spec, int argc, char **ar
 
 static enum tk_err set_cb(void *ctx, const char *key, const char *value, struct tk_errbuf *eb)
 {
-	return srv_config_set(ctx, key, value, eb);
+	return net_config_set(ctx, key, value, eb);
 }
 
-enum tk_err srv_config_parse(struct srv_config *c, int argc, char **argv, struct tk_errbuf *eb)
+enum tk_err net_config_parse(struct net_config *c, int argc, char **argv, struct tk_errbuf *eb)
 {
-	struct srv_opts_spec spec = {"tinykvd", c, c, set_cb, usage};
-	return srv_opts_parse(&spec, argc, argv, eb);
+	struct net_opts_spec spec = {"tinykvd", c, c, set_cb, usage};
+	return net_opts_parse(&spec, argc, argv, eb);
 }

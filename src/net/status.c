@@ -6,20 +6,20 @@
 #include <string.h>
 
 #include "config.h"
-#include "server/server.h"
+#include "net/net.h"
 #include "util/clock.h"
 #include "util/log.h"
 
-/* One list of status fields (struct srv_status_field, server.h), rendered
+/* One list of status fields (struct net_status_field, server.h), rendered
  * as JSON or as text. */
 
-static size_t status_fields(struct server *s, struct srv_status_field *f, size_t max)
+static size_t status_fields(struct net_server *s, struct net_status_field *f, size_t max)
 {
 	struct eng_stats es;
 	eng_get_stats(s->eng, &es);
 	size_t n = 0;
-#define NUM(k, v) if (n < max) f[n++] = (struct srv_status_field){k, false, NULL, (uint64_t)(v)}
-#define STR(k, v) if (n < max) f[n++] = (struct srv_status_field){k, true, v, 0}
+#define NUM(k, v) if (n < max) f[n++] = (struct net_status_field){k, false, NULL, (uint64_t)(v)}
+#define STR(k, v) if (n < max) f[n++] = (struct net_status_field){k, true, v, 0}
 	STR("version", PACKAGE_VERSION);
 	STR("build", TK_BUILD_INFO);
 	STR("mode", s->svc->mode);
@@ -73,9 +73,9 @@ static void json_str(struct tk_buf *out, const char *v)
 	tk_buf_append_byte(out, '"');
 }
 
-void srv_status_json(struct server *s, struct tk_buf *out)
+void net_status_json(struct net_server *s, struct tk_buf *out)
 {
-	struct srv_status_field f[96];
+	struct net_status_field f[96];
 	size_t n = status_fields(s, f, 96);
 	tk_buf_append_byte(out, '{');
 	for (size_t i = 0; i < n; i++) {
@@ -91,9 +91,9 @@ void srv_status_json(struct server *s, struct tk_buf *out)
 	tk_buf_append(out, "}\n", 2);
 }
 
-void srv_status_text(struct server *s, struct tk_buf *out)
+void net_status_text(struct net_server *s, struct tk_buf *out)
 {
-	struct srv_status_field f[96];
+	struct net_status_field f[96];
 	size_t n = status_fields(s, f, 96);
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].is_str)
@@ -103,11 +103,11 @@ void srv_status_text(struct server *s, struct tk_buf *out)
 	}
 }
 
-void srv_metrics_text(struct server *s, struct tk_buf *out)
+void net_metrics_text(struct net_server *s, struct tk_buf *out)
 {
 	struct eng_stats es;
 	eng_get_stats(s->eng, &es);
-	const struct srv_metrics *m = &s->metrics;
+	const struct net_metrics *m = &s->metrics;
 	tk_buf_printf(out, "# HELP tinykv_requests_total Requests handled, by message type.\n"
 			   "# TYPE tinykv_requests_total counter\n");
 	for (int i = 0; i <= TK_MSG__COUNT; i++)
@@ -125,17 +125,17 @@ void srv_metrics_text(struct server *s, struct tk_buf *out)
 	tk_buf_printf(out, "# HELP tinykv_request_duration_seconds Time from decoding a request to its reply "
 			   "(writes: until durable).\n# TYPE tinykv_request_duration_seconds histogram\n");
 	for (int i = 0; i < TK_MSG__COUNT; i++) {
-		const struct srv_msg_metrics *mm = &m->msg[i];
+		const struct net_msg_metrics *mm = &m->msg[i];
 		if (!mm->requests)
 			continue;
 		uint64_t cum = 0;
-		for (int b = 0; b < SRV_LAT_BUCKETS; b++) {
+		for (int b = 0; b < NET_LAT_BUCKETS; b++) {
 			cum += mm->lat_count[b];
 			tk_buf_printf(out, "tinykv_request_duration_seconds_bucket{type=\"%s\",le=\"%g\"} %llu\n",
-				      tk_msg_defs[i].name, (double)srv_lat_bounds_us[b] / 1e6,
+				      tk_msg_defs[i].name, (double)net_lat_bounds_us[b] / 1e6,
 				      (unsigned long long)cum);
 		}
-		cum += mm->lat_count[SRV_LAT_BUCKETS];
+		cum += mm->lat_count[NET_LAT_BUCKETS];
 		tk_buf_printf(out, "tinykv_request_duration_seconds_bucket{type=\"%s\",le=\"+Inf\"} %llu\n"
 				   "tinykv_request_duration_seconds_sum{type=\"%s\"} %g\n"
 				   "tinykv_request_duration_seconds_count{type=\"%s\"} %llu\n",
@@ -185,15 +185,15 @@ static void send_buf(struct evhttp_request *req, const char *type, struct tk_buf
 
 static void http_cb(struct evhttp_request *req, void *arg)
 {
-	struct server *s = arg;
+	struct net_server *s = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	struct tk_buf b;
 	tk_buf_init(&b);
 	if (path && strcmp(path, "/status") == 0) {
-		srv_status_json(s, &b);
+		net_status_json(s, &b);
 		send_buf(req, "application/json", &b);
 	} else if (path && strcmp(path, "/metrics") == 0) {
-		srv_metrics_text(s, &b);
+		net_metrics_text(s, &b);
 		send_buf(req, "text/plain; version=0.0.4", &b);
 	} else {
 		evhttp_send_error(req, HTTP_NOTFOUND, "try /status or /metrics");
@@ -201,13 +201,13 @@ static void http_cb(struct evhttp_request *req, void *arg)
 	tk_buf_destroy(&b);
 }
 
-enum tk_err srv_http_start(struct server *s, struct tk_errbuf *eb)
+enum tk_err net_http_start(struct net_server *s, struct tk_errbuf *eb)
 {
 	if (!s->cfg.status_addr[0])
 		return TK_OK;
 	char host[128];
 	uint16_t port;
-	srv_parse_addr(s->cfg.status_addr, host, sizeof host, &port);
+	net_parse_addr(s->cfg.status_addr, host, sizeof host, &port);
 	s->http = evhttp_new(s->base);
 	if (!s->http)
 		return tk_err_set(eb, TK_E_NOMEM, "evhttp_new failed");
@@ -217,6 +217,6 @@ enum tk_err srv_http_start(struct server *s, struct tk_errbuf *eb)
 	if (!bs)
 		return tk_err_set(eb, TK_E_IO, "status-addr %s: cannot listen (in use?)", s->cfg.status_addr);
 	snprintf(s->status_bound, sizeof s->status_bound, "%s:%d", host,
-		 srv_bound_port(evhttp_bound_socket_get_fd(bs)));
+		 net_bound_port(evhttp_bound_socket_get_fd(bs)));
 	return TK_OK;
 }

@@ -1,126 +1,111 @@
-/* The raw KV commands, shared by the framed and the inline protocol: one
- * table from message type to handler. */
+/* The raw KV commands (the `raw` column), for the framed and the inline
+ * protocol alike: store/commands.c maps message types onto them. */
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 
-#include "server/server.h"
+#include "store/store.h"
 
-typedef enum tk_err (*handler_fn)(struct server *s, struct srv_conn *c, const void *req,
-				  void *resp, struct tk_errbuf *eb);
-
-static enum tk_err check_key(struct tk_slice k, struct tk_errbuf *eb)
+enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb)
 {
 	if (k.n == 0)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "key must not be empty");
-	if (k.n > SRV_MAX_KEY)
+	if (k.n > STORE_MAX_KEY)
 		return tk_err_set(eb, TK_E_TOO_LARGE, "key of %zu bytes is above the %d byte limit", k.n,
-				  SRV_MAX_KEY);
+				  STORE_MAX_KEY);
 	return TK_OK;
 }
 
 /* Bytes of pairs a reply may carry: the frame limit less the envelope and
  * the body's own keys (well under 128 bytes for any raw reply). */
-static size_t reply_budget(const struct server *s)
+static size_t reply_budget(const struct store *s)
 {
-	return s->cfg.max_frame - 128;
+	return s->net.cfg.max_frame - 128;
 }
 
-static enum tk_err writable(struct server *s, struct tk_errbuf *eb)
+enum tk_err store_raw_get(struct store *s, struct net_conn *c, const void *reqp, void *respp,
+			bool *deferred, struct tk_errbuf *eb)
 {
-	if (s->shutting_down)
-		return tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
-	return TK_OK;
-}
-
-static enum tk_err do_ping(struct server *s, struct srv_conn *c, const void *req, void *resp,
-			   struct tk_errbuf *eb)
-{
-	(void)s, (void)c, (void)req, (void)resp, (void)eb;
-	return TK_OK;
-}
-
-static enum tk_err do_get(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
-			  struct tk_errbuf *eb)
-{
+	(void)deferred;
 	const struct tk_raw_get_req *req = reqp;
 	struct tk_raw_get_resp *resp = respp;
 	(void)c;
-	enum tk_err e = check_key(req->key, eb);
+	enum tk_err e = store_check_key(req->key, eb);
 	if (e)
 		return e;
 	bool found;
-	e = eng_get(s->eng, ENG_CF_RAW, req->key, &s->val, &found, eb);
+	e = eng_get(s->net.eng, ENG_CF_RAW, req->key, &s->val, &found, eb);
 	if (e == TK_OK && found)
 		resp->value = s->val.data ? tk_buf_slice(&s->val) : tk_slice_of("", 0);
 	return e;
 }
 
-static enum tk_err do_put(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
-			  struct tk_errbuf *eb)
+enum tk_err store_raw_put(struct store *s, struct net_conn *c, const void *reqp, void *resp,
+			bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_raw_put_req *req = reqp;
 	(void)c, (void)resp;
-	enum tk_err e = check_key(req->key, eb);
-	if (!e)
-		e = writable(s, eb);
+	enum tk_err e = store_check_key(req->key, eb);
 	if (!e)
 		eng_batch_put(s->batch, ENG_CF_RAW, req->key, req->value);
+	*deferred = e == TK_OK;
 	return e;
 }
 
-static enum tk_err do_delete(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
-			     struct tk_errbuf *eb)
+enum tk_err store_raw_delete(struct store *s, struct net_conn *c, const void *reqp, void *resp,
+			bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_raw_delete_req *req = reqp;
 	(void)c, (void)resp;
-	enum tk_err e = check_key(req->key, eb);
-	if (!e)
-		e = writable(s, eb);
+	enum tk_err e = store_check_key(req->key, eb);
 	if (!e)
 		eng_batch_delete(s->batch, ENG_CF_RAW, req->key);
+	*deferred = e == TK_OK;
 	return e;
 }
 
-static enum tk_err do_batch_put(struct server *s, struct srv_conn *c, const void *reqp, void *resp,
-				struct tk_errbuf *eb)
+enum tk_err store_raw_batch_put(struct store *s, struct net_conn *c, const void *reqp, void *resp,
+			bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_raw_batch_put_req *req = reqp;
 	(void)c, (void)resp;
-	enum tk_err e = writable(s, eb);
+	enum tk_err e = TK_OK;
 	/* validate everything first: the batch is all or nothing */
 	for (uint32_t i = 0; i < req->kvs.n && !e; i++) {
-		e = check_key(req->kvs.v[i].k, eb);
+		e = store_check_key(req->kvs.v[i].k, eb);
 		if (!e && !req->kvs.v[i].v.p)
 			e = tk_err_set(eb, TK_E_BAD_REQUEST, "value of pair %u must not be nil", i);
 	}
 	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
 		eng_batch_put(s->batch, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v);
+	*deferred = e == TK_OK;
 	return e;
 }
 
-static enum tk_err do_batch_delete(struct server *s, struct srv_conn *c, const void *reqp,
-				   void *resp, struct tk_errbuf *eb)
+enum tk_err store_raw_batch_delete(struct store *s, struct net_conn *c, const void *reqp, void *resp,
+			bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_raw_batch_delete_req *req = reqp;
 	(void)c, (void)resp;
-	enum tk_err e = writable(s, eb);
+	enum tk_err e = TK_OK;
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
-		e = check_key(req->keys.v[i], eb);
+		e = store_check_key(req->keys.v[i], eb);
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
 		eng_batch_delete(s->batch, ENG_CF_RAW, req->keys.v[i]);
+	*deferred = e == TK_OK;
 	return e;
 }
 
-static enum tk_err do_batch_get(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
-				struct tk_errbuf *eb)
+enum tk_err store_raw_batch_get(struct store *s, struct net_conn *c, const void *reqp, void *respp,
+			bool *deferred, struct tk_errbuf *eb)
 {
+	(void)deferred;
 	const struct tk_raw_batch_get_req *req = reqp;
 	struct tk_raw_batch_get_resp *resp = respp;
-	if (req->keys.n > s->cfg.max_scan_limit)
+	if (req->keys.n > s->net.cfg.max_scan_limit)
 		return tk_err_set(eb, TK_E_TOO_LARGE, "batch of %u keys is above max-scan-limit %u",
-				  req->keys.n, s->cfg.max_scan_limit);
+				  req->keys.n, s->net.cfg.max_scan_limit);
 	struct tk_kv *kvs = req->keys.n ? tk_arena_alloc(&c->arena, sizeof *kvs * req->keys.n) : NULL;
 	if (req->keys.n && !kvs)
 		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
@@ -128,10 +113,10 @@ static enum tk_err do_batch_get(struct server *s, struct srv_conn *c, const void
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < req->keys.n; i++) {
 		struct tk_slice k = req->keys.v[i];
-		enum tk_err e = check_key(k, eb);
+		enum tk_err e = store_check_key(k, eb);
 		bool found;
 		if (!e)
-			e = eng_get(s->eng, ENG_CF_RAW, k, &s->val, &found, eb);
+			e = eng_get(s->net.eng, ENG_CF_RAW, k, &s->val, &found, eb);
 		if (e)
 			return e;
 		if (!found)
@@ -151,20 +136,21 @@ static enum tk_err do_batch_get(struct server *s, struct srv_conn *c, const void
 	return TK_OK;
 }
 
-static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
-			   struct tk_errbuf *eb)
+enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp, void *respp,
+			bool *deferred, struct tk_errbuf *eb)
 {
+	(void)deferred;
 	const struct tk_raw_scan_req *req = reqp;
 	struct tk_raw_scan_resp *resp = respp;
 	uint64_t limit = req->limit ? req->limit : 100;
-	if (limit > s->cfg.max_scan_limit)
-		limit = s->cfg.max_scan_limit; /* the reply says "more" */
+	if (limit > s->net.cfg.max_scan_limit)
+		limit = s->net.cfg.max_scan_limit; /* the reply says "more" */
 	if (req->end.p && req->end.n && tk_slice_cmp(req->start, req->end) >= 0) {
 		resp->kvs.n = 0;
 		return TK_OK;
 	}
 	struct tk_slice end = req->end.n ? req->end : tk_slice_of(NULL, 0);
-	struct eng_iter *it = eng_iter_new(s->eng, NULL, ENG_CF_RAW, req->start, end);
+	struct eng_iter *it = eng_iter_new(s->net.eng, NULL, ENG_CF_RAW, req->start, end);
 	if (!it)
 		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
 	struct tk_kv *kvs = tk_arena_alloc(&c->arena, sizeof *kvs * (size_t)(limit < 1024 ? limit : 1024));
@@ -222,7 +208,7 @@ static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *req
 	if (e)
 		return e;
 	/* the limit capped by max-scan-limit also counts as "more" */
-	if (!more && req->limit > s->cfg.max_scan_limit && n == limit)
+	if (!more && req->limit > s->net.cfg.max_scan_limit && n == limit)
 		more = true;
 	resp->kvs.v = kvs;
 	resp->kvs.n = (uint32_t)n;
@@ -230,58 +216,3 @@ static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *req
 	return TK_OK;
 }
 
-static const struct {
-	handler_fn fn;
-	bool write;
-} handlers[TK_MSG__COUNT] = {
-	[TK_MSG_ping] = {do_ping, false},
-	[TK_MSG_raw_get] = {do_get, false},
-	[TK_MSG_raw_put] = {do_put, true},
-	[TK_MSG_raw_delete] = {do_delete, true},
-	[TK_MSG_raw_scan] = {do_scan, false},
-	[TK_MSG_raw_batch_get] = {do_batch_get, false},
-	[TK_MSG_raw_batch_put] = {do_batch_put, true},
-	[TK_MSG_raw_batch_delete] = {do_batch_delete, true},
-};
-
-static bool is_write(enum tk_msg_type type)
-{
-	if (type == TK_MSG_kv_get || type == TK_MSG_kv_scan || type == TK_MSG_kv_scan_lock)
-		return false;
-	return type < TK_MSG__COUNT && (handlers[type].write || srv_txn_handles(type));
-}
-
-static enum tk_err execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
-			   const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
-{
-	*deferred = false;
-	if (srv_txn_handles(type))
-		return srv_txn_execute(s, c, type, req, resp, deferred, eb);
-	if (type >= TK_MSG__COUNT || !handlers[type].fn)
-		return tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by tinykvd",
-				  type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
-	enum tk_err e = handlers[type].fn(s, c, req, resp, eb);
-	if (e == TK_OK && handlers[type].write)
-		*deferred = true;
-	return e;
-}
-
-static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
-{
-	if (tk_slice_eq(role, tk_slice_str("client")))
-		return true;
-	snprintf(why, whylen, "role '%.*s' not served: a standalone store talks to clients only",
-		 (int)(role.n > 32 ? 32 : role.n), role.p);
-	return false;
-}
-
-const struct srv_service srv_raw_service = {
-	.server_name = "tinykvd " PACKAGE_VERSION,
-	.role = "store",
-	.mode = "standalone",
-	.inline_protocol = true,
-	.accepts_role = accepts_role,
-	.execute = execute,
-	.is_write = is_write,
-	.after_commit = srv_txn_release_latches,
-};

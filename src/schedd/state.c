@@ -1,6 +1,6 @@
 /* tinykv-scheduler's state: the core bound to its LevelDB and clocks (see
  * sched_state.h for what is persisted when). */
-#include "server/sched_state.h"
+#include "schedd/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>

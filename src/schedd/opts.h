@@ -1,21 +1,21 @@
 /* tinykv-scheduler's configuration: the server core's settings it uses
  * (listen, status-addr, data-dir, logging, limits, cluster-id, LevelDB
- * sizes: srv_config.h), its own (schedule-interval) and the scheduler
+ * sizes: net_config.h), its own (schedule-interval) and the scheduler
  * settings of the core's table (max-replicas, max-store-down-time, ...:
  * scheduler/sched_config.h), from flags and an optional `key = value`
  * config file (flags win).  man/tinykv-scheduler.8 documents every key. */
-#ifndef TK_SERVER_SCHED_OPTS_H
-#define TK_SERVER_SCHED_OPTS_H
+#ifndef TK_SCHEDD_OPTS_H
+#define TK_SCHEDD_OPTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "server/srv_config.h"
+#include "net/options.h"
 
 #define SCHED_OPTS_MAX_SETTINGS 32
 
 struct sched_opts {
-	struct srv_config srv;
+	struct net_config srv;
 	uint32_t schedule_interval_ms; /* how often schedulers run (default 1000) */
 	/* scheduler settings given at startup, applied over the persisted ones */
 	struct {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/server.h"
+#include "store/store.h"
 #include "txn/latches.h"
 #include "txn/txn_cmds.h"
 
@@ -57,12 +57,12 @@ static bool is_outcome(enum tk_err e)
 
 /* ---- latches ---- */
 
-static enum tk_err latch(struct server *s, const struct tk_slice *keys, size_t n, uint64_t *id,
+static enum tk_err latch(struct store *s, const struct tk_slice *keys, size_t n, uint64_t *id,
 			 struct tk_errbuf *eb)
 {
-	struct srv_txn *t = &s->txn;
+	struct store_txn *t = &s->txn;
 	if (t->exclusive) /* a resolve/gc of this iteration touched unknown keys */
-		srv_commit(s);
+		store_commit(s);
 	*id = ++t->next_cmd;
 	bool acquired;
 	enum tk_err e = txn_latches_acquire(t->latches, *id, keys, n, &acquired);
@@ -71,7 +71,7 @@ static enum tk_err latch(struct server *s, const struct tk_slice *keys, size_t n
 	if (!acquired) {
 		const uint64_t *woken;
 		txn_latches_release(t->latches, *id, &woken); /* cancel the wait */
-		srv_commit(s);                               /* releases every holder */
+		store_commit(s);                               /* releases every holder */
 		e = txn_latches_acquire(t->latches, *id, keys, n, &acquired);
 		if (e || !acquired)
 			return tk_err_set(eb, TK_E_INTERNAL, "latches still held after commit");
@@ -79,9 +79,9 @@ static enum tk_err latch(struct server *s, const struct tk_slice *keys, size_t n
 	return TK_OK;
 }
 
-void srv_txn_release_latches(struct server *s)
+void store_txn_release_latches(struct store *s)
 {
-	struct srv_txn *t = &s->txn;
+	struct store_txn *t = &s->txn;
 	for (size_t i = 0; i < t->n_held; i++) {
 		const uint64_t *woken;
 		txn_latches_release(t->latches, t->held[i], &woken);
@@ -91,9 +91,9 @@ void srv_txn_release_latches(struct server *s)
 }
 
 /* Keep command id's latches until the group commit releases them. */
-static enum tk_err hold(struct server *s, uint64_t id, struct tk_errbuf *eb)
+static enum tk_err hold(struct store *s, uint64_t id, struct tk_errbuf *eb)
 {
-	struct srv_txn *t = &s->txn;
+	struct store_txn *t = &s->txn;
 	if (t->n_held == t->cap_held) {
 		size_t cap = t->cap_held ? t->cap_held * 2 : 64;
 		uint64_t *h = realloc(t->held, cap * sizeof *h);
@@ -108,9 +108,9 @@ static enum tk_err hold(struct server *s, uint64_t id, struct tk_errbuf *eb)
 
 /* After a writing command ran: its batch joins the group commit and its
  * latches are held until then; a command that wrote nothing lets go now. */
-static enum tk_err finish_write(struct server *s, uint64_t id, bool *deferred, struct tk_errbuf *eb)
+static enum tk_err finish_write(struct store *s, uint64_t id, bool *deferred, struct tk_errbuf *eb)
 {
-	struct srv_txn *t = &s->txn;
+	struct store_txn *t = &s->txn;
 	enum tk_err e = eng_batch_count(t->batch) ? hold(s, id, eb) : TK_OK;
 	if (e || eng_batch_count(t->batch) == 0) {
 		const uint64_t *woken;
@@ -127,7 +127,7 @@ static enum tk_err finish_write(struct server *s, uint64_t id, bool *deferred, s
 /* A command that takes no latches (it runs alone) but still writes: until
  * its batch is durable, any later writer of this iteration commits first
  * (its keys are unknown).  One that wrote nothing leaves no such mark. */
-static enum tk_err finish_alone(struct server *s, bool *deferred, struct tk_errbuf *eb)
+static enum tk_err finish_alone(struct store *s, bool *deferred, struct tk_errbuf *eb)
 {
 	uint64_t id = ++s->txn.next_cmd;
 	bool acquired;
@@ -142,9 +142,9 @@ static enum tk_err finish_alone(struct server *s, bool *deferred, struct tk_errb
 
 /* ---- commands ---- */
 
-#define VIEW(s) {(s)->eng, NULL}
+#define VIEW(s) {(s)->net.eng, NULL}
 
-static enum tk_err do_get(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_get(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			  bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_get_req *req = reqp;
@@ -164,7 +164,7 @@ static enum tk_err do_get(struct server *s, struct srv_conn *c, const void *reqp
 	return e;
 }
 
-static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_scan(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			   bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_scan_req *req = reqp;
@@ -172,8 +172,8 @@ static enum tk_err do_scan(struct server *s, struct srv_conn *c, const void *req
 	(void)deferred;
 	struct mvcc_view v = VIEW(s);
 	uint64_t limit = req->limit ? req->limit : 100;
-	if (limit > s->cfg.max_scan_limit)
-		limit = s->cfg.max_scan_limit;
+	if (limit > s->net.cfg.max_scan_limit)
+		limit = s->net.cfg.max_scan_limit;
 	struct txn_scan_req r = {req->start, req->end.n ? req->end : tk_slice_of(NULL, 0),
 				 (size_t)limit, req->version, req->keys_only};
 	struct txn_scan_resp out;
@@ -209,7 +209,7 @@ static enum tk_err parse_op(struct tk_slice op, enum txn_op *out)
 	return TK_OK;
 }
 
-static enum tk_err do_prewrite(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_prewrite(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			       bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_prewrite_req *req = reqp;
@@ -225,9 +225,9 @@ static enum tk_err do_prewrite(struct server *s, struct srv_conn *c, const void 
 		const struct tk_mutation *m = &req->mutations.v[i];
 		if (parse_op(m->op, &muts[i].op))
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "mutation %u: op must be put, del or lock", i);
-		if (m->key.n == 0 || m->key.n > SRV_MAX_KEY)
+		if (m->key.n == 0 || m->key.n > STORE_MAX_KEY)
 			return tk_err_set(eb, m->key.n ? TK_E_TOO_LARGE : TK_E_BAD_REQUEST,
-					  "mutation %u: key must be 1 to %d bytes", i, SRV_MAX_KEY);
+					  "mutation %u: key must be 1 to %d bytes", i, STORE_MAX_KEY);
 		if (muts[i].op == TXN_OP_PUT && !m->value.p)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "mutation %u: put needs a value", i);
 		muts[i].key = keys[i] = m->key;
@@ -267,10 +267,10 @@ static enum tk_err do_prewrite(struct server *s, struct srv_conn *c, const void 
 }
 
 /* Shared by commit and batch rollback: latch the keys, run, map outcome. */
-typedef enum tk_err (*keys_cmd)(struct server *s, const void *req, struct txn_key_error *err,
+typedef enum tk_err (*keys_cmd)(struct store *s, const void *req, struct txn_key_error *err,
 				struct tk_arena *a, struct tk_errbuf *eb);
 
-static enum tk_err run_keys_cmd(struct server *s, struct srv_conn *c, const struct tk_binlist *keys,
+static enum tk_err run_keys_cmd(struct store *s, struct net_conn *c, const struct tk_binlist *keys,
 				keys_cmd fn, const void *req, struct tk_kv_key_error_resp *resp,
 				bool *deferred, struct tk_errbuf *eb)
 {
@@ -297,7 +297,7 @@ static enum tk_err run_keys_cmd(struct server *s, struct srv_conn *c, const stru
 	return finish_write(s, id, deferred, eb);
 }
 
-static enum tk_err commit_fn(struct server *s, const void *reqp, struct txn_key_error *err,
+static enum tk_err commit_fn(struct store *s, const void *reqp, struct txn_key_error *err,
 			     struct tk_arena *a, struct tk_errbuf *eb)
 {
 	const struct tk_kv_commit_req *req = reqp;
@@ -310,7 +310,7 @@ static enum tk_err commit_fn(struct server *s, const void *reqp, struct txn_key_
 	return e;
 }
 
-static enum tk_err do_commit(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_commit(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			     bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_commit_req *req = reqp;
@@ -319,7 +319,7 @@ static enum tk_err do_commit(struct server *s, struct srv_conn *c, const void *r
 	return run_keys_cmd(s, c, &req->keys, commit_fn, req, respp, deferred, eb);
 }
 
-static enum tk_err rollback_fn(struct server *s, const void *reqp, struct txn_key_error *err,
+static enum tk_err rollback_fn(struct store *s, const void *reqp, struct txn_key_error *err,
 			       struct tk_arena *a, struct tk_errbuf *eb)
 {
 	const struct tk_kv_batch_rollback_req *req = reqp;
@@ -332,14 +332,14 @@ static enum tk_err rollback_fn(struct server *s, const void *reqp, struct txn_ke
 	return e;
 }
 
-static enum tk_err do_rollback(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_rollback(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			       bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_batch_rollback_req *req = reqp;
 	return run_keys_cmd(s, c, &req->keys, rollback_fn, req, respp, deferred, eb);
 }
 
-static enum tk_err do_check_status(struct server *s, struct srv_conn *c, const void *reqp,
+enum tk_err store_kv_check_status(struct store *s, struct net_conn *c, const void *reqp,
 				   void *respp, bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_check_txn_status_req *req = reqp;
@@ -372,13 +372,13 @@ static enum tk_err do_check_status(struct server *s, struct srv_conn *c, const v
 
 /* resolve_lock and gc find their keys while running: they run alone, after
  * every pending transactional write is durable. */
-static void run_alone(struct server *s)
+static void run_alone(struct store *s)
 {
 	if (s->txn.n_held)
-		srv_commit(s);
+		store_commit(s);
 }
 
-static enum tk_err do_resolve(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_resolve(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			      bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_resolve_lock_req *req = reqp;
@@ -400,7 +400,7 @@ static enum tk_err do_resolve(struct server *s, struct srv_conn *c, const void *
 	return finish_alone(s, deferred, eb);
 }
 
-static enum tk_err do_scan_lock(struct server *s, struct srv_conn *c, const void *reqp,
+enum tk_err store_kv_scan_lock(struct store *s, struct net_conn *c, const void *reqp,
 				void *respp, bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_scan_lock_req *req = reqp;
@@ -408,8 +408,8 @@ static enum tk_err do_scan_lock(struct server *s, struct srv_conn *c, const void
 	(void)deferred;
 	struct mvcc_view v = VIEW(s);
 	size_t limit = req->limit ? req->limit : 1000;
-	if (limit > s->cfg.max_scan_limit)
-		limit = s->cfg.max_scan_limit;
+	if (limit > s->net.cfg.max_scan_limit)
+		limit = s->net.cfg.max_scan_limit;
 	struct txn_scan_lock_req r = {req->max_ts, req->start.p ? req->start : tk_slice_of("", 0),
 				      req->end.n ? req->end : tk_slice_of(NULL, 0), limit};
 	struct txn_scan_lock_resp out;
@@ -432,7 +432,7 @@ static enum tk_err do_scan_lock(struct server *s, struct srv_conn *c, const void
 	return TK_OK;
 }
 
-static enum tk_err do_gc(struct server *s, struct srv_conn *c, const void *reqp, void *respp,
+enum tk_err store_kv_gc(struct store *s, struct net_conn *c, const void *reqp, void *respp,
 			 bool *deferred, struct tk_errbuf *eb)
 {
 	const struct tk_kv_gc_req *req = reqp;
@@ -482,43 +482,14 @@ static enum tk_err do_gc(struct server *s, struct srv_conn *c, const void *reqp,
 	return e;
 }
 
-typedef enum tk_err (*txn_handler)(struct server *s, struct srv_conn *c, const void *req,
-				   void *resp, bool *deferred, struct tk_errbuf *eb);
-
-static const txn_handler handlers[TK_MSG__COUNT] = {
-	[TK_MSG_kv_get] = do_get,
-	[TK_MSG_kv_scan] = do_scan,
-	[TK_MSG_kv_prewrite] = do_prewrite,
-	[TK_MSG_kv_commit] = do_commit,
-	[TK_MSG_kv_batch_rollback] = do_rollback,
-	[TK_MSG_kv_check_txn_status] = do_check_status,
-	[TK_MSG_kv_resolve_lock] = do_resolve,
-	[TK_MSG_kv_scan_lock] = do_scan_lock,
-	[TK_MSG_kv_gc] = do_gc,
-};
-
-bool srv_txn_handles(enum tk_msg_type type)
-{
-	return type < TK_MSG__COUNT && handlers[type] != NULL;
-}
-
-enum tk_err srv_txn_execute(struct server *s, struct srv_conn *c, enum tk_msg_type type,
-			    const void *req, void *resp, bool *deferred, struct tk_errbuf *eb)
-{
-	if (s->shutting_down && type != TK_MSG_kv_get && type != TK_MSG_kv_scan &&
-	    type != TK_MSG_kv_scan_lock)
-		return tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
-	return handlers[type](s, c, req, resp, deferred, eb);
-}
-
-enum tk_err srv_txn_init(struct server *s)
+enum tk_err store_txn_init(struct store *s)
 {
 	s->txn.latches = txn_latches_new(0);
 	s->txn.batch = eng_batch_new();
 	return s->txn.latches && s->txn.batch ? TK_OK : TK_E_NOMEM;
 }
 
-void srv_txn_destroy(struct server *s)
+void store_txn_destroy(struct store *s)
 {
 	if (s->txn.latches)
 		txn_latches_free(s->txn.latches);

@@ -1,0 +1,14 @@
+# src/net: the protocol core both daemons share (libtknet): configuration
+# and flags, connections, framed and inline protocols, deferred replies,
+# the end-of-iteration hook, signals, status.  It knows no command.
+noinst_LTLIBRARIES += src/net/libtknet.la
+src_net_libtknet_la_SOURCES = \
+	src/net/net.h \
+	src/net/options.c src/net/options.h \
+	src/net/conn.c \
+	src/net/slot.c \
+	src/net/framed.c \
+	src/net/inline.c \
+	src/net/daemon.c \
+	src/net/status.c \
+	src/net/metrics.c src/net/metrics.h

@@ -1,0 +1,221 @@
+/* tinykvd's one command table: every message the store serves, raw and
+ * transactional, with its handler and its kind; the inline (netcat)
+ * commands are rows of the same table, so a text line runs through the same
+ * handler as the frame it stands for. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "store/store.h"
+#include "util/quote.h"
+
+enum cmd_kind {
+	CMD_READ,  /* runs at once; held behind its connection's own pending writes */
+	CMD_WRITE, /* joins the group commit when it wrote something */
+};
+
+struct store_cmd {
+	enum tk_msg_type type;
+	store_handler fn;
+	enum cmd_kind kind;
+	const struct net_inline_cmd *inl; /* its inline form, or NULL */
+};
+
+/* ---- inline forms ---- */
+
+static enum tk_err parse_key(const struct tk_slice *argv, size_t argc, void *reqp,
+                             struct tk_errbuf *eb)
+{
+	(void)argc, (void)eb;
+	/* raw_get and raw_delete requests start with their key */
+	struct tk_raw_get_req *req = reqp;
+	req->key = argv[0];
+	return TK_OK;
+}
+
+static enum tk_err parse_put(const struct tk_slice *argv, size_t argc, void *reqp,
+                             struct tk_errbuf *eb)
+{
+	(void)argc, (void)eb;
+	struct tk_raw_put_req *req = reqp;
+	req->key = argv[0];
+	req->value = argv[1];
+	return TK_OK;
+}
+
+#define SCAN_USAGE "SCAN start [end [limit]]"
+
+/* A decimal count: digits only, no sign; one that overflows is refused,
+ * never clamped. */
+static enum tk_err parse_count(struct tk_slice s, uint64_t *out, struct tk_errbuf *eb)
+{
+	uint64_t v = 0;
+	if (s.n == 0)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "wrong arguments; usage: " SCAN_USAGE " (limit is a number)");
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return tk_err_set(eb, TK_E_BAD_REQUEST,
+			                  "wrong arguments; usage: " SCAN_USAGE
+			                  " (limit is a number)");
+		unsigned d = (unsigned)(s.p[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return tk_err_set(
+			    eb, TK_E_BAD_REQUEST, "limit %.*s is out of range (at most %llu)",
+			    (int)(s.n > 24 ? 24 : s.n), s.p, (unsigned long long)UINT64_MAX);
+		v = v * 10 + d;
+	}
+	*out = v;
+	return TK_OK;
+}
+
+static enum tk_err parse_scan(const struct tk_slice *argv, size_t argc, void *reqp,
+                              struct tk_errbuf *eb)
+{
+	struct tk_raw_scan_req *req = reqp;
+	req->start = argv[0];
+	req->end = argc > 1 ? argv[1] : tk_slice_of(NULL, 0);
+	return argc > 2 ? parse_count(argv[2], &req->limit, eb) : TK_OK;
+}
+
+static void render_pong(struct tk_buf *out, const void *resp)
+{
+	(void)resp;
+	tk_buf_append(out, "PONG\n", 5);
+}
+
+static void render_get(struct tk_buf *out, const void *respp)
+{
+	const struct tk_raw_get_resp *resp = respp;
+	if (resp->value.p)
+		net_inline_value(out, resp->value);
+	else
+		tk_buf_append(out, "(nil)\n", 6);
+}
+
+static void render_scan(struct tk_buf *out, const void *respp)
+{
+	const struct tk_raw_scan_resp *resp = respp;
+	for (uint32_t i = 0; i < resp->kvs.n; i++) {
+		tk_quote(out, resp->kvs.v[i].k);
+		tk_buf_append_byte(out, ' ');
+		net_inline_value(out, resp->kvs.v[i].v);
+	}
+	tk_buf_printf(out, "(%u pairs%s)\n", resp->kvs.n, resp->more ? ", more" : "");
+}
+
+static const struct net_inline_cmd inl_ping = {"PING", NULL, "PING", "PONG",     TK_MSG_ping,
+                                               0,      0,    NULL,   render_pong};
+static const struct net_inline_cmd inl_get = {
+    "GET", NULL, "GET key", "the value, or (nil)", TK_MSG_raw_get, 1, 1, parse_key, render_get};
+static const struct net_inline_cmd inl_put = {
+    "PUT", "SET", "PUT key value", "OK once durable", TK_MSG_raw_put, 2, 2, parse_put, NULL};
+static const struct net_inline_cmd inl_del = {
+    "DEL", "DELETE", "DEL key", "OK once durable", TK_MSG_raw_delete, 1, 1, parse_key, NULL};
+static const struct net_inline_cmd inl_scan = {
+    "SCAN",
+    NULL,
+    SCAN_USAGE,
+    "one `key value` line per pair, then (N pairs[, more]);\n"
+    "                                 end \"\" = no end; limit default 100",
+    TK_MSG_raw_scan,
+    1,
+    3,
+    parse_scan,
+    render_scan};
+
+static enum tk_err do_ping(struct store *s, struct net_conn *c, const void *req, void *resp,
+                           bool *deferred, struct tk_errbuf *eb)
+{
+	(void)s, (void)c, (void)req, (void)resp, (void)deferred, (void)eb;
+	return TK_OK;
+}
+
+/* ---- the table ---- */
+
+static const struct store_cmd commands[] = {
+    {TK_MSG_ping, do_ping, CMD_READ, &inl_ping},
+    {TK_MSG_raw_get, store_raw_get, CMD_READ, &inl_get},
+    {TK_MSG_raw_put, store_raw_put, CMD_WRITE, &inl_put},
+    {TK_MSG_raw_delete, store_raw_delete, CMD_WRITE, &inl_del},
+    {TK_MSG_raw_scan, store_raw_scan, CMD_READ, &inl_scan},
+    {TK_MSG_raw_batch_get, store_raw_batch_get, CMD_READ, NULL},
+    {TK_MSG_raw_batch_put, store_raw_batch_put, CMD_WRITE, NULL},
+    {TK_MSG_raw_batch_delete, store_raw_batch_delete, CMD_WRITE, NULL},
+    {TK_MSG_kv_get, store_kv_get, CMD_READ, NULL},
+    {TK_MSG_kv_scan, store_kv_scan, CMD_READ, NULL},
+    {TK_MSG_kv_scan_lock, store_kv_scan_lock, CMD_READ, NULL},
+    {TK_MSG_kv_prewrite, store_kv_prewrite, CMD_WRITE, NULL},
+    {TK_MSG_kv_commit, store_kv_commit, CMD_WRITE, NULL},
+    {TK_MSG_kv_batch_rollback, store_kv_rollback, CMD_WRITE, NULL},
+    {TK_MSG_kv_check_txn_status, store_kv_check_status, CMD_WRITE, NULL},
+    {TK_MSG_kv_resolve_lock, store_kv_resolve, CMD_WRITE, NULL},
+    {TK_MSG_kv_gc, store_kv_gc, CMD_WRITE, NULL},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The inline rows of the table, in its order, NULL-terminated. */
+static const struct net_inline_cmd *const inline_cmds[] = {&inl_ping, &inl_get,  &inl_put,
+                                                           &inl_del,  &inl_scan, NULL};
+
+static const struct store_cmd *find(enum tk_msg_type type)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].type == type)
+			return &commands[i];
+	return NULL;
+}
+
+static enum net_outcome execute(struct net_server *ns, const struct net_req *r, const void *req,
+                                void *resp, enum tk_err *code, struct tk_errbuf *eb)
+{
+	struct store *s = store_of(ns);
+	const struct store_cmd *cmd = find(r->type);
+	if (!cmd) {
+		*code =
+		    tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by tinykvd",
+		               r->type < TK_MSG__COUNT ? tk_msg_defs[r->type].name : "?");
+		return NET_ANSWER;
+	}
+	/* read-your-writes without writing early: wait for the commit */
+	if (cmd->kind == CMD_READ && net_conn_has_open_slots(r->conn)) {
+		if (store_hold(s, r->conn) == TK_OK)
+			return NET_HOLD;
+		store_commit(s); /* out of memory for the list: the old way */
+	}
+	if (cmd->kind == CMD_WRITE && ns->shutting_down) {
+		*code = tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
+		return NET_ANSWER;
+	}
+	bool deferred = false;
+	*code = cmd->fn(s, r->conn, req, resp, &deferred, eb);
+	if (*code != TK_OK || !deferred)
+		return NET_ANSWER;
+	*code = store_defer_write(s, r, resp);
+	if (*code != TK_OK) {
+		tk_err_set(eb, *code, "out of memory");
+		return NET_ANSWER;
+	}
+	return NET_DEFERRED;
+}
+
+static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
+{
+	if (tk_slice_eq(role, tk_slice_str("client")))
+		return true;
+	snprintf(why, whylen, "role '%.*s' not served: a standalone store talks to clients only",
+	         (int)(role.n > 32 ? 32 : role.n), role.p);
+	return false;
+}
+
+const struct net_service store_service = {
+    .server_name = "tinykvd " PACKAGE_VERSION,
+    .role = "store",
+    .mode = "standalone",
+    .inline_cmds = inline_cmds,
+    .accepts_role = accepts_role,
+    .execute = execute,
+    .iteration_end = store_iteration_end,
+};
