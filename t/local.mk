@@ -14,6 +14,7 @@ T_TESTS = \
 	t/limits.t \
 	t/daemon.t \
 	t/partition.t \
+	t/run-local.t \
 	t/man.t
 TESTS += $(T_TESTS)
 EXTRA_DIST += $(T_TESTS) t/lib.sh
