@@ -13,7 +13,9 @@
 #     with every key once; a second GET run after the PUT run shows reads
 #     over the versions and compaction debt that the writes left (no target).
 #  2. PUT on tinykvd --sync on: puts/s, fsyncs/s (from /metrics) and puts per
-#     fsync, which shows group commit at work.
+#     fsync, which shows group commit at work; then the default mix (90% get,
+#     10% put) with sync on beside the same mix with sync off: the ratio
+#     (target >= 0.7) and fsyncs/s against put-only (target: no higher).
 #
 # modes (no redis needed):
 #  3. tinykv-bench --mode tso against tinykv-scheduler: 4 connections, one
@@ -148,7 +150,9 @@ kv_addr=""
 kv_status=""
 kv_pid=""
 start_tinykvd() {
-	local sync=$1 log=$tmp/tinykvd-$1.log line
+	local sync=$1 log line
+	starts=$((${starts:-0} + 1))
+	log=$tmp/tinykvd-$1-$starts.log
 	"$tinykvd" --listen 127.0.0.1:0 --status-addr 127.0.0.1:0 --data-dir "$tmp/data-$sync" \
 		--sync "$sync" --log-file "$log" $kvflags &
 	kv_pid=$!
@@ -196,7 +200,10 @@ redis_run() {
 tinykv_run() {
 	local type=$1 tag=$2 out=$tmp/tinykv-$2.json c0 c1
 	c0=$(cpu_us "$kv_pid")
-	timeout $((secs * 2 + 120)) "$bench" -a "$kv_addr" -t "$type" -c "$conns" -P "$pipe" \
+	local sel="-t $type"
+	[ "$type" = mix ] && sel="--mix 90:10:0"
+	# shellcheck disable=SC2086
+	timeout $((secs * 2 + 120)) "$bench" -a "$kv_addr" $sel -c "$conns" -P "$pipe" \
 		-k "$keys" -d "$vsize" -D "$secs" --threads "$threads" --json -q >"$out" ||
 		die "tinykv-bench -t $type failed: $(cat "$out")"
 	c1=$(cpu_us "$kv_pid")
@@ -313,6 +320,20 @@ read -r s_put s_put_p50 s_put_p99 s_put_ok s_put_err s_secs s_put_cpu <<<"$res"
 f1=$(metric tinykv_engine_fsyncs_total)
 g1=$(metric tinykv_group_committed_writes_total)
 [ -n "$f0" ] && [ -n "$f1" ] || die "no tinykv_engine_fsyncs_total in http://$kv_status/metrics"
+# the default mix (90% get, 10% put) with sync on: reads behind a
+# connection's own writes wait for the group commit, never force it
+m0=$(metric tinykv_engine_fsyncs_total)
+res=$(tinykv_run mix mix-on)
+read -r m_on m_on_p50 m_on_p99 _ m_on_err m_secs _ <<<"$res"
+m1=$(metric tinykv_engine_fsyncs_total)
+kill "$kv_pid" 2>/dev/null || true
+wait "$kv_pid" 2>/dev/null || true
+cp -r "$tmp/data-on" "$tmp/data-off-mix" # the same data as the sync-on mix
+mv "$tmp/data-off" "$tmp/data-off-first"
+mv "$tmp/data-off-mix" "$tmp/data-off"
+start_tinykvd off
+res=$(tinykv_run mix mix-off)
+read -r m_off m_off_p50 m_off_p99 _ m_off_err _ _ <<<"$res"
 
 # ---- report -------------------------------------------------------------------
 row() { # name redis tinykv
@@ -349,6 +370,16 @@ awk -v ops="$s_put" -v ok="$s_put_ok" -v s="$s_secs" -v f="$((f1 - f0))" -v g="$
 	printf "puts/s %.0f   fsyncs/s %.0f   puts per fsync %.1f\n", ops, fs, (f > 0 ? ok / f : 0)
 	printf "(%d puts and %d fsyncs in %.1f s, %d group-committed writes, p50/p99 %s/%s ms, server cpu %s us/op, %d errors)\n",
 		ok, f, s, g, p50, p99, cpu, err }'
+echo
+echo "group commit with reads in the mix: tinykv-bench --mix 90:10:0, same connections and pipeline"
+awk -v on="$m_on" -v off="$m_off" -v put="$s_put" -v mf="$((m1 - m0))" -v ms="$m_secs" \
+	-v pf="$((f1 - f0))" -v ps="$s_secs" -v p1="$m_on_p50" -v p2="$m_on_p99" -v p3="$m_off_p50" \
+	-v p4="$m_off_p99" -v e1="$m_on_err" -v e2="$m_off_err" 'BEGIN {
+	r = off > 0 ? on / off : 0
+	mfs = ms > 0 ? mf / ms : 0; pfs = ps > 0 ? pf / ps : 0
+	printf "mix sync on %.0f ops/s (p50/p99 %s/%s ms)   mix sync off %.0f ops/s (p50/p99 %s/%s ms)\n", on, p1, p2, off, p3, p4
+	printf "ratio on/off %.2f (target >= 0.70: %s)   fsyncs/s mix %.0f vs put-only %.0f (target: no higher: %s)   errors %d/%d\n",
+		r, (r >= 0.7 ? "yes" : "NO"), mfs, pfs, (mfs <= pfs ? "yes" : "NO"), e1, e2 }'
 echo
 echo "commands: redis-benchmark -h 127.0.0.1 -p PORT -t set|get -P $pipe -c $conns -r $keys -d $vsize -n N${rthreads:+ $rthreads} --csv"
 echo "            (N sized from a 200000-request trial so that each run lasts about $secs s; SET runs first and fills the keyspace)"
