@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "meta/region_wire.h"
 #include "schedd/service.h"
 #include "util/log.h"
 
@@ -44,51 +45,6 @@ static struct tk_slice arena_str(struct net_conn *c, const char *s)
 }
 
 /* ---- wire <-> core ---- */
-
-enum tk_err sched_region_from_wire(struct tk_arena *a, const struct tk_sched_region *w,
-				   struct region *r, struct tk_errbuf *eb)
-{
-	memset(r, 0, sizeof *r);
-	if (!w)
-		return tk_err_set(eb, TK_E_BAD_REQUEST, "region is missing");
-	r->id = w->id;
-	r->start_key = w->start.p;
-	r->start_len = w->start.n;
-	r->end_key = w->end.p;
-	r->end_len = w->end.n;
-	r->epoch.conf_ver = w->conf_ver;
-	r->epoch.version = w->version;
-	if (w->peers.n > 64)
-		return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu has %u peers, at most 64 are allowed",
-				  (unsigned long long)w->id, w->peers.n);
-	struct region_peer *p = tk_arena_alloc(a, sizeof *p * (w->peers.n ? w->peers.n : 1));
-	if (!p)
-		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
-	for (uint32_t i = 0; i < w->peers.n; i++)
-		p[i] = (struct region_peer){w->peers.v[i].id, w->peers.v[i].store};
-	r->peers = p;
-	r->n_peers = w->peers.n;
-	return TK_OK;
-}
-
-static struct tk_sched_region *region_to_wire(struct tk_arena *a, const struct region *r)
-{
-	struct tk_sched_region *w = tk_arena_alloc(a, sizeof *w);
-	struct tk_sched_peer *p = tk_arena_alloc(a, sizeof *p * (r->n_peers ? r->n_peers : 1));
-	if (!w || !p)
-		return NULL;
-	memset(w, 0, sizeof *w);
-	w->id = r->id;
-	w->start = tk_slice_of(r->start_len ? (const void *)r->start_key : "", r->start_len);
-	w->end = tk_slice_of(r->end_len ? (const void *)r->end_key : "", r->end_len);
-	w->conf_ver = r->epoch.conf_ver;
-	w->version = r->epoch.version;
-	for (size_t i = 0; i < r->n_peers; i++)
-		p[i] = (struct tk_sched_peer){.id = r->peers[i].id, .store = r->peers[i].store_id};
-	w->peers.v = p;
-	w->peers.n = (uint32_t)r->n_peers;
-	return w;
-}
 
 static bool info_to_wire(struct schedd *d, struct tk_arena *a, const struct region *r,
 			 struct tk_sched_region_info *out)
@@ -178,7 +134,7 @@ static enum tk_err do_bootstrap(struct schedd *d, struct net_conn *c, const void
 	if (!e)
 		e = cstr(req->store->addr, addr, sizeof addr, "store address", eb);
 	if (!e)
-		e = sched_region_from_wire(&c->arena, req->region, &r, eb);
+		e = region_from_wire(&c->arena, req->region, &r, eb);
 	if (!e)
 		e = schedd_bootstrap(d, req->store->id, addr, &r, eb);
 	return e;
@@ -301,7 +257,7 @@ static enum tk_err heartbeat_one(struct schedd *d, struct net_conn *c,
 	*stepp = NULL;
 	enum tk_err e = schedd_check_cluster(d, req->cluster, eb);
 	if (!e)
-		e = sched_region_from_wire(&c->arena, req->region, &r, eb);
+		e = region_from_wire(&c->arena, req->region, &r, eb);
 	if (e)
 		return e;
 	if (!req->leader || !req->leader->id)
@@ -479,7 +435,7 @@ static enum tk_err do_ask_split(struct schedd *d, struct net_conn *c, const void
 	const struct tk_ask_split_req *req = reqp;
 	struct tk_ask_split_resp *resp = respp;
 	struct region r;
-	enum tk_err e = sched_region_from_wire(&c->arena, req->region, &r, eb);
+	enum tk_err e = region_from_wire(&c->arena, req->region, &r, eb);
 	if (e)
 		return e;
 	uint64_t *ids = tk_arena_alloc(&c->arena, sizeof *ids * (r.n_peers ? r.n_peers : 1));

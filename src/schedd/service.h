@@ -9,10 +9,4 @@
 
 extern const struct net_service schedd_service;
 
-/* A wire region as the core's struct region: keys point into w, peers are
- * allocated in a.  TK_E_BAD_REQUEST when w is NULL or has more than 64
- * peers (the rest is checked by region_validate), TK_E_NOMEM. */
-enum tk_err sched_region_from_wire(struct tk_arena *a, const struct tk_sched_region *w,
-				   struct region *r, struct tk_errbuf *eb);
-
 #endif

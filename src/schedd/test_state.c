@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "meta/region_wire.h"
 #include "schedd/service.h"
 #include "schedd/state.h"
 #include "util/log.h"
@@ -389,12 +390,12 @@ START_TEST(test_wire_region_with_too_many_peers_is_bad_request)
 	w.peers.n = 65;
 	struct region r;
 	struct tk_errbuf eb;
-	ck_assert_int_eq(sched_region_from_wire(&a, &w, &r, &eb), TK_E_BAD_REQUEST);
-	ck_assert_int_eq(sched_region_from_wire(&a, NULL, &r, &eb), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(region_from_wire(&a, &w, &r, &eb), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(region_from_wire(&a, NULL, &r, &eb), TK_E_BAD_REQUEST);
 	w.peers.n = 2;
 	peers[0] = (struct tk_sched_peer){.id = 3, .store = 1};
 	peers[1] = (struct tk_sched_peer){.id = 4, .store = 2};
-	ck_assert_int_eq(sched_region_from_wire(&a, &w, &r, &eb), TK_OK);
+	ck_assert_int_eq(region_from_wire(&a, &w, &r, &eb), TK_OK);
 	ck_assert_uint_eq(r.n_peers, 2);
 	ck_assert_uint_eq(r.peers[1].store_id, 2);
 	tk_arena_destroy(&a);

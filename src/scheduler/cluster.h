@@ -12,10 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scheduler/region.h"
+#include "meta/region.h"
 #include "scheduler/region_tree.h"
 #include "scheduler/sched_config.h"
 #include "util/err.h"
+
+/* Effective size of a region in balance scores: approximate_size, but at
+ * least 1 MiB so that empty new regions still weigh something. */
+static inline uint64_t region_score_size(const struct region *r)
+{
+	const uint64_t min = UINT64_C(1) << 20;
+	return r->approximate_size > min ? r->approximate_size : min;
+}
 
 #define STORE_ADDRESS_MAX 256
 

@@ -6,7 +6,6 @@ src_scheduler_libtksched_la_SOURCES = \
 	src/scheduler/u64map.c src/scheduler/u64map.h \
 	src/scheduler/tso.c src/scheduler/tso.h \
 	src/scheduler/id_alloc.c src/scheduler/id_alloc.h \
-	src/scheduler/region.c src/scheduler/region.h \
 	src/scheduler/region_tree.c src/scheduler/region_tree.h \
 	src/scheduler/sched_config.c src/scheduler/sched_config.h \
 	src/scheduler/cluster.c src/scheduler/cluster.h \
@@ -16,7 +15,7 @@ src_scheduler_libtksched_la_SOURCES = \
 	src/scheduler/sched_registry.c \
 	src/scheduler/coordinator.c src/scheduler/coordinator.h \
 	src/scheduler/persist.c src/scheduler/persist.h
-src_scheduler_libtksched_la_LIBADD = src/util/libtkutil.la
+src_scheduler_libtksched_la_LIBADD = src/meta/libtkmeta.la src/util/libtkutil.la
 
 # Loading and saving through the engine: a separate library so the pure
 # core above does not link LevelDB.

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scheduler/region.h"
+#include "meta/region.h"
 #include "util/err.h"
 
 enum op_step_kind {

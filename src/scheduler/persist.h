@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "scheduler/cluster.h"
-#include "scheduler/region.h"
+#include "meta/region.h"
 #include "scheduler/sched.h"
 #include "scheduler/sched_config.h"
 #include "util/bytes.h"

@@ -225,8 +225,7 @@ static void drop(struct rtree *t, struct rt_node *n, rtree_removed_fn fn, void *
 
 static bool newer_epoch_blocks(const struct region *stored, const struct region *in)
 {
-	return stored->epoch.version > in->epoch.version ||
-	       stored->epoch.conf_ver > in->epoch.conf_ver;
+	return region_epoch_is_stale(in->epoch, stored->epoch);
 }
 
 /* Most heartbeats overlap nothing but their own previous version; collect

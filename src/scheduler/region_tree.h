@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "scheduler/region.h"
+#include "meta/region.h"
 #include "util/err.h"
 
 struct rtree;

@@ -11,7 +11,7 @@
 
 #include "scheduler/cluster.h"
 #include "scheduler/operator.h"
-#include "scheduler/region.h"
+#include "meta/region.h"
 #include "scheduler/sched.h"
 
 /* A region under construction; fxr_get re-points the arrays, so a struct

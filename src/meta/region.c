@@ -1,4 +1,4 @@
-#include "scheduler/region.h"
+#include "meta/region.h"
 
 #include <stdlib.h>
 
@@ -84,38 +84,37 @@ enum tk_err region_validate(const struct region *r, struct tk_errbuf *eb)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "region id 0");
 	if (r->end_len && tk_slice_cmp(region_start(r), region_end(r)) >= 0)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu: start key >= end key",
-				  (unsigned long long)r->id);
+		                  (unsigned long long)r->id);
 	if (r->n_peers > REGION_MAX_PEERS || r->n_pending > REGION_MAX_PEERS ||
 	    r->n_down > REGION_MAX_PEERS)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu: too many peers",
-				  (unsigned long long)r->id);
+		                  (unsigned long long)r->id);
 	for (size_t i = 0; i < r->n_peers; i++) {
 		const struct region_peer *p = &r->peers[i];
 		if (p->id == 0 || p->store_id == 0)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu: peer with id 0",
-					  (unsigned long long)r->id);
+			                  (unsigned long long)r->id);
 		for (size_t j = 0; j < i; j++)
 			if (r->peers[j].id == p->id || r->peers[j].store_id == p->store_id)
 				return tk_err_set(eb, TK_E_BAD_REQUEST,
-						  "region %llu: duplicate peer or store %llu",
-						  (unsigned long long)r->id,
-						  (unsigned long long)p->store_id);
+				                  "region %llu: duplicate peer or store %llu",
+				                  (unsigned long long)r->id,
+				                  (unsigned long long)p->store_id);
 	}
 	if (r->leader_peer_id && !region_peer_by_id(r, r->leader_peer_id))
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu: leader %llu is not a peer",
-				  (unsigned long long)r->id, (unsigned long long)r->leader_peer_id);
+		                  (unsigned long long)r->id, (unsigned long long)r->leader_peer_id);
 	for (size_t i = 0; i < r->n_pending; i++)
 		if (!region_peer_by_id(r, r->pending_peer_ids[i]))
-			return tk_err_set(eb, TK_E_BAD_REQUEST,
-					  "region %llu: pending peer %llu is not a peer",
-					  (unsigned long long)r->id,
-					  (unsigned long long)r->pending_peer_ids[i]);
+			return tk_err_set(
+			    eb, TK_E_BAD_REQUEST, "region %llu: pending peer %llu is not a peer",
+			    (unsigned long long)r->id, (unsigned long long)r->pending_peer_ids[i]);
 	for (size_t i = 0; i < r->n_down; i++)
 		if (!region_peer_by_id(r, r->down_peers[i].peer_id))
 			return tk_err_set(eb, TK_E_BAD_REQUEST,
-					  "region %llu: down peer %llu is not a peer",
-					  (unsigned long long)r->id,
-					  (unsigned long long)r->down_peers[i].peer_id);
+			                  "region %llu: down peer %llu is not a peer",
+			                  (unsigned long long)r->id,
+			                  (unsigned long long)r->down_peers[i].peer_id);
 	return TK_OK;
 }
 

@@ -1,11 +1,15 @@
-/* Region metadata as the scheduler sees it: a plain value struct.
+/* src/meta: the one definition of regions, peers and epochs, and the epoch
+ * rules, for the scheduler, the store and the client alike.
+ *
+ * A region is a plain value struct: its range, epoch and peers, and what its
+ * leader reports of it (leader, pending and down peers, approximate size).
  *
  * The same struct describes a heartbeat's input (pointers borrowed from the
  * decoded message) and a stored region (pointers into one allocation owned
  * by the region tree; see region_dup).  Keys are byte strings; an empty
  * end_key means +infinity, an empty start_key -infinity. */
-#ifndef TK_SCHEDULER_REGION_H
-#define TK_SCHEDULER_REGION_H
+#ifndef TK_META_REGION_H
+#define TK_META_REGION_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +22,15 @@ struct region_epoch {
 	uint64_t conf_ver; /* bumped by every membership change */
 	uint64_t version;  /* bumped by every split or merge */
 };
+
+/* The epoch rule (DESIGN.md section 5): a view of a region whose epoch is
+ * behind the current one in either part is stale: its range (version) or
+ * its peers (conf_ver) may have changed since.  Requests routed with a
+ * stale epoch get EPOCH_NOT_MATCH; stale heartbeats are refused. */
+static inline bool region_epoch_is_stale(struct region_epoch have, struct region_epoch current)
+{
+	return have.version < current.version || have.conf_ver < current.conf_ver;
+}
 
 /* Most peers a region may have (a heartbeat with more is refused). */
 #define REGION_MAX_PEERS 64
@@ -89,13 +102,5 @@ enum tk_err region_validate(const struct region *r, struct tk_errbuf *eb);
  * NULL on allocation failure; *out points at the copy inside it.  Free the
  * block with free(). */
 void *region_dup(const struct region *r, size_t header, struct region **out);
-
-/* Effective size used by balance scores: approximate_size, but at least
- * 1 MiB so that empty new regions still weigh something. */
-static inline uint64_t region_score_size(const struct region *r)
-{
-	const uint64_t min = UINT64_C(1) << 20;
-	return r->approximate_size > min ? r->approximate_size : min;
-}
 
 #endif
