@@ -12,3 +12,11 @@ src_net_libtknet_la_SOURCES = \
 	src/net/daemon.c \
 	src/net/status.c \
 	src/net/metrics.c src/net/metrics.h
+src_net_libtknet_la_SOURCES += src/net/peer.c src/net/peer.h
+
+check_PROGRAMS += src/net/test_peer
+TESTS += src/net/test_peer
+src_net_test_peer_SOURCES = src/net/test_peer.c
+src_net_test_peer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_net_test_peer_LDADD = src/net/libtknet.la src/engine/libtkengine.la src/codec/libtkcodec.la \
+	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS)
