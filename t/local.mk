@@ -45,3 +45,10 @@ TESTS += t/sched-daemon.t
 EXTRA_DIST += t/sched-daemon.t
 TESTS += t/sched-balance.t
 EXTRA_DIST += t/sched-balance.t
+
+# Programs on a terminal, through a pty driver: tkframe's refusal to write
+# binary to one.
+check_PROGRAMS += t/tkpty
+t_tkpty_SOURCES = t/tkpty.c
+TESTS += t/tkframe.t
+EXTRA_DIST += t/tkframe.t

@@ -10,7 +10,7 @@ command -v groff >/dev/null || tk_bail "groff is not installed (tools/setup-deps
 shopt -s nullglob
 pages=("$top_srcdir"/man/*.[1-8])
 tk_ok "$([ ${#pages[@]} -gt 0 ]; echo $?)" "man/ has pages (${#pages[@]})"
-for want in tinykvd.8 tinykv-cli.1 tinykv-protocol.7; do
+for want in tinykvd.8 tinykv-cli.1 tinykv-protocol.7 tkframe.1; do
 	tk_ok "$([ -f "$top_srcdir/man/$want" ]; echo $?)" "man/$want exists"
 done
 for p in "${pages[@]}"; do

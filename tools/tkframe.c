@@ -1,8 +1,12 @@
 /* tkframe: craft and read tinykv frames by hand.
  *
- *   tkframe encode [--hello] [JSON...]   JSON envelopes (arguments, or stdin) -> frames on stdout
+ *   tkframe encode [--hello] [--hex|--force] [JSON...]
+ *                        JSON envelopes (arguments, or stdin) -> frames on stdout
  *   tkframe decode [--hex]               frames on stdin -> one JSON line each on stdout
  *
+ * encode parses every envelope before it writes a byte, so bad JSON is
+ * reported alone, never after half a stream of frames; and it writes binary
+ * to a terminal only with --force (--hex prints the frames as hex text).
  * so that `tkframe encode --hello '{"t":"raw_get","id":1,"b":{"k":"a"}}' |
  * nc -N 127.0.0.1 PORT | tkframe decode` talks to a daemon.  The conversion is
  * generic (codec/json.h): any msgpack, not only known messages, so malformed
@@ -21,11 +25,13 @@ static const char hello_json[] =
 
 static int usage(FILE *out)
 {
-	fprintf(out, "usage: tkframe encode [--hello] [JSON...]\n"
+	fprintf(out, "usage: tkframe encode [--hello] [--hex | --force] [JSON...]\n"
 		     "       tkframe decode [--hex]\n"
 		     "encode: each JSON envelope (from the arguments, or all of stdin) becomes one frame\n"
 		     "        on stdout; --hello sends a client hello first.  Bytes: {\"$b\":\"text\"} or\n"
-		     "        {\"$hex\":\"00ff\"}.\n"
+		     "        {\"$hex\":\"00ff\"}.  Nothing is written unless every envelope parses.\n"
+		     "        Frames are binary: on a terminal, --hex prints one line of hex per frame,\n"
+		     "        --force writes the bytes anyway.\n"
 		     "decode: reads frames from stdin, prints one JSON line per frame (--hex: also the\n"
 		     "        frame bytes in hex on the line before).\n");
 	return out == stdout ? 0 : 2;
@@ -54,16 +60,36 @@ static int encode_doc(struct tk_slice json, size_t *used, struct tk_buf *out)
 	return 0;
 }
 
+/* Write the frames of out (whole frames, back to back) as hex, one a line. */
+static bool write_hex(const struct tk_buf *out)
+{
+	for (size_t off = 0; off + 4 <= out->len;) {
+		size_t n = 4 + tk_get_be32(out->data + off);
+		for (size_t i = 0; i < n; i++)
+			printf("%02x", out->data[off + i]);
+		printf("\n");
+		off += n;
+	}
+	return fflush(stdout) == 0;
+}
+
 static int encode(int argc, char **argv)
 {
 	struct tk_buf out, in;
 	tk_buf_init(&out);
 	tk_buf_init(&in);
 	int i = 0, rc = 0;
+	bool hex = false, force = false;
 	size_t used;
-	if (i < argc && strcmp(argv[i], "--hello") == 0) {
-		encode_doc(tk_slice_str(hello_json), &used, &out);
-		i++;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		if (strcmp(argv[i], "--hello") == 0)
+			encode_doc(tk_slice_str(hello_json), &used, &out);
+		else if (strcmp(argv[i], "--hex") == 0)
+			hex = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else
+			break;
 	}
 	if (i < argc) {
 		for (; i < argc && !rc; i++)
@@ -71,7 +97,7 @@ static int encode(int argc, char **argv)
 	} else {
 		if (!read_all(stdin, &in)) {
 			fprintf(stderr, "tkframe: reading stdin: %s\n", strerror(errno));
-			return 1;
+			rc = 1;
 		}
 		size_t off = 0;
 		while (off < in.len && !rc) {
@@ -83,7 +109,14 @@ static int encode(int argc, char **argv)
 			off += used;
 		}
 	}
-	if (fwrite(out.data, 1, out.len, stdout) != out.len)
+	/* all or nothing: a bad envelope anywhere leaves stdout empty */
+	if (!rc && !hex && !force && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "tkframe: not writing binary frames to a terminal: pipe them (into nc,\n"
+				"  tkframe decode or a file), or use --hex to see them, or --force\n");
+		rc = 1;
+	} else if (!rc && hex)
+		rc = write_hex(&out) ? 0 : 1;
+	else if (!rc && fwrite(out.data, 1, out.len, stdout) != out.len)
 		rc = 1;
 	tk_buf_destroy(&out);
 	tk_buf_destroy(&in);
