@@ -125,6 +125,63 @@ tk_ok "$([ "$took" -lt 5000 ]; echo $?)" "... within the timeout, not forever ($
 cli get j1
 tk_is "$rc: $out" "0: hello" "after SIGCONT the daemon answers again"
 
+# ---- redis-cli style options, environment, -x ----
+port=${TK_PORT[s]}
+out=$(timeout 20 "$TKCLI" -h 127.0.0.1 -p "$port" ping 2>&1)
+tk_is "$?: $out" "0: PONG" "-h HOST -p PORT, as redis-cli"
+out=$(timeout 20 "$TKCLI" -h localhost -p "$port" ping 2>&1)
+tk_is "$?: $out" "0: PONG" "-h takes a host name"
+out=$(TINYKV_ADDR=127.0.0.1:1 timeout 20 "$TKCLI" -p "$port" ping 2>&1)
+tk_is "$?: $out" "0: PONG" "-p replaces the port of \$TINYKV_ADDR"
+out=$(TINYKV_ADDR=${TK_ADDR[s]} timeout 20 "$TKCLI" ping 2>&1)
+tk_is "$?: $out" "0: PONG" "TINYKV_ADDR gives the store address"
+out=$(TINYKV_ADDR=127.0.0.1:1 timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" ping 2>&1)
+tk_is "$?: $out" "0: PONG" "-a wins over TINYKV_ADDR"
+out=$(TINYKV_SCHEDULER_ADDR=127.0.0.1:1 timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" tso 2>&1)
+tk_like "$?: $out" '^4: .*127\.0\.0\.1:1' "TINYKV_SCHEDULER_ADDR gives the scheduler address"
+out=$(timeout 20 "$TKCLI" -p 70000 ping 2>&1)
+tk_is "$?" 2 "-p with a bad port is a usage error"
+out=$(timeout 20 "$TKCLI" -h 2>&1)
+tk_like "$?: $out" '^2: .*-h needs a HOST.*--help' "-h alone says it needs a host and points to --help"
+
+head -c 300000 /dev/urandom >"$TK_TMP/big"
+timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" -x put big <"$TK_TMP/big" >"$TK_TMP/x.out" 2>&1
+tk_is "$?: $(cat "$TK_TMP/x.out")" "0: OK" "-x: a 300 KB value (over the 128 KB argument limit) from stdin"
+timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" --raw get big | head -c 300000 | cmp -s - "$TK_TMP/big"
+tk_ok $? "... stored byte for byte"
+out=$(printf 'v\n' | timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" -x put nl && "$TKCLI" -a "${TK_ADDR[s]}" --json get nl)
+tk_is "$out" $'OK\n{"found":true,"value":{"$hex":"760a"}}' "-x takes stdin as it is, newline included"
+out=$(timeout 20 "$TKCLI" -x </dev/null 2>&1)
+tk_like "$?: $out" '^2: .*-x needs a COMMAND' "-x without a command is a usage error"
+
+# ---- unknown options and per-command help ----
+out=$("$TKCLI" --no-such-option ping 2>&1)
+tk_like "$?: $out" "^2: tinykv-cli: unknown option '--no-such-option'" "an unknown long option says 'unknown option'"
+out=$("$TKCLI" -z ping 2>&1)
+tk_like "$?: $out" "^2: tinykv-cli: unknown option '-z'" "an unknown short option says 'unknown option'"
+out=$("$TKCLI" --raw=1 ping 2>&1)
+tk_like "$?: $out" "^2: tinykv-cli: option '--raw' takes no value" "a value given to a flag is refused as such"
+out=$("$TKCLI" -a 2>&1)
+tk_like "$?: $out" "^2: tinykv-cli: option '-a' needs a value" "a missing value says so"
+missing=
+for c in $("$TKCLI" --help | sed -n '/^commands/,/^$/p' | awk 'NR > 1 && NF {print $1}'); do
+	h1=$("$TKCLI" -a 127.0.0.1:1 "$c" --help 2>&1) || missing="$missing $c(--help:$?)"
+	h2=$("$TKCLI" -a 127.0.0.1:1 help "$c" 2>&1) || missing="$missing $c(help:$?)"
+	[ -n "$h1" ] && [ "$h1" == "$h2" ] && grep -q "^$c" <<<"$h1" || missing="$missing $c"
+done
+tk_is "${missing:-none}" none "every command has 'COMMAND --help' and 'help COMMAND' (same text, exit 0, no server needed)"
+n=$("$TKCLI" --help | sed -n '/^commands/,/^$/p' | grep -c '^  [a-z]')
+tk_cmp 19 "$n" "... checked over the whole command list ($n commands)"
+cli put -- --help dashes
+tk_is "$rc: $out" "0: OK" "a leading -- ends the options: put -- --help VALUE"
+cli get -- --help
+tk_is "$rc: $out" "0: dashes" "... get -- --help reads key --help"
+out=$("$TKCLI" --help)
+tk_unlike "$out" 'raw KV API' "--help no longer says raw KV only"
+tk_like "$out" 'transactional' "... it names transactions"
+tk_like "$out" 'administration' "... and cluster administration"
+tk_like "$out" 'TINYKV_ADDR' "... and the environment variables"
+
 addr=${TK_ADDR[s]}
 tk_stop s
 out=$(timeout 20 "$TKCLI" -a "$addr" get k1 2>&1)

@@ -46,9 +46,9 @@ EXTRA_DIST += t/sched-daemon.t
 TESTS += t/sched-balance.t
 EXTRA_DIST += t/sched-balance.t
 
-# Programs on a terminal, through a pty driver: tkframe's refusal to write
-# binary to one.
+# tinykv-cli on a terminal (Ctrl-C, Ctrl-D, completion, exit status) and
+# tkframe's refusal to write binary to one, through a pty driver.
 check_PROGRAMS += t/tkpty
 t_tkpty_SOURCES = t/tkpty.c
-TESTS += t/tkframe.t
-EXTRA_DIST += t/tkframe.t
+TESTS += t/cli-tty.t t/tkframe.t
+EXTRA_DIST += t/cli-tty.t t/tkframe.t

@@ -52,6 +52,13 @@ struct cli_cmd {
 	int min_args, max_args; /* max -1: unbounded */
 	bool needs_server;
 	int (*run)(struct cli *c, const struct tk_slice *argv, size_t argc);
+	/* Shell completion after the name (complete.c), space separated:
+	 * "WORD" completes the first argument, "PREV/WORD" the argument after
+	 * PREV, "--OPT" any argument that starts with a dash.  NULL: none. */
+	const char *complete;
+	/* The handler parses "--" itself (scan); for the others
+	 * cli_run drops a leading "--", so "get -- --help" reads key "--help". */
+	bool own_opts;
 };
 
 /* The command table, terminated by a row with name NULL. */
@@ -89,9 +96,22 @@ int cli_usage_error(struct cli *c, const struct cli_cmd *cmd, const char *fmt, .
 /* Print the command list (human help). */
 void cli_print_commands(FILE *f);
 
-/* The interactive shell (libedit) and the pipe reader; return the worst
- * status. */
+/* Print one command's help (help COMMAND, COMMAND --help). */
+void cli_print_command_help(FILE *f, const struct cli_cmd *cmd);
+
+/* Shell completion (complete.c): the candidates for the word being typed,
+ * given the line before it (line[0..start), split with the shell's quoting)
+ * and the word's prefix.  Returns a NULL-terminated array of malloc'ed
+ * strings in table order (possibly empty), or NULL when out of memory; free
+ * it with cli_complete_free. */
+char **cli_complete(const char *line, size_t start, const char *word);
+void cli_complete_free(char **v);
+
+/* The interactive shell (libedit): returns the status of the last command
+ * run before quit or end of input (Ctrl-D), 0 when none ran.  Ctrl-C cancels
+ * the line being typed and never ends the shell. */
 int cli_shell(struct cli *c);
+/* The pipe reader: returns the worst status of all the commands. */
 int cli_pipe(struct cli *c, FILE *in);
 
 #endif

@@ -465,20 +465,27 @@ static int cmd_bdelete(struct cli *c, const struct tk_slice *argv, size_t argc)
 	return e ? fail(c, e, &eb) : ok_reply(c);
 }
 
+void cli_print_command_help(FILE *f, const struct cli_cmd *cmd)
+{
+	fprintf(f, "%s%s%s\n    %s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis,
+		cmd->help);
+	if (cmd->alias)
+		fprintf(f, "    alias: %s\n", cmd->alias);
+}
+
 static int cmd_help(struct cli *c, const struct tk_slice *argv, size_t argc)
 {
 	if (argc == 1) {
 		cli_print_commands(c->out);
+		fputs("'help COMMAND' or 'COMMAND --help' describes one; see tinykv-cli(1).\n",
+		      c->out);
 		return CLI_OK;
 	}
 	const struct cli_cmd *cmd = cli_find(argv[1]);
 	if (!cmd)
-		return cli_usage_error(c, NULL, "no command '%.*s' (try 'help')", (int)argv[1].n,
-				       (const char *)argv[1].p);
-	fprintf(c->out, "%s%s%s\n    %s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis,
-		cmd->help);
-	if (cmd->alias)
-		fprintf(c->out, "    alias: %s\n", cmd->alias);
+		return cli_usage_error(c, NULL, "no command '%.*s' (try 'help')",
+				       (int)(argv[1].n > 64 ? 64 : argv[1].n), (const char *)argv[1].p);
+	cli_print_command_help(c->out, cmd);
 	return CLI_OK;
 }
 
@@ -492,23 +499,27 @@ static int cmd_quit(struct cli *c, const struct tk_slice *argv, size_t argc)
  * shapes (options, pairs), so their rows allow any count and connect
  * themselves after the check. */
 const struct cli_cmd cli_cmds[] = {
-	{"ping", NULL, "", "check that the server answers (prints PONG)", 0, 0, true, cmd_ping},
+	{"ping", NULL, "", "check that the server answers (prints PONG)", 0, 0, true, cmd_ping,
+	 NULL, false},
 	{"get", NULL, "KEY", "print the value of KEY, or (nil) when it does not exist", 1, 1,
-	 true, cmd_get},
-	{"put", "set", "KEY VALUE", "set KEY to VALUE", 2, 2, true, cmd_put},
+	 true, cmd_get, NULL, false},
+	{"put", "set", "KEY VALUE", "set KEY to VALUE", 2, 2, true, cmd_put, NULL, false},
 	{"delete", "del", "KEY", "delete KEY (no error when it does not exist)", 1, 1, true,
-	 cmd_delete},
+	 cmd_delete, NULL, false},
 	{"scan", NULL, "START [END] [--limit N] [--keys-only] [--reverse]",
 	 "list keys in [START, END) in order (descending with --reverse), at most N "
 	 "(server default 100)",
-	 1, -1, false, cmd_scan},
-	{"bget", NULL, "KEY...", "get several keys in one request", 1, -1, true, cmd_bget},
+	 1, -1, false, cmd_scan, "--limit --keys-only --reverse", true},
+	{"bget", NULL, "KEY...", "get several keys in one request", 1, -1, true, cmd_bget, NULL,
+	 false},
 	{"bput", NULL, "KEY VALUE [KEY VALUE]...", "set several keys atomically", 2, -1, false,
-	 cmd_bput},
-	{"bdelete", NULL, "KEY...", "delete several keys atomically", 1, -1, true, cmd_bdelete},
-	{"help", NULL, "[COMMAND]", "list the commands, or describe one", 0, 1, false, cmd_help},
-	{"quit", "exit", "", "leave the shell", 0, 0, false, cmd_quit},
-	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
+	 cmd_bput, NULL, false},
+	{"bdelete", NULL, "KEY...", "delete several keys atomically", 1, -1, true, cmd_bdelete,
+	 NULL, false},
+	{"help", NULL, "[COMMAND]", "list the commands, or describe one", 0, 1, false, cmd_help,
+	 NULL, false},
+	{"quit", "exit", "", "leave the shell", 0, 0, false, cmd_quit, NULL, false},
+	{NULL, NULL, NULL, NULL, 0, 0, false, NULL, NULL, false},
 };
 
 /* Every command table: data commands (above), scheduler admin, transactions. */
@@ -546,6 +557,11 @@ const struct cli_cmd *cli_cmd_nth(size_t n)
 	return NULL;
 }
 
+static bool is_arg(const struct tk_slice *argv, size_t argc, size_t i, const char *s)
+{
+	return i < argc && tk_slice_eq(argv[i], tk_slice_str(s));
+}
+
 int cli_run(struct cli *c, const struct tk_slice *argv, size_t argc)
 {
 	const struct cli_cmd *cmd = cli_find(argv[0]);
@@ -553,16 +569,38 @@ int cli_run(struct cli *c, const struct tk_slice *argv, size_t argc)
 		return cli_usage_error(c, NULL, "unknown command '%.*s' (try 'help')",
 				       (int)(argv[0].n > 64 ? 64 : argv[0].n),
 				       (const char *)argv[0].p);
-	size_t nargs = argc - 1;
-	if (nargs < (size_t)cmd->min_args ||
-	    (cmd->max_args >= 0 && nargs > (size_t)cmd->max_args))
-		return cli_usage_error(c, cmd, "wrong number of arguments");
-	if (cmd->needs_server) {
-		int st = connect_if_needed(c);
-		if (st)
-			return st;
+	/* COMMAND --help, for every command: checked before the argument
+	 * count, so "put --help" helps instead of complaining */
+	if (is_arg(argv, argc, 1, "--help")) {
+		cli_print_command_help(c->out, cmd);
+		fflush(c->out);
+		return CLI_OK;
 	}
-	int st = cmd->run(c, argv, argc);
+	/* a leading "--" ends the options, for a key such as "--help"; scan
+	 * parses "--" itself */
+	struct tk_slice *shifted = NULL;
+	if (!cmd->own_opts && is_arg(argv, argc, 1, "--")) {
+		shifted = malloc(argc * sizeof *shifted);
+		if (!shifted)
+			return nomem(c);
+		shifted[0] = argv[0];
+		for (size_t i = 2; i < argc; i++)
+			shifted[i - 1] = argv[i];
+		argv = shifted;
+		argc--;
+	}
+	size_t nargs = argc - 1;
+	int st;
+	if (nargs < (size_t)cmd->min_args ||
+	    (cmd->max_args >= 0 && nargs > (size_t)cmd->max_args)) {
+		st = cli_usage_error(c, cmd, "wrong number of arguments");
+		goto out;
+	}
+	if (cmd->needs_server && (st = connect_if_needed(c)))
+		goto out;
+	st = cmd->run(c, argv, argc);
 	fflush(c->out);
+out:
+	free(shifted);
 	return st;
 }

@@ -529,19 +529,22 @@ static int cmd_tso(struct cli *c, const struct tk_slice *argv, size_t argc)
 const struct cli_cmd cli_sched_cmds[] = {
 	{"store", NULL, "list | offline ID | up ID",
 	 "scheduler: list stores; take a store out (its replicas move away) or bring it back", 1, 2,
-	 false, cmd_store},
+	 false, cmd_store, "list offline up", false},
 	{"region", NULL, "KEY | id ID | list [START] [--limit N]",
 	 "scheduler: the region holding KEY, a region by id, or every region in key order", 1, 4,
-	 false, cmd_region},
-	{"operator", NULL, "list", "scheduler: running operators", 1, 1, false, cmd_operator},
+	 false, cmd_region, "list id --limit", false},
+	{"operator", NULL, "list", "scheduler: running operators", 1, 1, false, cmd_operator, "list", false},
 	{"scheduler", NULL, "list | add NAME | remove NAME",
-	 "scheduler: the balance schedulers, and starting or stopping one", 1, 2, false, cmd_scheduler},
+	 "scheduler: the balance schedulers, and starting or stopping one", 1, 2, false, cmd_scheduler,
+	 "list add remove add/balance-leader add/balance-region remove/balance-leader "
+	 "remove/balance-region",
+	 false},
 	{"config", NULL, "show [NAME] | set NAME VALUE",
 	 "scheduler: settings such as max-replicas, max-store-down-time, region-split-size", 1, 3,
-	 false, cmd_config},
+	 false, cmd_config, "show set", false},
 	{"tso", NULL, "[COUNT]", "scheduler: a timestamp (or COUNT of them; prints the first)", 0, 1,
-	 false, cmd_tso},
-	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
+	 false, cmd_tso, NULL, false},
+	{NULL, NULL, NULL, NULL, 0, 0, false, NULL, NULL, false},
 };
 
 static const struct cli_cmd *row(const char *name)

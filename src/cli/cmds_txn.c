@@ -123,13 +123,13 @@ void cli_txn_close(struct cli *c)
 const struct cli_cmd cli_txn_cmds[] = {
 	{"begin", NULL, "", "start a transaction (timestamps from the scheduler, -s); get, put, delete "
 			    "and scan then run inside it",
-	 0, 0, false, cmd_begin},
+	 0, 0, false, cmd_begin, NULL, false},
 	{"commit", NULL, "", "commit the open transaction (two-phase); fails with WRITE_CONFLICT when "
 			     "another one committed a key first",
-	 0, 0, false, cmd_commit},
-	{"rollback", NULL, "", "abandon the open transaction", 0, 0, false, cmd_rollback},
+	 0, 0, false, cmd_commit, NULL, false},
+	{"rollback", NULL, "", "abandon the open transaction", 0, 0, false, cmd_rollback, NULL, false},
 	{"gc", NULL, "[SAFE_POINT]", "remove MVCC versions no reader at or after SAFE_POINT (default: a "
 				     "fresh timestamp) can see; resolves old locks first",
-	 0, 1, false, cmd_gc},
-	{NULL, NULL, NULL, NULL, 0, 0, false, NULL},
+	 0, 1, false, cmd_gc, NULL, false},
+	{NULL, NULL, NULL, NULL, 0, 0, false, NULL, NULL, false},
 };

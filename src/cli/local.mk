@@ -3,13 +3,13 @@ bin_PROGRAMS += src/cli/tinykv-cli
 src_cli_tinykv_cli_SOURCES = \
 	src/cli/main.c src/cli/cli.h \
 	src/cli/cmds.c \
-	src/cli/shell.c
+	src/cli/shell.c src/cli/complete.c
 src_cli_tinykv_cli_CFLAGS = $(AM_CFLAGS) $(LIBEDIT_CFLAGS)
 src_cli_tinykv_cli_LDADD = src/util/libtkutil.la src/client/libtinykv.la $(LIBEDIT_LIBS)
 
 check_PROGRAMS += src/cli/test_cli
 TESTS += src/cli/test_cli
-src_cli_test_cli_SOURCES = src/cli/test_cli.c src/cli/cmds.c src/cli/shell.c \
+src_cli_test_cli_SOURCES = src/cli/test_cli.c src/cli/cmds.c src/cli/shell.c src/cli/complete.c \
 	src/client/fake_server.c src/client/fake_server.h
 src_cli_test_cli_CFLAGS = $(AM_CFLAGS) $(LIBEDIT_CFLAGS) $(CHECK_CFLAGS)
 src_cli_test_cli_LDADD = src/util/libtkutil.la src/client/libtinykv.la src/codec/libtkcodec.la \

@@ -258,6 +258,63 @@ START_TEST(test_pipe_runs_every_line_and_returns_the_worst_status)
 }
 END_TEST
 
+/* The candidates of cli_complete joined by spaces. */
+static char *completions(const char *line, const char *word)
+{
+	static char buf[1024];
+	char **v = cli_complete(line, strlen(line), word);
+	ck_assert_ptr_nonnull(v);
+	buf[0] = 0;
+	for (size_t i = 0; v[i]; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? " " : "", v[i]);
+	cli_complete_free(v);
+	return buf;
+}
+
+START_TEST(test_completion_offers_commands_subcommands_and_options)
+{
+	ck_assert_str_eq(completions("", "st"), "store");
+	ck_assert_str_eq(completions("", "s"), "scan store scheduler");
+	ck_assert_str_eq(completions("help ", "re"), "region");
+	ck_assert_str_eq(completions("store ", ""), "list offline up");
+	ck_assert_str_eq(completions("region ", ""), "list id");
+	ck_assert_str_eq(completions("  config  ", "s"), "show set");
+	ck_assert_str_eq(completions("scheduler add ", ""), "balance-leader balance-region");
+	ck_assert_str_eq(completions("scheduler list ", ""), "");
+	ck_assert_str_eq(completions("scan a ", "--"), "--limit --keys-only --reverse");
+	ck_assert_str_eq(completions("scan ", "--"), "--help --limit --keys-only --reverse");
+	ck_assert_str_eq(completions("get ", "--h"), "--help");
+	ck_assert_str_eq(completions("get ", "k"), ""); /* keys are not guessed */
+	ck_assert_str_eq(completions("frobnicate ", ""), "");
+	ck_assert_str_eq(completions("get \"open ", ""), ""); /* inside a quote */
+}
+END_TEST
+
+START_TEST(test_every_command_answers_dash_dash_help_without_the_server)
+{
+	struct t t;
+	t_open(&t, CLI_HUMAN);
+	const struct cli_cmd *cmd;
+	for (size_t i = 0; (cmd = cli_cmd_nth(i)); i++) {
+		char line[64];
+		snprintf(line, sizeof line, "%s --help", cmd->name);
+		ck_assert_int_eq(run(&t, line), CLI_OK);
+		char *first = strdup(t.outp);
+		snprintf(line, sizeof line, "help %s", cmd->name);
+		ck_assert_int_eq(run(&t, line), CLI_OK);
+		ck_assert_str_eq(first, t.outp);
+		ck_assert(strncmp(first, cmd->name, strlen(cmd->name)) == 0);
+		free(first);
+	}
+	ck_assert_int_eq(tkv_fake_accepts(t.fake), 0);
+	/* "--" first: the rest are arguments, even "--help" */
+	ck_assert_int_eq(run(&t, "put -- --help v"), CLI_OK);
+	ck_assert_int_eq(run(&t, "get -- --help"), CLI_OK);
+	ck_assert_str_eq(t.outp, "v\n");
+	t_close(&t);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -271,6 +328,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_server_error_exits_3_with_code_and_message);
 	tcase_add_test(tc, test_timeout_and_connection_failure_exit_4);
 	tcase_add_test(tc, test_pipe_runs_every_line_and_returns_the_worst_status);
+	tcase_add_test(tc, test_completion_offers_commands_subcommands_and_options);
+	tcase_add_test(tc, test_every_command_answers_dash_dash_help_without_the_server);
 	suite_add_tcase(s, tc);
 	return s;
 }
