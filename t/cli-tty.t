@@ -13,7 +13,9 @@ tk_start s --sync off || tk_bail "cannot start tinykvd"
 
 # shell [TKPTY OPTIONS --] < ACTIONS: the shell on a pty (scheduler on a
 # closed port); tkpty's report in $out, its status in $rc, the terminal's
-# output in $TK_TMP/tty.out
+# output in $TK_TMP/tty.out.  Keys are sent after the prompt and raw mode
+# ("raw"): a key typed before libedit is ready would be cooked by the
+# terminal instead (as when pasted very fast).
 n_tty=0
 shell() {
 	n_tty=$((n_tty + 1))
@@ -30,14 +32,17 @@ tty_diag() { tk_diag "terminal output:"$'\n'"$(cat -v "$TK_TMP/tty.out" | tail -
 : >"$TK_TMP/sentinel"
 shell -S "$TK_TMP/sentinel" -- <<'EOF'
 expect > 
+raw
 send put cancelled yes
 expect put cancelled yes
 send \x03
 expect ^C
 expect > 
+raw
 send get cancelled\r
 expect (nil)
 expect > 
+raw
 send quit\r
 wait
 EOF
@@ -47,12 +52,16 @@ tk_is "$sig" 1 "a process in the shell's group got only the terminal's SIGINT, n
 
 shell -- <<'EOF'
 expect > 
+raw
 send \x03
 expect > 
+raw
 send \x03
 expect > 
+raw
 send \x03
 expect > 
+raw
 send \x04
 wait
 EOF
@@ -61,12 +70,15 @@ tk_is "$rc: $out" "0: exit 0" "Ctrl-C at an empty prompt, three times: still run
 # ---- exit status ----
 shell -- <<'EOF'
 expect > 
+raw
 send frobnicate\r
 expect unknown command
 expect > 
+raw
 send ping\r
 expect PONG
 expect > 
+raw
 send quit\r
 wait
 EOF
@@ -74,12 +86,15 @@ tk_is "$rc: $out" "0: exit 0" "quit after a failed command and a good one exits 
 
 shell -- <<'EOF'
 expect > 
+raw
 send ping\r
 expect PONG
 expect > 
+raw
 send get ""\r
 expect BAD_REQUEST
 expect > 
+raw
 send quit\r
 wait
 EOF
@@ -87,9 +102,11 @@ tk_is "$rc: $out" "0: exit 3" "quit right after a failed command exits with its 
 
 shell -- <<'EOF'
 expect > 
+raw
 send frobnicate\r
 expect unknown command
 expect > 
+raw
 send \x04
 wait
 EOF
@@ -99,24 +116,31 @@ tk_is "$rc: $out" "0: exit 2" "Ctrl-D right after a failed command exits with it
 "$TKCLI" -a "${TK_ADDR[s]}" bput ca 1 cb 2 >/dev/null
 shell -- <<'EOF'
 expect > 
+raw
 send help sto\t\r
 expect list | offline ID | up ID
 expect > 
+raw
 send store o\t7\r
 expect CONNECTION
 expect > 
+raw
 send region i\t9\r
 expect CONNECTION
 expect > 
+raw
 send scheduler add balance-l\t\r
 expect CONNECTION
 expect > 
+raw
 send scan c d --k\t\r
 expect cb
 expect > 
+raw
 send get --he\t\r
 expect print the value of KEY
 expect > 
+raw
 send \x04
 wait
 EOF

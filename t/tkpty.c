@@ -10,6 +10,10 @@
  *   expect TEXT   wait until TEXT appears in the output after the previous
  *                 match (escapes \n \r \t \\ \xHH)
  *   send TEXT     type TEXT (same escapes)
+ *   raw           wait until the terminal is in raw (non-canonical) mode, as
+ *                 a line editor sets it when it is ready for keys; a key
+ *                 sent before that is cooked by the line discipline (a
+ *                 Ctrl-D would be an end of file, not a key)
  *   wait          wait for CMD to end and print "exit N" or "signal N"
  * With -S, a second process stays in CMD's process group (as a daemon
  * started by the same script would be) and appends one byte to SENTINEL per
@@ -30,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +151,18 @@ static void expect(const char *want, size_t n, int timeout_ms)
 			snprintf(what, sizeof what, "'%.*s'", (int)(n > 200 ? 200 : n), want);
 			fail_timeout(what);
 		}
+	}
+}
+
+static void wait_raw(int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	struct termios t;
+	/* a pty master reports the terminal's (the slave's) settings */
+	while (tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON)) {
+		if (now_ms() > end)
+			fail_timeout("raw mode");
+		pump(10);
 	}
 }
 
@@ -269,6 +286,8 @@ int main(int argc, char **argv)
 			size_t len = unescape(line + 5, buf);
 			if (write(master, buf, len) != (ssize_t)len)
 				die("write");
+		} else if (strcmp(line, "raw") == 0) {
+			wait_raw(timeout_ms);
 		} else if (strcmp(line, "wait") == 0) {
 			wait_exit(timeout_ms);
 		} else if (n) {
