@@ -2,7 +2,7 @@
 # tinykv-cli against a live daemon: every raw command one-shot and through
 # a pipe, binary keys and quoting, --raw and --json, and the exit codes.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
-tk_init 60
+tk_init 180
 
 [ -x "$TKCLI" ] || tk_bail "src/cli/tinykv-cli is not built"
 tk_start s --sync off || tk_bail "cannot start tinykvd"
@@ -163,13 +163,15 @@ out=$("$TKCLI" --raw=1 ping 2>&1)
 tk_like "$?: $out" "^2: tinykv-cli: option '--raw' takes no value" "a value given to a flag is refused as such"
 out=$("$TKCLI" -a 2>&1)
 tk_like "$?: $out" "^2: tinykv-cli: option '-a' needs a value" "a missing value says so"
+# (src/cli/test_cli checks that each is the same text as 'help COMMAND')
 missing=
 for c in $("$TKCLI" --help | sed -n '/^commands/,/^$/p' | awk 'NR > 1 && NF {print $1}'); do
-	h1=$("$TKCLI" -a 127.0.0.1:1 "$c" --help 2>&1) || missing="$missing $c(--help:$?)"
-	h2=$("$TKCLI" -a 127.0.0.1:1 help "$c" 2>&1) || missing="$missing $c(help:$?)"
-	[ -n "$h1" ] && [ "$h1" == "$h2" ] && grep -q "^$c" <<<"$h1" || missing="$missing $c"
+	h=$("$TKCLI" -a 127.0.0.1:1 "$c" --help 2>&1) || missing="$missing $c(exit $?)"
+	grep -q "^$c" <<<"$h" || missing="$missing $c"
 done
-tk_is "${missing:-none}" none "every command has 'COMMAND --help' and 'help COMMAND' (same text, exit 0, no server needed)"
+tk_is "${missing:-none}" none "every command answers 'COMMAND --help' (exit 0, no server needed)"
+out=$(printf 'help get\nhelp store\n' | "$TKCLI" -a 127.0.0.1:1)
+tk_is "$?: $out" "0: $("$TKCLI" get --help)"$'\n'"$("$TKCLI" store --help)" "... the same text as 'help COMMAND'"
 n=$("$TKCLI" --help | sed -n '/^commands/,/^$/p' | grep -c '^  [a-z]')
 tk_cmp 19 "$n" "... checked over the whole command list ($n commands)"
 cli put -- --help dashes
