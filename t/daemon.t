@@ -28,7 +28,9 @@ tk_is "$?" 0 "--version exits 0"
 tk_like "$out" "^tinykvd [0-9]+\\.[0-9]+\\.[0-9]+ \\(protocol 1; $(uname -m) .*; built " "--version shows version, protocol and build information"
 run1 --frobnicate 1
 tk_is "$rc" 2 "an unknown flag exits 2"
-tk_like "$out" "unknown setting 'frobnicate'" "... naming it"
+tk_like "$out" "unknown option '--frobnicate'" "... naming it"
+run1 --frobnicate
+tk_like "$rc: $out" "^2: tinykvd: unknown option '--frobnicate'" "an unknown last flag is an unknown option, not one that needs a value"
 run1 --max-conns lots
 tk_like "$rc: $out" "^2: tinykvd: max-conns: expected a number, got 'lots'" "a bad flag value exits 2 naming the flag"
 run1 --sync

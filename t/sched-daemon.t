@@ -15,7 +15,7 @@ r=$("$TKSCHED" --check-config --max-replicas 0 2>&1)
 tk_ok $(( $? == 2 ? 0 : 1 )) "an out-of-range setting fails --check-config with 2"
 tk_like "$r" 'max-replicas: 0 out of range' "and says why"
 r=$("$TKSCHED" --check-config --no-such-option 1 2>&1)
-tk_like "$r" "unknown setting 'no-such-option'" "an unknown option is named"
+tk_like "$r" "unknown option '--no-such-option'" "an unknown option is named"
 printf '# scheduler\nmax-replicas = 5\nschedule-interval = 250\nlog-level = debug\n' >"$TK_TMP/pd.conf"
 tk_like "$("$TKSCHED" --config "$TK_TMP/pd.conf" --check-config)" 'configuration OK' "a config file checks OK"
 printf 'max-replicas five\n' >"$TK_TMP/bad.conf"

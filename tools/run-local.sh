@@ -78,6 +78,7 @@ echo "tinykvd is up on 127.0.0.1:$port (status: http://127.0.0.1:$status/status,
 echo "tinykv-scheduler is up on 127.0.0.1:$sport (timestamps for transactions; log: $run/tinykv-scheduler.log)"
 echo "type 'help'; 'begin' starts a transaction"
 echo "binaries: $bin/src/store/tinykvd, $bin/src/schedd/tinykv-scheduler, $bin/src/cli/tinykv-cli"
-# the shell handles Ctrl-C itself (cancel the line); this script ignores it
-trap '' INT
+# the shell handles Ctrl-C itself (cancel the line); this script survives it
+# (and a one-shot command can still be interrupted: SIGINT is not ignored)
+trap : INT
 "$bin/src/cli/tinykv-cli" -a 127.0.0.1:$port -s 127.0.0.1:$sport "$@"

@@ -120,6 +120,8 @@ enum tk_err net_config_set(struct net_config *c, const char *key, const char *va
 		const struct option_def *o = &options[i];
 		if (strcmp(o->key, key) != 0)
 			continue;
+		if (!value)
+			return TK_OK; /* a probe: the key is known */
 		void *slot = (char *)c + o->offset;
 		uint64_t n;
 		switch (o->kind) {
@@ -271,6 +273,9 @@ enum tk_err net_opts_parse(const struct net_opts_spec *spec, int argc, char **ar
 			return tk_err_set(eb, TK_E_BAD_CONFIG, "unknown option '%s'", a);
 		memcpy(key, a + 2, klen);
 		key[klen] = 0;
+		/* a flag nobody knows is unknown, whatever follows it */
+		if (spec->set(spec->ctx, key, NULL, eb) != TK_OK)
+			return tk_err_set(eb, TK_E_BAD_CONFIG, "unknown option '--%s' (see --help)", key);
 		if (eq) {
 			value = eq + 1;
 		} else {

@@ -46,6 +46,8 @@ struct net_opts_spec {
 	const char *program; /* for --version */
 	struct net_config *cfg;
 	void *ctx; /* for set */
+	/* Set key to value; with value NULL only tell whether key is known
+	 * (TK_OK) or not (an error), changing nothing. */
 	enum tk_err (*set)(void *ctx, const char *key, const char *value, struct tk_errbuf *eb);
 	void (*usage)(FILE *out);
 };

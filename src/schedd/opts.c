@@ -49,6 +49,14 @@ void sched_opts_default(struct sched_opts *o)
 enum tk_err sched_opts_set(struct sched_opts *o, const char *key, const char *value,
 			   struct tk_errbuf *eb)
 {
+	if (!value) { /* a probe: is the key known? */
+		if (!strcmp(key, "schedule-interval") || sched_config_find(key))
+			return TK_OK;
+		for (size_t i = 0; i < NSRV; i++)
+			if (!strcmp(srv_keys[i].key, key))
+				return TK_OK;
+		return TK_E_NOT_FOUND;
+	}
 	if (!strcmp(key, "schedule-interval")) {
 		char *end;
 		errno = 0;
