@@ -72,7 +72,7 @@ static bool send_snapshot(struct raft_node *r, struct raft_progress *p)
 		return false;
 	}
 	if (s.meta.index == 0)
-		raft_panic("need a snapshot but the storage has none");
+		raft_panic(&r->log, "need a snapshot but the storage has none");
 	struct raft_snapshot *c = raft_xmalloc(sizeof(*c) + s.len);
 	*c = s;
 	if (s.len) {
@@ -300,7 +300,7 @@ void raft_leader_step(struct raft_node *r, const struct raft_message *m)
 enum tk_err raft_propose(struct raft_node *r, const struct raft_entry *ents, size_t count)
 {
 	if (r->in_ready)
-		raft_panic("raft_propose between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_propose between raft_ready and raft_advance");
 	if (r->role != RAFT_LEADER || r->lead_transferee ||
 	    !raft_tracker_get(&r->prs, r->id))
 		return TK_E_NOT_LEADER;
@@ -323,7 +323,7 @@ enum tk_err raft_propose_one(struct raft_node *r, const void *data, size_t len)
 enum tk_err raft_propose_conf_change(struct raft_node *r, const struct raft_conf_change *cc)
 {
 	if (r->in_ready)
-		raft_panic("raft_propose_conf_change between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_propose_conf_change between raft_ready and raft_advance");
 	if (r->role != RAFT_LEADER || r->lead_transferee ||
 	    !raft_tracker_get(&r->prs, r->id))
 		return TK_E_NOT_LEADER;
@@ -350,7 +350,7 @@ enum tk_err raft_propose_conf_change(struct raft_node *r, const struct raft_conf
 enum tk_err raft_transfer_leader(struct raft_node *r, raft_id target)
 {
 	if (r->in_ready)
-		raft_panic("raft_transfer_leader between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_transfer_leader between raft_ready and raft_advance");
 	if (r->role == RAFT_LEADER) {
 		raft_leader_transfer(r, target);
 		return TK_OK;

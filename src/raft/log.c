@@ -1,43 +1,56 @@
 /* The raft log (storage + unstable tail); see log.h. */
 #include "raft/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-_Noreturn void raft_panic(const char *what)
+_Noreturn void raft_panic(const struct raft_log *l, const char *what)
 {
-	(void)what; /* visible in a debugger / core dump */
+	char line[160];
+	snprintf(line, sizeof(line), "panic: %s", what);
+	if (l && l->tracer && l->tracer->trace)
+		l->tracer->trace(l->tracer->arg, l->id, line);
+	fprintf(stderr, "raft node %llu: %s\n", l ? (unsigned long long)l->id : 0ULL, line);
 	abort();
 }
 
-static enum tk_err st_check(enum tk_err e)
+static enum tk_err st_check(const struct raft_log *l, enum tk_err e)
 {
 	if (e != TK_OK && e != TK_E_COMPACTED && e != TK_E_LOG_UNAVAILABLE &&
 	    e != TK_E_SERVER_IS_BUSY)
-		raft_panic("raft storage failed");
+		raft_panic(l, "raft storage failed");
 	return e;
 }
 
 static raft_index st_first(const struct raft_log *l)
 {
 	raft_index i = 0;
-	if (st_check(l->st.ops->first_index(l->st.ctx, &i)) != TK_OK)
-		raft_panic("storage first_index");
+	if (st_check(l, l->st.ops->first_index(l->st.ctx, &i)) != TK_OK)
+		raft_panic(l, "storage first_index");
 	return i;
 }
 
 static raft_index st_last(const struct raft_log *l)
 {
 	raft_index i = 0;
-	if (st_check(l->st.ops->last_index(l->st.ctx, &i)) != TK_OK)
-		raft_panic("storage last_index");
+	if (st_check(l, l->st.ops->last_index(l->st.ctx, &i)) != TK_OK)
+		raft_panic(l, "storage last_index");
 	return i;
 }
 
 void raft_log_init(struct raft_log *l, struct raft_storage st)
 {
+	raft_log_init_traced(l, st, NULL, 0);
+}
+
+void raft_log_init_traced(struct raft_log *l, struct raft_storage st,
+			  const struct raft_tracer *tracer, raft_id id)
+{
 	memset(l, 0, sizeof(*l));
 	l->st = st;
+	l->tracer = tracer;
+	l->id = id;
 	raft_blkpool_init(&l->pool, 64 * 1024);
 	raft_index first = st_first(l);
 	l->uoff = st_last(l) + 1;
@@ -105,7 +118,7 @@ enum tk_err raft_log_term(const struct raft_log *l, raft_index i, raft_term *t)
 	}
 	if (i >= l->uoff)
 		return TK_E_LOG_UNAVAILABLE;
-	return st_check(l->st.ops->term(l->st.ctx, i, t));
+	return st_check(l, l->st.ops->term(l->st.ctx, i, t));
 }
 
 raft_term raft_log_term0(const struct raft_log *l, raft_index i)
@@ -120,7 +133,7 @@ raft_term raft_log_last_term(const struct raft_log *l)
 {
 	raft_term t;
 	if (raft_log_term(l, raft_log_last(l), &t) != TK_OK)
-		raft_panic("term of last index unavailable");
+		raft_panic(l, "term of last index unavailable");
 	return t;
 }
 
@@ -144,7 +157,7 @@ raft_index raft_log_append(struct raft_log *l, const struct raft_entry *ents, si
 		return raft_log_last(l);
 	raft_index after = ents[0].index - 1;
 	if (after < l->committed)
-		raft_panic("append would overwrite committed entries");
+		raft_panic(l, "append would overwrite committed entries");
 	if (after + 1 == l->uoff + l->un) {
 		/* the common case: a plain extension */
 	} else if (after < l->uoff) {
@@ -189,7 +202,7 @@ bool raft_log_maybe_append(struct raft_log *l, raft_index index, raft_term log_t
 	raft_index ci = find_conflict(l, ents, n);
 	if (ci) {
 		if (ci <= l->committed)
-			raft_panic("conflict with a committed entry");
+			raft_panic(l, "conflict with a committed entry");
 		raft_log_append(l, ents + (ci - index - 1), n - (size_t)(ci - index - 1));
 	}
 	raft_log_commit_to(l, commit < lastnew ? commit : lastnew);
@@ -215,7 +228,7 @@ void raft_log_commit_to(struct raft_log *l, raft_index c)
 	if (c <= l->committed)
 		return;
 	if (c > raft_log_last(l))
-		raft_panic("commit beyond last index");
+		raft_panic(l, "commit beyond last index");
 	l->committed = c;
 }
 
@@ -233,7 +246,7 @@ void raft_log_applied_to(struct raft_log *l, raft_index i)
 	if (i == 0)
 		return;
 	if (i > l->committed || i < l->applied)
-		raft_panic("applied out of range");
+		raft_panic(l, "applied out of range");
 	l->applied = i;
 }
 
@@ -251,9 +264,9 @@ enum tk_err raft_log_slice(const struct raft_log *l, raft_index lo, raft_index h
 		max_bytes = SIZE_MAX;
 	if (lo < l->uoff) {
 		raft_index shi = hi < l->uoff ? hi : l->uoff;
-		enum tk_err e = st_check(l->st.ops->entries(l->st.ctx, lo, shi, max_bytes, out));
+		enum tk_err e = st_check(l, l->st.ops->entries(l->st.ctx, lo, shi, max_bytes, out));
 		if (e == TK_E_LOG_UNAVAILABLE)
-			raft_panic("storage lost entries before the unstable ones");
+			raft_panic(l, "storage lost entries before the unstable ones");
 		if (e != TK_OK)
 			return e;
 		if (out->n < shi - lo || out->bytes >= max_bytes)
@@ -285,7 +298,7 @@ void raft_log_next_ents(const struct raft_log *l, size_t max_bytes, struct raft_
 	raft_entbuf_reset(out);
 	raft_index lo = next_lo(l);
 	if (l->committed + 1 > lo && raft_log_slice(l, lo, l->committed + 1, max_bytes, out) != TK_OK)
-		raft_panic("committed entries unavailable");
+		raft_panic(l, "committed entries unavailable");
 }
 
 enum tk_err raft_log_snapshot(const struct raft_log *l, struct raft_snapshot *out)
@@ -294,7 +307,7 @@ enum tk_err raft_log_snapshot(const struct raft_log *l, struct raft_snapshot *ou
 		*out = *l->usnap;
 		return TK_OK;
 	}
-	return st_check(l->st.ops->snapshot(l->st.ctx, out));
+	return st_check(l, l->st.ops->snapshot(l->st.ctx, out));
 }
 
 void raft_log_restore(struct raft_log *l, const struct raft_snapshot *s)

@@ -20,12 +20,21 @@ struct raft_log {
 	struct raft_blkpool pool;
 	raft_index committed;
 	raft_index applied;
+	/* Where raft_panic reports (the owning node's tracer and id; NULL for
+	 * a log used alone). */
+	const struct raft_tracer *tracer;
+	raft_id id;
 };
 
-/* Abort the process on a broken invariant (never on bad input). */
-_Noreturn void raft_panic(const char *what);
+/* Abort the process on a broken invariant (never on bad input), after
+ * handing the message to l's tracer (if any) and to stderr, so that the
+ * cause is in the trace and the logs, not only in a core dump. */
+_Noreturn void raft_panic(const struct raft_log *l, const char *what);
 
 void raft_log_init(struct raft_log *l, struct raft_storage st);
+/* The same, for a node: panics are reported to tracer as node id. */
+void raft_log_init_traced(struct raft_log *l, struct raft_storage st,
+			  const struct raft_tracer *tracer, raft_id id);
 void raft_log_destroy(struct raft_log *l);
 
 raft_index raft_log_first(const struct raft_log *l);

@@ -87,7 +87,7 @@ enum tk_err raft_node_new(const struct raft_config *cfg, struct raft_node **out)
 	if (cfg->tracer)
 		r->tracer = *cfg->tracer;
 	r->rng = cfg->seed ^ (cfg->id * 0x2545f4914f6cdd1dULL);
-	raft_log_init(&r->log, cfg->storage);
+	raft_log_init_traced(&r->log, cfg->storage, &r->tracer, r->id);
 	raft_tracker_init(&r->prs, cfg->max_inflight);
 	raft_entbuf_init(&r->rd_committed);
 	raft_entbuf_init(&r->scratch);
@@ -200,7 +200,7 @@ void raft_become_follower(struct raft_node *r, raft_term term, raft_id leader)
 static void become_pre_candidate(struct raft_node *r)
 {
 	if (r->role == RAFT_LEADER)
-		raft_panic("leader cannot become pre-candidate");
+		raft_panic(&r->log, "leader cannot become pre-candidate");
 	/* PreVote (§9.6) changes neither term nor vote. */
 	raft_tracker_reset_votes(&r->prs);
 	r->leader = 0;
@@ -211,7 +211,7 @@ static void become_pre_candidate(struct raft_node *r)
 static void become_candidate(struct raft_node *r)
 {
 	if (r->role == RAFT_LEADER)
-		raft_panic("leader cannot become candidate");
+		raft_panic(&r->log, "leader cannot become candidate");
 	reset(r, r->term + 1);
 	r->vote = r->id;
 	r->role = RAFT_CANDIDATE;
@@ -221,7 +221,7 @@ static void become_candidate(struct raft_node *r)
 void raft_become_leader(struct raft_node *r)
 {
 	if (r->role == RAFT_FOLLOWER)
-		raft_panic("follower cannot become leader");
+		raft_panic(&r->log, "follower cannot become leader");
 	reset(r, r->term);
 	r->leader = r->id;
 	r->role = RAFT_LEADER;
@@ -327,14 +327,14 @@ void raft_hup(struct raft_node *r, bool transfer)
 void raft_campaign(struct raft_node *r)
 {
 	if (r->in_ready)
-		raft_panic("raft_campaign between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_campaign between raft_ready and raft_advance");
 	raft_hup(r, false);
 }
 
 void raft_tick(struct raft_node *r)
 {
 	if (r->in_ready)
-		raft_panic("raft_tick between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_tick between raft_ready and raft_advance");
 	r->ticks++;
 	if (r->boot_elapsed < r->cfg.election_ticks)
 		r->boot_elapsed++;
@@ -406,7 +406,7 @@ static bool well_formed(const struct raft_message *m)
 enum tk_err raft_step(struct raft_node *r, const struct raft_message *m)
 {
 	if (r->in_ready)
-		raft_panic("raft_step between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_step between raft_ready and raft_advance");
 	if (m->type < RAFT_MSG_APPEND || m->type > RAFT_MSG_TYPE_MAX || m->to != r->id ||
 	    m->from == 0)
 		return TK_E_BAD_REQUEST;

@@ -36,7 +36,7 @@ struct raft_progress *raft_tracker_add(struct raft_tracker *t, raft_id id, raft_
 	if (p)
 		return p;
 	if (t->n == RAFT_MAX_VOTERS)
-		raft_panic("too many voters");
+		raft_panic(NULL, "too many voters");
 	if (t->n == t->cap) {
 		size_t c = t->cap ? t->cap + 2 : 3;
 		t->pr = raft_xrealloc(t->pr, c * sizeof(*t->pr));
@@ -260,7 +260,7 @@ void raft_pr_sent(struct raft_progress *p, raft_index last)
 void raft_ins_add(struct raft_inflights *in, raft_index last)
 {
 	if (in->count == in->size)
-		raft_panic("inflight window overflow");
+		raft_panic(NULL, "inflight window overflow");
 	if (in->count == in->cap) {
 		/* Grow (ring unrolled) so that idle or slow peers keep a small
 		 * buffer; a busy one reaches the full window. */

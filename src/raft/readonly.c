@@ -148,7 +148,7 @@ void raft_readonly_on_commit(struct raft_node *r)
 enum tk_err raft_read_index(struct raft_node *r, const void *ctx, size_t len)
 {
 	if (r->in_ready)
-		raft_panic("raft_read_index between raft_ready and raft_advance");
+		raft_panic(&r->log, "raft_read_index between raft_ready and raft_advance");
 	if (r->role == RAFT_LEADER) {
 		raft_leader_read(r, r->id, ctx, len);
 		return TK_OK;

@@ -23,7 +23,7 @@ bool raft_has_ready(const struct raft_node *r)
 void raft_ready(struct raft_node *r, struct raft_ready *rd)
 {
 	if (r->in_ready)
-		raft_panic("raft_ready twice without raft_advance");
+		raft_panic(&r->log, "raft_ready twice without raft_advance");
 	memset(rd, 0, sizeof(*rd));
 	r->in_ready = true;
 
@@ -108,7 +108,7 @@ static void trim(struct raft_node *r)
 void raft_advance(struct raft_node *r)
 {
 	if (!r->in_ready)
-		raft_panic("raft_advance without raft_ready");
+		raft_panic(&r->log, "raft_advance without raft_ready");
 	r->in_ready = false;
 	if (r->rd_snap_index) {
 		raft_log_stable_snap_to(&r->log, r->rd_snap_index);

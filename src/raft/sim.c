@@ -22,7 +22,7 @@
  * (as the store does), and every member must apply every acknowledged write
  * plus a final one.
  *
- * Usage: raft_sim [--seeds N] [--seed S] [--trace] [--units U]
+ * Usage: raft_sim [--seeds N [--fail-fast]] [--seed S] [--trace] [--units U]
  * Without arguments it runs seeds 1-300 plus the regression seeds (as
  * `make check` does). */
 #include <inttypes.h>
@@ -879,7 +879,7 @@ static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose)
 int main(int argc, char **argv)
 {
 	uint64_t seeds = 300, seed = 0;
-	bool one = false, trace = false, verbose = false;
+	bool one = false, trace = false, verbose = false, fail_fast = false;
 	unsigned units = 1500;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seeds") && i + 1 < argc) {
@@ -889,13 +889,16 @@ int main(int argc, char **argv)
 			one = true;
 		} else if (!strcmp(argv[i], "--trace")) {
 			trace = true;
+		} else if (!strcmp(argv[i], "--fail-fast")) {
+			fail_fast = true;
 		} else if (!strcmp(argv[i], "--verbose")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "--units") && i + 1 < argc) {
 			units = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else {
 			fprintf(stderr,
-				"usage: raft_sim [--seeds N | --seed S [--trace]] [--units U] [--verbose]\n");
+				"usage: raft_sim [--seeds N [--fail-fast] | --seed S [--trace]] [--units U] "
+				"[--verbose]\n");
 			return 2;
 		}
 	}
@@ -913,13 +916,14 @@ int main(int argc, char **argv)
 	};
 	size_t nreg = argc == 1 ? sizeof(regressions) / sizeof(regressions[0]) : 0;
 	unsigned failed = 0;
-	for (uint64_t sd = 1; sd <= seeds; sd++)
+	uint64_t ran = 0;
+	for (uint64_t sd = 1; sd <= seeds && !(fail_fast && failed); sd++, ran++)
 		if (!run_seed(sd, false, units, verbose))
 			failed++;
 	for (size_t i = 0; i < nreg; i++)
 		if (regressions[i] > seeds && !run_seed(regressions[i], false, units, verbose))
 			failed++;
-	uint64_t total = seeds;
+	uint64_t total = ran;
 	for (size_t i = 0; i < nreg; i++)
 		total += regressions[i] > seeds;
 	printf("sim: %" PRIu64 " seeds passed, %u failed\n", total - failed, failed);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "raft/testnet_check.h"
 
@@ -613,6 +614,34 @@ START_TEST(test_no_snapshot_is_sent_to_a_follower_that_is_not_recently_active)
 }
 END_TEST
 
+/* ---- broken invariants ---- */
+
+/* The tracer sees the panic's message (as the node's own line) before the
+ * abort: it leaves with status 0 only for that message, so an abort without
+ * it, or another message, fails the test. */
+static void panic_tracer(void *arg, raft_id node, const char *line)
+{
+	(void)arg;
+	if (node == 1 && strcmp(line, "panic: raft_tick between raft_ready and raft_advance") == 0)
+		_exit(0);
+}
+
+START_TEST(test_a_panic_hands_its_message_to_the_tracer_before_aborting)
+{
+	static const raft_id v1[] = {1};
+	struct raft_tracer tracer = {.trace = panic_tracer};
+	struct raft_config c;
+	tn_default_config(&c);
+	c.tracer = &tracer;
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, v1, 1, ms, &c);
+	struct raft_ready rd;
+	raft_ready(r, &rd);
+	raft_tick(r); /* misuse: between raft_ready and raft_advance */
+	ck_abort_msg("raft_tick inside a ready did not panic");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_ops");
@@ -648,6 +677,9 @@ int main(void)
 	tcase_add_test(tc, test_transfer_back_to_the_leader_aborts_the_running_transfer);
 	tcase_add_test(tc, test_repeating_a_transfer_does_not_extend_its_deadline);
 	tcase_add_test(tc, test_a_node_outside_the_group_ignores_timeout_now);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("panic");
+	tcase_add_exit_test(tc, test_a_panic_hands_its_message_to_the_tracer_before_aborting, 0);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
