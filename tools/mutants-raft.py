@@ -352,17 +352,35 @@ class Env:
                 sys.exit("mutants-raft: %s does not build:\n%s" % (f, r.stderr))
 
 
+def kill_session(sid):
+    """SIGKILL every process of session sid (Check puts each test in its own
+    process group, but they all stay in the session)."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[3]) == sid:
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            pass
+
+
 def run_limited(cmd, timeout, cwd=None, env=None):
-    """Run cmd in its own process group; kill the whole group on timeout."""
+    """Run cmd in its own session; kill the whole session on timeout, and
+    whatever it left behind in any case."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd,
                          env=env, start_new_session=True)
     try:
         out, _ = p.communicate(timeout=timeout)
-        return p.returncode, out.decode(errors="replace")
+        rc = p.returncode
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
+        kill_session(p.pid)
         out, _ = p.communicate()
-        return None, out.decode(errors="replace")
+        rc = None
+    kill_session(p.pid)
+    return rc, out.decode(errors="replace")
 
 
 def link(env, d, mfile, prog):
@@ -429,7 +447,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated mutant ids")
     ap.add_argument("--seeds", type=int, default=1000, help="simulator seeds (<= 3000)")
     ap.add_argument("-j", type=int, default=1, help="mutants tested in parallel")
-    ap.add_argument("--test-timeout", type=float, default=10)
+    ap.add_argument("--test-timeout", type=float, default=30)
     ap.add_argument("--sim-timeout", type=float, default=0, help="default: from a baseline run")
     ap.add_argument("--report", default="", help="markdown report (default: WORK/report.md)")
     ap.add_argument("--work", default="", help="scratch directory (default: a new temp dir)")
