@@ -7,6 +7,22 @@
  * (readies are sometimes left pending across a time unit), snapshot
  * generation being busy, random proposals, conf changes (including removal
  * of the leader), leader transfers, ReadIndex requests and log compactions.
+ * Adversarial modes, each on for about a third of the seeds (drawn from a
+ * second random stream, so that a seed with every mode off replays exactly
+ * as before the modes existed; --classic turns them all off):
+ *   - msgsize: the append size limit changes at run time (often to a few
+ *     bytes), so appends carry only part of what a follower needs;
+ *   - stale: some messages arrive 20-120 units late, so old rejections and
+ *     hints make the leader probe far behind the match point, and old
+ *     appends and snapshots race newer ones;
+ *   - depose: a leader crashes or is cut off with a minority 1-3 units
+ *     after it appended, and proposals go to deposed leaders too, so
+ *     followers hold long stale tails;
+ *   - votecrash: a node crashes right after it persisted and sent a vote;
+ *   - clock: a node's tick comes one unit late and is caught up later (a
+ *     clock step of one tick, within the drift the lease allows);
+ *   - compact: every node compacts often, up to its applied index, so
+ *     snapshots race appends.
  * After every time unit the safety properties of Raft (§3.6.3) are checked:
  *   - election safety: at most one leader per term;
  *   - leader completeness: a new leader holds every entry applied anywhere;
@@ -23,8 +39,9 @@
  * plus a final one.
  *
  * Usage: raft_sim [--seeds N [--fail-fast]] [--seed S] [--trace] [--units U]
- * Without arguments it runs seeds 1-300 plus the regression seeds (as
- * `make check` does). */
+ *                 [--classic]
+ * Without arguments it runs seeds 1-300 plus the regression seeds (those in
+ * classic mode, as they were found; as `make check` does). */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +68,8 @@ struct snode {
 	raft_index disk_commit;
 	unsigned down_until;
 	raft_term led_term; /* leader completeness checked for this term */
+	bool crash_now;     /* votecrash: crash at the end of this unit */
+	bool tick_owed;     /* clock: one tick late */
 };
 
 struct qmsg {
@@ -73,6 +92,11 @@ struct sim {
 	bool pre_vote, check_quorum;
 	bool small_msgs;   /* about one entry per append message */
 	bool lease;        /* lease reads (needs check_quorum) */
+	/* adversarial modes (see the top of the file) and their random stream */
+	uint64_t arng;
+	bool m_msgsize, m_stale, m_depose, m_votecrash, m_clock, m_compact;
+	raft_id depose_who; /* depose this leader at depose_at */
+	unsigned depose_at;
 	double p_crash;
 	double p_drop, p_dup;
 	unsigned max_delay;
@@ -131,6 +155,25 @@ static unsigned rn(struct sim *s, unsigned n)
 static bool chance(struct sim *s, double p)
 {
 	return (double)(rnd(s) >> 11) / 9007199254740992.0 < p;
+}
+
+/* The adversarial modes draw from their own stream. */
+static uint64_t ardn(struct sim *s)
+{
+	uint64_t z = (s->arng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned arn(struct sim *s, unsigned n)
+{
+	return n ? (unsigned)(ardn(s) % n) : 0;
+}
+
+static bool achance(struct sim *s, double p)
+{
+	return (double)(ardn(s) >> 11) / 9007199254740992.0 < p;
 }
 
 static void tr(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -260,6 +303,8 @@ static void send_msg(struct sim *s, const struct raft_message *m)
 		struct qmsg *qm = &s->q[s->qn++];
 		raft_message_copy(&qm->m, m);
 		qm->at = s->now + 1 + rn(s, s->max_delay + 1);
+		if (s->m_stale && s->faults && achance(s, 0.04))
+			qm->at += 20 + arn(s, 100);
 		qm->lost = lost;
 	}
 }
@@ -344,6 +389,9 @@ static void process_ready(struct sim *s, struct snode *nd)
 		for (size_t i = 0; i < rd.n_msgs; i++) {
 			if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT)
 				s->n_snap_sent++;
+			if (s->m_votecrash && s->faults && rd.msgs[i].type == RAFT_MSG_VOTE_RESP &&
+			    !rd.msgs[i].reject && achance(s, 0.3))
+				nd->crash_now = true;
 			send_msg(s, &rd.msgs[i]);
 		}
 		/* 3. apply */
@@ -445,9 +493,48 @@ static void restart(struct sim *s, struct snode *nd)
 	nd->led_term = 0;
 }
 
+/* depose: any node that believes it leads, deposed ones included. */
+static struct snode *any_leader(struct sim *s)
+{
+	struct snode *v[MAXN];
+	size_t n = 0;
+	for (size_t i = 1; i <= s->n_pool; i++) {
+		struct snode *nd = &s->nodes[i];
+		if (nd->up && nd->r && nd->r->role == RAFT_LEADER)
+			v[n++] = nd;
+	}
+	return n ? v[arn(s, (unsigned)n)] : NULL;
+}
+
+/* depose: a leader that appended a moment ago (its entries reached some
+ * followers, maybe not a majority) crashes, or is cut off with a minority
+ * that keeps its tail, so that the next leaders hold different tails
+ * (Figure 3.7 of the dissertation, §3.6.2). */
+static void depose(struct sim *s)
+{
+	struct snode *l = &s->nodes[s->depose_who];
+	s->depose_who = 0;
+	if (!l->up || !l->r || l->r->role != RAFT_LEADER || s->heal_at)
+		return;
+	if (achance(s, 0.4)) {
+		tr(s, "depose n%" PRIu64 " by a crash", l->id);
+		crash(s, l);
+		return;
+	}
+	size_t minority = (s->n_init - 1) / 2;
+	size_t k = arn(s, (unsigned)minority + 1);
+	for (size_t i = 1; i <= s->n_pool; i++)
+		s->part[i] = 0;
+	s->part[l->id] = 1;
+	for (size_t i = 0; i < k; i++)
+		s->part[1 + arn(s, (unsigned)s->n_pool)] = 1;
+	s->heal_at = s->now + 60 + arn(s, 140);
+	tr(s, "depose n%" PRIu64 " with %zu others until %u", l->id, k, s->heal_at);
+}
+
 static void propose(struct sim *s)
 {
-	struct snode *l = leader_node(s);
+	struct snode *l = s->m_depose ? any_leader(s) : leader_node(s);
 	if (!l)
 		return;
 	struct raft_entry ents[3];
@@ -462,6 +549,10 @@ static void propose(struct sim *s)
 	}
 	enum tk_err e = raft_propose(l->r, ents, n);
 	tr(s, "propose %u at n%" PRIu64 ": %s", n, l->id, errname(e));
+	if (e == TK_OK && s->m_depose && !s->depose_who && !s->heal_at && achance(s, 0.04)) {
+		s->depose_who = l->id;
+		s->depose_at = s->now + 1 + arn(s, 3);
+	}
 }
 
 static void conf_change(struct sim *s)
@@ -503,6 +594,12 @@ static void conf_change(struct sim *s)
 static void start_read(struct sim *s)
 {
 	struct snode *nd = &s->nodes[1 + rn(s, (unsigned)s->n_pool)];
+	if (s->m_depose && achance(s, 0.5)) {
+		/* a leader, maybe a deposed one that does not know it yet */
+		struct snode *l = any_leader(s);
+		if (l)
+			nd = l;
+	}
 	if (!nd->up || !nd->r)
 		return;
 	uint64_t id = ++s->next_read;
@@ -531,7 +628,7 @@ static void compact(struct sim *s, struct snode *nd)
 	raft_memstore_conf(nd->ms, &cs);
 	if (raft_memstore_create_snapshot(nd->ms, nd->applied, &cs, data, 16) != TK_OK)
 		return;
-	raft_index upto = nd->applied - rn(s, 4);
+	raft_index upto = nd->applied - (s->m_compact ? arn(s, 2) : rn(s, 4));
 	raft_memstore_compact(nd->ms, upto);
 	tr(s, "compact n%" PRIu64 " to %" PRIu64, nd->id, upto);
 }
@@ -609,6 +706,12 @@ static void check_safety(struct sim *s)
 		if (nd->led_term == r->term)
 			continue;
 		nd->led_term = r->term;
+		/* depose: a new leader appended its first entry of the term; the
+		 * entries before it may reach a majority without it. */
+		if (s->m_depose && s->faults && !s->depose_who && !s->heal_at && achance(s, 0.1)) {
+			s->depose_who = nd->id;
+			s->depose_at = s->now + 1 + arn(s, 4);
+		}
 		/* Leader completeness: every entry applied anywhere so far is
 		 * in the new leader's log with the same term. */
 		raft_index first = raft_log_first(&r->log);
@@ -668,8 +771,17 @@ static void time_unit(struct sim *s)
 	s->now++;
 	for (size_t i = 1; i <= s->n_pool; i++) {
 		struct snode *nd = &s->nodes[i];
-		if (nd->up && nd->r)
+		if (!nd->up || !nd->r)
+			continue;
+		if (s->m_clock && s->faults && !nd->tick_owed && achance(s, 0.03)) {
+			nd->tick_owed = true; /* this tick comes late */
+			continue;
+		}
+		raft_tick(nd->r);
+		if (nd->tick_owed && achance(s, 0.3)) {
+			nd->tick_owed = false;
 			raft_tick(nd->r);
+		}
 	}
 	deliver(s);
 	if (s->faults) {
@@ -687,12 +799,21 @@ static void time_unit(struct sim *s)
 				crash(s, nd);
 			else if (!nd->up && s->now >= nd->down_until)
 				restart(s, nd);
-			else if (chance(s, 0.01))
+			else if (chance(s, 0.01) || (s->m_compact && achance(s, 0.04)))
 				compact(s, nd);
 			else if (chance(s, 0.005))
 				/* snapshot generation in progress for a while */
 				raft_memstore_set_snapshot_busy(nd->ms, rn(s, 3) == 0);
 		}
+		if (s->depose_who && s->now >= s->depose_at)
+			depose(s);
+		if (s->m_msgsize)
+			for (size_t i = 1; i <= s->n_pool; i++) {
+				struct snode *nd = &s->nodes[i];
+				if (nd->up && nd->r && achance(s, 0.05))
+					nd->r->cfg.max_msg_bytes =
+						achance(s, 0.7) ? 1 + arn(s, 48) : 64 + arn(s, 4096);
+			}
 		if (chance(s, 0.3))
 			propose(s);
 		if (chance(s, 0.01))
@@ -706,12 +827,18 @@ static void time_unit(struct sim *s)
 				raft_transfer_leader(l->r, to);
 			}
 		}
-		if (chance(s, 0.05))
+		if (chance(s, 0.05) || (s->m_depose && achance(s, 0.05)))
 			start_read(s);
 	}
 	for (size_t i = 1; i <= s->n_pool; i++)
 		if (rn(s, 10) != 0)
 			process_ready(s, &s->nodes[i]);
+	for (size_t i = 1; i <= s->n_pool; i++)
+		if (s->nodes[i].crash_now) {
+			s->nodes[i].crash_now = false;
+			if (s->nodes[i].up && s->faults)
+				crash(s, &s->nodes[i]);
+		}
 	check_safety(s);
 	check_log_matching(s);
 }
@@ -830,7 +957,7 @@ static void cleanup(struct sim *s)
 	raft_entbuf_destroy(&s->buf);
 }
 
-static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose)
+static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose, bool classic)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	s->seed = seed;
@@ -850,8 +977,20 @@ static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose)
 	s->p_crash = rn(s, 2) ? 0.002 : 0.01;
 	s->units = units;
 	s->faults = true;
+	s->arng = seed ^ 0x5bd1e9955bd1e995ULL;
+	s->arng = ardn(s) ^ ardn(s); /* decorrelate from the seed's bits */
+	if (!classic) {
+		s->m_msgsize = achance(s, 0.35);
+		s->m_stale = achance(s, 0.35);
+		s->m_depose = achance(s, 0.35);
+		s->m_votecrash = achance(s, 0.35);
+		s->m_clock = achance(s, 0.35);
+		s->m_compact = achance(s, 0.35);
+	}
 	tr(s, "seed %" PRIu64 ": %zu voters (+2 spare), prevote=%d checkquorum=%d lease=%d drop=%.3f dup=%.3f delay<=%u",
 	   seed, s->n_init, s->pre_vote, s->check_quorum, s->lease, s->p_drop, s->p_dup, s->max_delay);
+	tr(s, "modes: msgsize=%d stale=%d depose=%d votecrash=%d clock=%d compact=%d", s->m_msgsize,
+	   s->m_stale, s->m_depose, s->m_votecrash, s->m_clock, s->m_compact);
 	init_nodes(s);
 	while (s->now < units && !s->fail[0])
 		time_unit(s);
@@ -864,12 +1003,15 @@ static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose)
 	bool ok = !s->fail[0];
 	if (!ok) {
 		printf("seed %" PRIu64 " FAILED: %s\n", seed, s->fail);
-		printf("  replay: src/raft/raft_sim --seed %" PRIu64 " --trace\n", seed);
+		printf("  replay: src/raft/raft_sim --seed %" PRIu64 "%s --trace\n", seed,
+		       classic ? " --classic" : "");
 	} else if (verbose) {
 		printf("seed %" PRIu64 " ok: %zu voters prevote=%d checkquorum=%d, applied %" PRIu64
 		       ", %u leaders, %u conf changes, %u snapshots sent, %u reads, %u transfers\n",
 		       seed, s->n_init, s->pre_vote, s->check_quorum, s->gmax, s->n_elections,
 		       s->n_conf, s->n_snap_sent, s->n_reads_ok, s->n_transfer);
+		printf("  modes: msgsize=%d stale=%d depose=%d votecrash=%d clock=%d compact=%d\n",
+		       s->m_msgsize, s->m_stale, s->m_depose, s->m_votecrash, s->m_clock, s->m_compact);
 	}
 	cleanup(s);
 	free(s);
@@ -879,7 +1021,7 @@ static bool run_seed(uint64_t seed, bool trace, unsigned units, bool verbose)
 int main(int argc, char **argv)
 {
 	uint64_t seeds = 300, seed = 0;
-	bool one = false, trace = false, verbose = false, fail_fast = false;
+	bool one = false, trace = false, verbose = false, fail_fast = false, classic = false;
 	unsigned units = 1500;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seeds") && i + 1 < argc) {
@@ -889,6 +1031,8 @@ int main(int argc, char **argv)
 			one = true;
 		} else if (!strcmp(argv[i], "--trace")) {
 			trace = true;
+		} else if (!strcmp(argv[i], "--classic")) {
+			classic = true;
 		} else if (!strcmp(argv[i], "--fail-fast")) {
 			fail_fast = true;
 		} else if (!strcmp(argv[i], "--verbose")) {
@@ -898,12 +1042,12 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"usage: raft_sim [--seeds N [--fail-fast] | --seed S [--trace]] [--units U] "
-				"[--verbose]\n");
+				"[--classic] [--verbose]\n");
 			return 2;
 		}
 	}
 	if (one) {
-		bool ok = run_seed(seed, trace, units, true);
+		bool ok = run_seed(seed, trace, units, true, classic);
 		printf("sim: %d seeds passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
 		return ok ? 0 : 1;
 	}
@@ -918,10 +1062,10 @@ int main(int argc, char **argv)
 	unsigned failed = 0;
 	uint64_t ran = 0;
 	for (uint64_t sd = 1; sd <= seeds && !(fail_fast && failed); sd++, ran++)
-		if (!run_seed(sd, false, units, verbose))
+		if (!run_seed(sd, false, units, verbose, classic))
 			failed++;
 	for (size_t i = 0; i < nreg; i++)
-		if (regressions[i] > seeds && !run_seed(regressions[i], false, units, verbose))
+		if (regressions[i] > seeds && !run_seed(regressions[i], false, units, verbose, true))
 			failed++;
 	uint64_t total = ran;
 	for (size_t i = 0; i < nreg; i++)

@@ -804,6 +804,45 @@ START_TEST(test_invalid_configs_are_refused)
 }
 END_TEST
 
+/* Every field check_config guards is refused on its own, and each bound is
+ * exact: a heartbeat one tick shorter than the election timeout is fine,
+ * equal is not (§3.4: heartbeats must come well within the timeout). */
+START_TEST(test_each_invalid_config_field_is_refused_on_its_own)
+{
+	static const raft_id many[RAFT_MAX_VOTERS + 1] = {1};
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_config base;
+	tn_default_config(&base);
+	base.storage = raft_memstore_storage(ms);
+	base.id = 1;
+	base.election_ticks = 10;
+	base.heartbeat_ticks = 9;
+	struct raft_node *r;
+	ck_assert_int_eq(raft_node_new(&base, &r), TK_OK);
+	raft_node_free(r);
+	for (int k = 0; k < 9; k++) {
+		struct raft_config c = base;
+		switch (k) {
+		case 0: c.election_ticks = 0; c.heartbeat_ticks = 0; break;
+		case 1: c.heartbeat_ticks = 0; break;
+		case 2: c.heartbeat_ticks = 10; break;
+		case 3: c.heartbeat_ticks = 11; break;
+		case 4: c.max_inflight = 0; break;
+		case 5: c.max_msg_bytes = 0; break;
+		case 6: c.voters = many; c.n_voters = RAFT_MAX_VOTERS + 1; break;
+		case 7: c.storage.ops = NULL; break;
+		case 8: c.read_only = (enum raft_read_only)2; break;
+		}
+		ck_assert_msg(raft_node_new(&c, &r) == TK_E_BAD_CONFIG, "case %d accepted", k);
+	}
+	/* applied beyond the persisted commit is refused too */
+	struct raft_config c = base;
+	c.applied = 3;
+	ck_assert_int_eq(raft_node_new(&c, &r), TK_E_BAD_CONFIG);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 START_TEST(test_messages_not_for_this_node_are_refused)
 {
 	struct raft_memstore *ms = raft_memstore_new();
@@ -993,6 +1032,7 @@ int main(void)
 	tcase_add_test(tc, test_pre_candidate_rejected_by_a_higher_term_follows_it);
 	tcase_add_test(tc, test_restarted_node_keeps_term_vote_and_log);
 	tcase_add_test(tc, test_invalid_configs_are_refused);
+	tcase_add_test(tc, test_each_invalid_config_field_is_refused_on_its_own);
 	tcase_add_test(tc, test_messages_not_for_this_node_are_refused);
 	tcase_add_test(tc, test_node_in_any_role_grants_a_prevote_without_changing_state);
 	tcase_add_test(tc, test_single_voter_with_prevote_becomes_leader);
