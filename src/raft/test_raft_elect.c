@@ -835,10 +835,80 @@ START_TEST(test_each_invalid_config_field_is_refused_on_its_own)
 		}
 		ck_assert_msg(raft_node_new(&c, &r) == TK_E_BAD_CONFIG, "case %d accepted", k);
 	}
-	/* applied beyond the persisted commit is refused too */
+	/* applied beyond the persisted commit (0 here) is refused too */
 	struct raft_config c = base;
-	c.applied = 3;
+	c.applied = 1;
 	ck_assert_int_eq(raft_node_new(&c, &r), TK_E_BAD_CONFIG);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* A persisted commit must lie within the persisted log (§3.8): one past
+ * its end is corruption, its last entry is fine. */
+START_TEST(test_persisted_commit_one_past_the_log_is_corruption)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_entry ents[2] = {{.index = 1, .term = 1}, {.index = 2, .term = 1}};
+	raft_memstore_append(ms, ents, 2);
+	struct raft_hard_state hs = {.term = 1, .commit = 3};
+	raft_memstore_set_hard_state(ms, &hs);
+	struct raft_config c;
+	tn_default_config(&c);
+	c.id = 1;
+	c.voters = V3;
+	c.n_voters = 3;
+	c.storage = raft_memstore_storage(ms);
+	struct raft_node *r;
+	ck_assert_int_eq(raft_node_new(&c, &r), TK_E_CORRUPTION);
+	hs.commit = 2;
+	raft_memstore_set_hard_state(ms, &hs);
+	ck_assert_int_eq(raft_node_new(&c, &r), TK_OK);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* Bad network input is an error: a sender id 0, or an entry of a type the
+ * library does not know, is refused before it touches the state. */
+START_TEST(test_messages_from_node_zero_or_with_unknown_entry_types_are_refused)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
+	struct raft_message m = {.type = RAFT_MSG_HEARTBEAT, .from = 0, .to = 1, .term = 1};
+	ck_assert_int_eq(raft_step(r, &m), TK_E_BAD_REQUEST);
+	struct raft_entry e = {.index = 1, .term = 1, .type = RAFT_ENTRY_CONF_CHANGE + 1};
+	struct raft_message a = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 1,
+				 .entries = &e, .n_entries = 1};
+	ck_assert_int_eq(raft_step(r, &a), TK_E_BAD_REQUEST);
+	ck_assert_uint_eq(raft_last_index(r), 0);
+	e.type = RAFT_ENTRY_NORMAL;
+	ck_assert_int_eq(raft_step(r, &a), TK_OK);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* A follower holding a received snapshot it has not persisted yet does not
+ * campaign (its membership and log are in flux until raft_advance); once
+ * the snapshot is persisted it does. */
+START_TEST(test_follower_with_an_unpersisted_snapshot_does_not_campaign)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
+	struct raft_snapshot sn = {.meta = {.index = 10, .term = 2,
+					    .conf = {.voters = {1, 2, 3}, .n_voters = 3}}};
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .to = 1, .term = 2,
+				 .snapshot = &sn};
+	ck_assert_int_eq(raft_step(r, &m), TK_OK);
+	for (int i = 0; i < 40; i++)
+		raft_tick(r);
+	ck_assert_int_eq(raft_role(r), RAFT_FOLLOWER);
+	struct raft_message out[64];
+	tn_free_msgs(out, tn_drain(r, ms, out, 64));
+	for (int i = 0; i < 40; i++)
+		raft_tick(r);
+	ck_assert_int_eq(raft_role(r), RAFT_CANDIDATE);
+	raft_node_free(r);
 	raft_memstore_free(ms);
 }
 END_TEST
@@ -1033,6 +1103,9 @@ int main(void)
 	tcase_add_test(tc, test_restarted_node_keeps_term_vote_and_log);
 	tcase_add_test(tc, test_invalid_configs_are_refused);
 	tcase_add_test(tc, test_each_invalid_config_field_is_refused_on_its_own);
+	tcase_add_test(tc, test_persisted_commit_one_past_the_log_is_corruption);
+	tcase_add_test(tc, test_follower_with_an_unpersisted_snapshot_does_not_campaign);
+	tcase_add_test(tc, test_messages_from_node_zero_or_with_unknown_entry_types_are_refused);
 	tcase_add_test(tc, test_messages_not_for_this_node_are_refused);
 	tcase_add_test(tc, test_node_in_any_role_grants_a_prevote_without_changing_state);
 	tcase_add_test(tc, test_single_voter_with_prevote_becomes_leader);

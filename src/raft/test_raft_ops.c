@@ -382,6 +382,33 @@ START_TEST(test_node_with_unapplied_conf_change_does_not_campaign)
 }
 END_TEST
 
+/* The same when the unapplied conf change is the first entry after the
+ * snapshot the log starts from (the scan starts at the first entry). */
+START_TEST(test_unapplied_conf_change_right_after_a_snapshot_blocks_campaigning)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_snapshot sn = {.meta = {.index = 5, .term = 1,
+					    .conf = {.voters = {1, 2, 3}, .n_voters = 3}}};
+	raft_memstore_apply_snapshot(ms, &sn);
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 4};
+	uint8_t buf[16];
+	size_t n = raft_conf_change_encode(&cc, buf, sizeof(buf));
+	struct raft_entry e = {.index = 6, .term = 1, .type = RAFT_ENTRY_CONF_CHANGE,
+			       .data = buf, .len = n};
+	raft_memstore_append(ms, &e, 1);
+	struct raft_hard_state hs = {.term = 1, .commit = 6};
+	raft_memstore_set_hard_state(ms, &hs);
+	struct raft_config c;
+	tn_default_config(&c);
+	c.applied = 5;
+	struct raft_node *r = tn_lone(1, V3, 3, ms, &c);
+	raft_campaign(r);
+	ck_assert_int_eq(raft_role(r), RAFT_FOLLOWER);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 /* ---- leadership transfer ---- */
 
 START_TEST(test_transfer_to_an_up_to_date_follower_makes_it_leader)
@@ -665,6 +692,7 @@ int main(void)
 	tcase_add_test(tc, test_conf_changes_that_empty_the_group_or_name_no_node_are_refused);
 	tcase_add_test(tc, test_removed_leader_steps_down_and_the_rest_elect_a_new_one);
 	tcase_add_test(tc, test_node_with_unapplied_conf_change_does_not_campaign);
+	tcase_add_test(tc, test_unapplied_conf_change_right_after_a_snapshot_blocks_campaigning);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("transfer");
 	tcase_add_test(tc, test_transfer_to_an_up_to_date_follower_makes_it_leader);

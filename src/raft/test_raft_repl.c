@@ -608,10 +608,57 @@ START_TEST(test_leader_restores_next_from_acks_and_rejections)
 }
 END_TEST
 
+/* Figure 3.1 / §3.5: a new leader initializes every nextIndex to its last
+ * log index + 1 (not to what an older view of the log said), so its first
+ * append to each follower is anchored at its own last entry; and it counts
+ * itself as a replicating peer. */
+START_TEST(test_new_leader_probes_each_follower_from_its_own_last_index)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(2, V3, 3, ms, NULL);
+	struct raft_message out[64];
+	/* entries 1-3 arrive after the node started (its view at start was
+	 * an empty log) */
+	struct raft_entry ents[3] = {{.index = 1, .term = 1}, {.index = 2, .term = 1},
+				     {.index = 3, .term = 1}};
+	struct raft_message a = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 1,
+				 .entries = ents, .n_entries = 3};
+	ck_assert_int_eq(raft_step(r, &a), TK_OK);
+	tn_free_msgs(out, tn_drain(r, ms, out, 64));
+	raft_campaign(r);
+	tn_free_msgs(out, tn_drain(r, ms, out, 64));
+	struct raft_message v = {.type = RAFT_MSG_VOTE_RESP, .from = 1, .to = 2, .term = 2};
+	ck_assert_int_eq(raft_step(r, &v), TK_OK);
+	ck_assert_int_eq(raft_role(r), RAFT_LEADER);
+	size_t k = tn_drain(r, ms, out, 64), appends = 0;
+	for (size_t i = 0; i < k; i++)
+		if (out[i].type == RAFT_MSG_APPEND) {
+			appends++;
+			ck_assert_uint_eq(out[i].index, 3);
+			ck_assert_uint_eq(out[i].log_term, 1);
+		}
+	ck_assert_uint_eq(appends, 2);
+	tn_free_msgs(out, k);
+	struct raft_status st;
+	raft_status(r, &st);
+	bool self = false;
+	for (size_t i = 0; i < st.n_progress; i++)
+		if (st.progress[i].id == 2) {
+			self = true;
+			ck_assert_int_eq(st.progress[i].state, RAFT_PROGRESS_REPLICATE);
+			ck_assert_uint_eq(st.progress[i].match, 4);
+		}
+	ck_assert(self);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_repl");
 	TCase *tc = tcase_create("repl");
+	tcase_add_test(tc, test_new_leader_probes_each_follower_from_its_own_last_index);
 	tcase_add_test(tc, test_leader_appends_proposal_and_sends_it_to_every_follower);
 	tcase_add_test(tc, test_leader_commits_once_a_majority_acknowledges);
 	tcase_add_test(tc, test_committing_an_entry_commits_all_preceding_entries);
