@@ -608,6 +608,163 @@ START_TEST(test_leader_restores_next_from_acks_and_rejections)
 }
 END_TEST
 
+static size_t count_type(const struct lone *l, uint8_t type, raft_id to)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++)
+		k += l->out[i].type == type && (!to || l->out[i].to == to);
+	return k;
+}
+
+static raft_index match_of(struct raft_node *r, raft_id id)
+{
+	struct raft_status st;
+	raft_status(r, &st);
+	for (size_t i = 0; i < st.n_progress; i++)
+		if (st.progress[i].id == id)
+			return st.progress[i].match;
+	ck_abort_msg("no progress for %llu", (unsigned long long)id);
+	return 0;
+}
+
+/* A follower cannot hold more than the leader sent (Figure 3.1: matchIndex
+ * only grows to what was replicated): an acknowledgement beyond the
+ * leader's last index comes from a broken peer and changes nothing. */
+START_TEST(test_an_ack_beyond_the_leaders_last_index_is_ignored)
+{
+	static const raft_term terms[] = {1, 1};
+	struct lone l;
+	lone_leader(&l, V3, 3, terms, 2, 1, NULL);
+	raft_index last = raft_last_index(l.r);
+	lone_step(&l, ack(2, 2, last + 1));
+	ck_assert_uint_eq(match_of(l.r, 2), 0);
+	lone_step(&l, ack(2, 2, last));
+	ck_assert_uint_eq(match_of(l.r, 2), last);
+	lone_free(&l);
+}
+END_TEST
+
+/* Bad input: a message that claims to come from the leader itself (no
+ * peer has the leader's id) is ignored; the leader never sends to itself. */
+START_TEST(test_a_response_claiming_to_come_from_the_leader_itself_is_ignored)
+{
+	struct lone l;
+	lone_leader(&l, V3, 3, NULL, 0, 0, NULL);
+	raft_index last = raft_last_index(l.r);
+	struct raft_message m = {.type = RAFT_MSG_APPEND_RESP, .from = 1, .term = 1, .index = 0,
+				 .reject = true};
+	lone_step(&l, m);
+	lone_drain(&l);
+	for (size_t i = 0; i < l.n; i++)
+		ck_assert_uint_ne(l.out[i].to, 1);
+	ck_assert_uint_eq(match_of(l.r, 1), last);
+	lone_free(&l);
+}
+END_TEST
+
+/* §3.5: heartbeats carry no entries; an answer from a follower that holds
+ * the whole log needs no append. */
+START_TEST(test_a_heartbeat_answer_from_an_up_to_date_follower_sends_no_append)
+{
+	struct lone l;
+	lone_leader(&l, V3, 3, NULL, 0, 0, NULL);
+	lone_step(&l, ack(2, 1, 1));
+	lone_step(&l, ack(3, 1, 1));
+	lone_drain(&l);
+	struct raft_message h = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 1};
+	lone_step(&l, h);
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_APPEND, 0), 0);
+	lone_free(&l);
+}
+END_TEST
+
+/* Flow control (§10.2): when every append in a full window was lost, a
+ * heartbeat answer frees one slot, so the follower is not stuck forever. */
+START_TEST(test_a_heartbeat_answer_frees_a_slot_of_a_full_window)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.max_inflight = 1;
+	struct lone l;
+	lone_leader(&l, V3, 3, NULL, 0, 0, &c);
+	lone_step(&l, ack(2, 1, 1));
+	lone_step(&l, ack(3, 1, 1));
+	lone_drain(&l);
+	ck_assert_int_eq(raft_propose_one(l.r, "a", 1), TK_OK);
+	lone_drain(&l); /* the append to 2 is lost */
+	ck_assert_int_eq(raft_propose_one(l.r, "b", 1), TK_OK);
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_APPEND, 2), 0); /* window full */
+	struct raft_message h = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 1};
+	lone_step(&l, h);
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_APPEND, 2), 1);
+	lone_free(&l);
+}
+END_TEST
+
+/* §3.10: the leader sends TimeoutNow only once the target's log matches its
+ * own, not at the first acknowledgement that leaves it behind. */
+START_TEST(test_timeout_now_waits_until_the_transfer_target_has_the_whole_log)
+{
+	static const raft_term terms[] = {1, 1, 1};
+	struct raft_config c;
+	tn_default_config(&c);
+	c.max_msg_bytes = 1; /* one entry per append */
+	struct lone l;
+	lone_leader(&l, V3, 3, terms, 3, 1, &c);
+	raft_index last = raft_last_index(l.r); /* 4: the term's empty entry */
+	lone_step(&l, ack(3, 2, last));
+	lone_step(&l, ack(2, 2, 1));
+	lone_drain(&l);
+	ck_assert_int_eq(raft_transfer_leader(l.r, 2), TK_OK);
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_TIMEOUT_NOW, 0), 0);
+	lone_step(&l, ack(2, 2, 2));
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_TIMEOUT_NOW, 0), 0);
+	lone_step(&l, ack(2, 2, last));
+	lone_drain(&l);
+	ck_assert_uint_eq(count_type(&l, RAFT_MSG_TIMEOUT_NOW, 2), 1);
+	lone_free(&l);
+}
+END_TEST
+
+/* A snapshot message owns its data (raft_send takes ownership): it must not
+ * point into the storage, which may replace its snapshot before the
+ * message is sent. */
+START_TEST(test_a_snapshot_message_owns_a_copy_of_the_snapshot_data)
+{
+	static const raft_term terms[] = {1, 1, 1, 1};
+	struct lone l;
+	lone_leader(&l, V3, 3, terms, 4, 1, NULL);
+	struct raft_conf_state cs = {.voters = {1, 2, 3}, .n_voters = 3};
+	ck_assert_int_eq(raft_memstore_create_snapshot(l.ms, 4, &cs, "abcd", 4), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(l.ms, 4), TK_OK);
+	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 4,
+				  .reject = true, .reject_hint = 0};
+	lone_step(&l, rj);
+	struct raft_storage st = raft_memstore_storage(l.ms);
+	struct raft_snapshot stored;
+	ck_assert_int_eq(st.ops->snapshot(st.ctx, &stored), TK_OK);
+	struct raft_ready rd;
+	raft_ready(l.r, &rd);
+	size_t snaps = 0;
+	for (size_t i = 0; i < rd.n_msgs; i++)
+		if (rd.msgs[i].type == RAFT_MSG_SNAPSHOT) {
+			const struct raft_snapshot *sn = rd.msgs[i].snapshot;
+			snaps++;
+			ck_assert_uint_eq(sn->len, 4);
+			ck_assert(sn->data != stored.data);
+			ck_assert(memcmp(sn->data, "abcd", 4) == 0);
+		}
+	raft_advance(l.r);
+	ck_assert_uint_eq(snaps, 1);
+	lone_free(&l);
+}
+END_TEST
+
 /* Figure 3.1 / §3.5: a new leader initializes every nextIndex to its last
  * log index + 1 (not to what an older view of the log said), so its first
  * append to each follower is anchored at its own last entry; and it counts
@@ -659,6 +816,12 @@ int main(void)
 	Suite *s = suite_create("raft_repl");
 	TCase *tc = tcase_create("repl");
 	tcase_add_test(tc, test_new_leader_probes_each_follower_from_its_own_last_index);
+	tcase_add_test(tc, test_an_ack_beyond_the_leaders_last_index_is_ignored);
+	tcase_add_test(tc, test_a_response_claiming_to_come_from_the_leader_itself_is_ignored);
+	tcase_add_test(tc, test_a_heartbeat_answer_from_an_up_to_date_follower_sends_no_append);
+	tcase_add_test(tc, test_a_heartbeat_answer_frees_a_slot_of_a_full_window);
+	tcase_add_test(tc, test_timeout_now_waits_until_the_transfer_target_has_the_whole_log);
+	tcase_add_test(tc, test_a_snapshot_message_owns_a_copy_of_the_snapshot_data);
 	tcase_add_test(tc, test_leader_appends_proposal_and_sends_it_to_every_follower);
 	tcase_add_test(tc, test_leader_commits_once_a_majority_acknowledges);
 	tcase_add_test(tc, test_committing_an_entry_commits_all_preceding_entries);
