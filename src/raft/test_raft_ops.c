@@ -409,6 +409,140 @@ START_TEST(test_unapplied_conf_change_right_after_a_snapshot_blocks_campaigning)
 }
 END_TEST
 
+/* A leader whose own log is not in the group's first voters: lead a group
+ * of the given voters (node 1 first) with the term's empty entry applied. */
+static struct raft_node *applied_leader(struct raft_memstore *ms, const raft_id *v, size_t nv)
+{
+	struct raft_node *r = tn_lone(1, v, nv, ms, NULL);
+	raft_campaign(r);
+	for (size_t i = 1; i < nv; i++) {
+		struct raft_message g = {.type = RAFT_MSG_VOTE_RESP, .from = v[i], .to = 1, .term = 1};
+		raft_step(r, &g);
+	}
+	ck_assert_int_eq(raft_role(r), RAFT_LEADER);
+	for (size_t i = 1; i < nv; i++) {
+		struct raft_message a = {.type = RAFT_MSG_APPEND_RESP, .from = v[i], .to = 1,
+					 .term = 1, .index = 1};
+		raft_step(r, &a);
+	}
+	struct raft_message out[64];
+	tn_free_msgs(out, tn_drain(r, ms, out, 64));
+	return r;
+}
+
+/* §4.1: a conf change names a node and one of the two known change types;
+ * a full group takes no new voter; only removing the last voter is refused
+ * (removing a node that is not a member changes nothing and is allowed). */
+START_TEST(test_conf_change_bounds_are_exact)
+{
+	raft_id v16[RAFT_MAX_VOTERS];
+	for (size_t i = 0; i < RAFT_MAX_VOTERS; i++)
+		v16[i] = i + 1;
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = applied_leader(ms, v16, RAFT_MAX_VOTERS);
+	struct raft_conf_change cc = {.type = RAFT_CC_REMOVE_VOTER + 1, .node = 5};
+	ck_assert_int_eq(raft_propose_conf_change(r, &cc), TK_E_BAD_REQUEST);
+	cc.type = RAFT_CC_ADD_VOTER;
+	cc.node = RAFT_MAX_VOTERS + 1;
+	ck_assert_int_eq(raft_propose_conf_change(r, &cc), TK_E_BAD_REQUEST);
+	cc.type = RAFT_CC_REMOVE_VOTER;
+	cc.node = RAFT_MAX_VOTERS + 2;
+	ck_assert_int_eq(raft_propose_conf_change(r, &cc), TK_OK);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+
+	static const raft_id v1[] = {1};
+	ms = raft_memstore_new();
+	r = applied_leader(ms, v1, 1);
+	cc.node = 7; /* not a member */
+	ck_assert_int_eq(raft_propose_conf_change(r, &cc), TK_OK);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* A snapshot report about a peer that is not receiving a snapshot (a late
+ * or duplicate report) leaves its replication alone. */
+START_TEST(test_a_snapshot_report_for_a_replicating_peer_changes_nothing)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = applied_leader(ms, V3, 3);
+	raft_report_snapshot(r, 2, true);
+	struct raft_status st;
+	raft_status(r, &st);
+	for (size_t i = 0; i < st.n_progress; i++)
+		if (st.progress[i].id == 2) {
+			ck_assert_int_eq(st.progress[i].state, RAFT_PROGRESS_REPLICATE);
+			ck_assert(!st.progress[i].paused);
+		}
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* A storage that compacts between the leader's term lookup and its entries
+ * read (a compaction running beside raft): the leader must then send a
+ * snapshot, never an append built from what it could not read. */
+static const struct raft_storage_ops *inner_ops;
+static bool entries_unavailable;
+static enum tk_err flaky_entries(void *ctx, raft_index lo, raft_index hi, size_t max,
+				 struct raft_entbuf *out)
+{
+	if (entries_unavailable)
+		return TK_E_COMPACTED;
+	return inner_ops->entries(ctx, lo, hi, max, out);
+}
+
+START_TEST(test_entries_compacted_under_the_leader_send_a_snapshot_not_an_append)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	for (raft_index i = 1; i <= 3; i++) {
+		struct raft_entry e = {.index = i, .term = 1};
+		raft_memstore_append(ms, &e, 1);
+	}
+	struct raft_hard_state hs = {.term = 1, .commit = 3};
+	raft_memstore_set_hard_state(ms, &hs);
+	struct raft_conf_state cs = {.voters = {1, 2, 3}, .n_voters = 3};
+	raft_memstore_set_conf(ms, &cs);
+	ck_assert_int_eq(raft_memstore_create_snapshot(ms, 1, &cs, "s", 1), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(ms, 1), TK_OK);
+	struct raft_storage st = raft_memstore_storage(ms);
+	inner_ops = st.ops;
+	static struct raft_storage_ops flaky;
+	flaky = *st.ops;
+	flaky.entries = flaky_entries;
+	st.ops = &flaky;
+	entries_unavailable = false;
+	struct raft_config c;
+	tn_default_config(&c);
+	c.id = 1;
+	c.storage = st;
+	c.applied = 3;
+	struct raft_node *r;
+	ck_assert_int_eq(raft_node_new(&c, &r), TK_OK);
+	raft_campaign(r);
+	struct raft_message g = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = 2};
+	raft_step(r, &g);
+	ck_assert_int_eq(raft_role(r), RAFT_LEADER);
+	struct raft_message out[64];
+	tn_free_msgs(out, tn_drain(r, ms, out, 64));
+	entries_unavailable = true;
+	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 2,
+				  .index = 3, .reject = true, .reject_hint = 1};
+	ck_assert_int_eq(raft_step(r, &rj), TK_OK);
+	size_t k = tn_drain(r, ms, out, 64), snaps = 0;
+	for (size_t i = 0; i < k; i++) {
+		ck_assert(!(out[i].to == 2 && out[i].type == RAFT_MSG_APPEND));
+		snaps += out[i].to == 2 && out[i].type == RAFT_MSG_SNAPSHOT;
+	}
+	ck_assert_uint_eq(snaps, 1);
+	tn_free_msgs(out, k);
+	entries_unavailable = false;
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 /* ---- leadership transfer ---- */
 
 START_TEST(test_transfer_to_an_up_to_date_follower_makes_it_leader)
@@ -693,6 +827,9 @@ int main(void)
 	tcase_add_test(tc, test_removed_leader_steps_down_and_the_rest_elect_a_new_one);
 	tcase_add_test(tc, test_node_with_unapplied_conf_change_does_not_campaign);
 	tcase_add_test(tc, test_unapplied_conf_change_right_after_a_snapshot_blocks_campaigning);
+	tcase_add_test(tc, test_conf_change_bounds_are_exact);
+	tcase_add_test(tc, test_a_snapshot_report_for_a_replicating_peer_changes_nothing);
+	tcase_add_test(tc, test_entries_compacted_under_the_leader_send_a_snapshot_not_an_append);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("transfer");
 	tcase_add_test(tc, test_transfer_to_an_up_to_date_follower_makes_it_leader);
