@@ -43,6 +43,44 @@ START_TEST(test_log_truncate_discards_conflicting_suffix)
 }
 END_TEST
 
+/* A conflict at the second unstable entry keeps the first one (§3.5: only
+ * the conflicting entry and those after it are deleted). */
+START_TEST(test_conflict_after_the_first_unstable_entry_keeps_it)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry ents[] = {E(1, 1), E(2, 1), E(3, 1)};
+	raft_log_append(&l, ents, 3); /* all unstable */
+	struct raft_entry repl[] = {E(2, 2), E(3, 2)};
+	raft_log_append(&l, repl, 2);
+	ck_assert_uint_eq(raft_log_last(&l), 3);
+	ck_assert_uint_eq(raft_log_term0(&l, 1), 1);
+	ck_assert_uint_eq(raft_log_term0(&l, 2), 2);
+	ck_assert_uint_eq(raft_log_term0(&l, 3), 2);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* maybe_commit says whether the commit index moved: committing the same
+ * index again is no news (the leader broadcasts only on news). */
+START_TEST(test_maybe_commit_of_the_current_commit_index_is_no_news)
+{
+	raft_term terms[] = {1, 1};
+	struct raft_memstore *ms = store_with(terms, 2);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	ck_assert(raft_log_maybe_commit(&l, 2, 1));
+	ck_assert_uint_eq(l.committed, 2);
+	ck_assert(!raft_log_maybe_commit(&l, 2, 1));
+	ck_assert(!raft_log_maybe_commit(&l, 1, 1));
+	ck_assert_uint_eq(l.committed, 2);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 START_TEST(test_log_append_rejects_mismatching_previous_term)
 {
 	raft_term terms[] = {1, 2, 3};
@@ -439,6 +477,8 @@ int main(void)
 	tcase_add_test(tc, test_conf_change_encoding_round_trips);
 	tcase_add_test(tc, test_message_copy_is_deep);
 	tcase_add_test(tc, test_entbuf_keeps_data_valid_across_growth);
+	tcase_add_test(tc, test_conflict_after_the_first_unstable_entry_keeps_it);
+	tcase_add_test(tc, test_maybe_commit_of_the_current_commit_index_is_no_news);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

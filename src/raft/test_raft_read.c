@@ -394,12 +394,44 @@ START_TEST(test_tracer_receives_events)
 }
 END_TEST
 
+/* A follower forwards a read to its leader with a copy of the context, or
+ * none: never the caller's own buffer (raft_send takes ownership of what a
+ * message points to), even when that buffer comes with a zero length. */
+START_TEST(test_a_forwarded_read_never_points_at_the_callers_buffer)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 1, .term = 1};
+	ck_assert_int_eq(raft_step(r, &hb), TK_OK);
+	struct raft_message out[8];
+	tn_free_msgs(out, tn_drain(r, ms, out, 8));
+	static uint8_t buf[4] = "ctx";
+	struct raft_message m = {.type = RAFT_MSG_READ_INDEX, .from = 3, .to = 1, .term = 1,
+				 .context = buf, .context_len = 0};
+	ck_assert_int_eq(raft_step(r, &m), TK_OK);
+	struct raft_ready rd;
+	raft_ready(r, &rd);
+	size_t fwd = 0;
+	for (size_t i = 0; i < rd.n_msgs; i++)
+		if (rd.msgs[i].type == RAFT_MSG_READ_INDEX) {
+			fwd++;
+			ck_assert_uint_eq(rd.msgs[i].to, 2);
+			ck_assert(rd.msgs[i].context != buf);
+		}
+	raft_advance(r);
+	ck_assert_uint_eq(fwd, 1);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_read");
 	TCase *tc;
 	tc = tcase_create("read");
 	tcase_add_test(tc, test_read_index_on_the_leader_is_answered_after_a_heartbeat_quorum);
+	tcase_add_test(tc, test_a_forwarded_read_never_points_at_the_callers_buffer);
 	tcase_add_test(tc, test_read_index_from_a_follower_is_forwarded_and_answered);
 	tcase_add_test(tc, test_read_index_waits_until_a_new_leader_commits_in_its_term);
 	tcase_add_test(tc, test_leader_in_a_minority_never_answers_a_safe_read);
