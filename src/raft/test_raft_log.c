@@ -386,6 +386,11 @@ START_TEST(test_progress_update_moves_match_and_next_forward_only)
 	ck_assert_uint_eq(p.match, 9);
 	ck_assert_uint_eq(p.next, 10);
 	ck_assert(!p.probe_sent);
+	/* an ack of exactly the entry next points at (a late answer after a
+	 * probe moved next back) moves next past it: it is not sent again */
+	p.next = 12;
+	ck_assert(raft_pr_maybe_update(&p, 12));
+	ck_assert_uint_eq(p.next, 13);
 }
 END_TEST
 
