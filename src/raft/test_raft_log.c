@@ -394,6 +394,25 @@ START_TEST(test_progress_update_moves_match_and_next_forward_only)
 }
 END_TEST
 
+/* §10.2 flow control: appends in flight before a peer fell back to probing
+ * are forgotten, so a full window does not keep it paused once it
+ * replicates again. */
+START_TEST(test_progress_back_to_replicate_starts_with_an_empty_window)
+{
+	struct raft_tracker t;
+	raft_tracker_init(&t, 2);
+	struct raft_progress *p = raft_tracker_add(&t, 2, 1);
+	raft_pr_become_replicate(p);
+	raft_pr_sent(p, 1);
+	raft_pr_sent(p, 2);
+	ck_assert(raft_pr_paused(p));
+	raft_pr_become_probe(p);
+	raft_pr_become_replicate(p);
+	ck_assert(!raft_pr_paused(p));
+	raft_tracker_destroy(&t);
+}
+END_TEST
+
 START_TEST(test_progress_leaving_snapshot_resumes_after_it)
 {
 	struct raft_progress p = {.match = 2, .next = 3, .state = RAFT_PROGRESS_PROBE};
@@ -479,6 +498,7 @@ int main(void)
 	tcase_add_test(tc, test_progress_replicate_rejection_falls_back_to_match);
 	tcase_add_test(tc, test_progress_update_moves_match_and_next_forward_only);
 	tcase_add_test(tc, test_progress_leaving_snapshot_resumes_after_it);
+	tcase_add_test(tc, test_progress_back_to_replicate_starts_with_an_empty_window);
 	tcase_add_test(tc, test_conf_change_encoding_round_trips);
 	tcase_add_test(tc, test_message_copy_is_deep);
 	tcase_add_test(tc, test_entbuf_keeps_data_valid_across_growth);

@@ -394,6 +394,72 @@ START_TEST(test_tracer_receives_events)
 }
 END_TEST
 
+/* Take every ready of r (persisting into ms) and count the answered reads;
+ * last_hb_seq is the round of the last heartbeat sent. */
+static uint64_t last_hb_seq;
+static size_t drain_reads(struct raft_node *r, struct raft_memstore *ms)
+{
+	size_t n = 0;
+	while (raft_has_ready(r)) {
+		struct raft_ready rd;
+		raft_ready(r, &rd);
+		if (rd.n_entries)
+			raft_memstore_append(ms, rd.entries, rd.n_entries);
+		if (rd.has_hard_state)
+			raft_memstore_set_hard_state(ms, &rd.hard_state);
+		n += rd.n_reads;
+		for (size_t i = 0; i < rd.n_msgs; i++)
+			if (rd.msgs[i].type == RAFT_MSG_HEARTBEAT)
+				last_hb_seq = rd.msgs[i].read_seq;
+		raft_advance(r);
+	}
+	return n;
+}
+
+/* A read that waits for the leader's first commit of its term (§6.4) is
+ * dropped when the leader steps down: the caller retries; it is never
+ * answered by a later leadership of the same node. */
+START_TEST(test_reads_waiting_on_a_deposed_leader_are_dropped)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
+	raft_campaign(r);
+	struct raft_message g = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .to = 1, .term = 1};
+	ck_assert_int_eq(raft_step(r, &g), TK_OK);
+	ck_assert_int_eq(raft_role(r), RAFT_LEADER);
+	drain_reads(r, ms);
+	ck_assert_int_eq(raft_read_index(r, "old", 3), TK_OK); /* nothing committed yet */
+	ck_assert_uint_eq(drain_reads(r, ms), 0);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .to = 1, .term = 2};
+	ck_assert_int_eq(raft_step(r, &hb), TK_OK);
+	ck_assert_int_eq(raft_role(r), RAFT_FOLLOWER);
+	drain_reads(r, ms);
+	raft_campaign(r);
+	g.term = 3;
+	ck_assert_int_eq(raft_step(r, &g), TK_OK);
+	ck_assert_int_eq(raft_role(r), RAFT_LEADER);
+	drain_reads(r, ms);
+	struct raft_message a = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 3,
+				 .index = raft_last_index(r)};
+	ck_assert_int_eq(raft_step(r, &a), TK_OK);
+	ck_assert_uint_eq(drain_reads(r, ms), 0);
+	/* even after a heartbeat round of the new term */
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .to = 1, .term = 3,
+				  .read_seq = last_hb_seq};
+	ck_assert_int_eq(raft_step(r, &hr), TK_OK);
+	ck_assert_uint_eq(drain_reads(r, ms), 0);
+	/* while a new read is answered */
+	ck_assert_int_eq(raft_read_index(r, "new", 3), TK_OK);
+	drain_reads(r, ms);
+	hr.read_seq = last_hb_seq;
+	ck_assert_uint_gt(last_hb_seq, 0);
+	ck_assert_int_eq(raft_step(r, &hr), TK_OK);
+	ck_assert_uint_eq(drain_reads(r, ms), 1);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 /* A follower forwards a read to its leader with a copy of the context, or
  * none: never the caller's own buffer (raft_send takes ownership of what a
  * message points to), even when that buffer comes with a zero length. */
@@ -432,6 +498,7 @@ int main(void)
 	tc = tcase_create("read");
 	tcase_add_test(tc, test_read_index_on_the_leader_is_answered_after_a_heartbeat_quorum);
 	tcase_add_test(tc, test_a_forwarded_read_never_points_at_the_callers_buffer);
+	tcase_add_test(tc, test_reads_waiting_on_a_deposed_leader_are_dropped);
 	tcase_add_test(tc, test_read_index_from_a_follower_is_forwarded_and_answered);
 	tcase_add_test(tc, test_read_index_waits_until_a_new_leader_commits_in_its_term);
 	tcase_add_test(tc, test_leader_in_a_minority_never_answers_a_safe_read);
