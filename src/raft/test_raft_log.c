@@ -442,6 +442,44 @@ START_TEST(test_conf_change_encoding_round_trips)
 }
 END_TEST
 
+/* The size raft_conf_change_encode asks for is exact: a buffer of that size
+ * gets the encoding, one byte less gets nothing, a bigger one is written
+ * only up to it. */
+START_TEST(test_conf_change_encoding_writes_exactly_the_size_it_asks_for)
+{
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 7};
+	size_t need = raft_conf_change_encode(&cc, NULL, 0);
+	ck_assert_uint_eq(need, 9);
+	uint8_t buf[9];
+	memset(buf, 0xee, sizeof(buf));
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, buf, need - 1), need);
+	ck_assert_uint_eq(buf[0], 0xee);
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, buf, need), need);
+	struct raft_conf_change d;
+	ck_assert_int_eq(raft_conf_change_decode(buf, need, &d), TK_OK);
+	ck_assert_uint_eq(d.type, RAFT_CC_ADD_VOTER);
+	ck_assert_uint_eq(d.node, 7);
+	/* and nothing past it */
+	uint8_t big[16];
+	memset(big, 0xee, sizeof(big));
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, big, sizeof(big)), need);
+	for (size_t i = need; i < sizeof(big); i++)
+		ck_assert_uint_eq(big[i], 0xee);
+}
+END_TEST
+
+/* Every message type has its name (traces name them); others are unknown. */
+START_TEST(test_every_message_type_has_a_name)
+{
+	ck_assert_str_eq(raft_msg_type_name(RAFT_MSG_APPEND), "APPEND");
+	ck_assert_str_eq(raft_msg_type_name(RAFT_MSG_TYPE_MAX), "READ_INDEX_RESP");
+	for (unsigned t = RAFT_MSG_APPEND; t <= RAFT_MSG_TYPE_MAX; t++)
+		ck_assert_str_ne(raft_msg_type_name((uint8_t)t), "UNKNOWN");
+	ck_assert_str_eq(raft_msg_type_name(0), "UNKNOWN");
+	ck_assert_str_eq(raft_msg_type_name(RAFT_MSG_TYPE_MAX + 1), "UNKNOWN");
+}
+END_TEST
+
 START_TEST(test_message_copy_is_deep)
 {
 	struct raft_entry ents[2] = {{.index = 1, .term = 1, .data = (const uint8_t *)"ab", .len = 2},
@@ -500,6 +538,8 @@ int main(void)
 	tcase_add_test(tc, test_progress_leaving_snapshot_resumes_after_it);
 	tcase_add_test(tc, test_progress_back_to_replicate_starts_with_an_empty_window);
 	tcase_add_test(tc, test_conf_change_encoding_round_trips);
+	tcase_add_test(tc, test_conf_change_encoding_writes_exactly_the_size_it_asks_for);
+	tcase_add_test(tc, test_every_message_type_has_a_name);
 	tcase_add_test(tc, test_message_copy_is_deep);
 	tcase_add_test(tc, test_entbuf_keeps_data_valid_across_growth);
 	tcase_add_test(tc, test_conflict_after_the_first_unstable_entry_keeps_it);
