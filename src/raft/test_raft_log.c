@@ -63,6 +63,28 @@ START_TEST(test_conflict_after_the_first_unstable_entry_keeps_it)
 }
 END_TEST
 
+/* A slice that starts at the first unstable entry reads nothing from the
+ * storage (which holds nothing there yet). */
+START_TEST(test_slice_from_the_first_unstable_entry_reads_only_the_unstable_tail)
+{
+	raft_term terms[] = {1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry ents[] = {E(4, 2), E(5, 2)};
+	raft_log_append(&l, ents, 2);
+	struct raft_entbuf b;
+	raft_entbuf_init(&b);
+	ck_assert_int_eq(raft_log_slice(&l, 4, 6, 0, &b), TK_OK);
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_uint_eq(b.ents[0].index, 4);
+	ck_assert_uint_eq(b.ents[1].term, 2);
+	raft_entbuf_destroy(&b);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 /* maybe_commit says whether the commit index moved: committing the same
  * index again is no news (the leader broadcasts only on news). */
 START_TEST(test_maybe_commit_of_the_current_commit_index_is_no_news)
@@ -544,6 +566,7 @@ int main(void)
 	tcase_add_test(tc, test_entbuf_keeps_data_valid_across_growth);
 	tcase_add_test(tc, test_conflict_after_the_first_unstable_entry_keeps_it);
 	tcase_add_test(tc, test_maybe_commit_of_the_current_commit_index_is_no_news);
+	tcase_add_test(tc, test_slice_from_the_first_unstable_entry_reads_only_the_unstable_tail);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

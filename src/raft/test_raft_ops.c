@@ -461,6 +461,34 @@ START_TEST(test_conf_change_bounds_are_exact)
 }
 END_TEST
 
+/* Entries that arrive and commit right after a snapshot, before the ready
+ * that persists it, come out in that same ready from the unstable tail: the
+ * storage (still holding the old log) is not asked for them. */
+START_TEST(test_entries_committed_right_after_an_unpersisted_snapshot_come_from_memory)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_node *r = tn_lone(1, V3, 3, ms, NULL);
+	struct raft_snapshot sn = {.meta = {.index = 10, .term = 2,
+					    .conf = {.voters = {1, 2, 3}, .n_voters = 3}}};
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .to = 1, .term = 2,
+				 .snapshot = &sn};
+	ck_assert_int_eq(raft_step(r, &m), TK_OK);
+	struct raft_entry ents[2] = {{.index = 11, .term = 2}, {.index = 12, .term = 2}};
+	struct raft_message a = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 2,
+				 .index = 10, .log_term = 2, .entries = ents, .n_entries = 2,
+				 .commit = 12};
+	ck_assert_int_eq(raft_step(r, &a), TK_OK);
+	struct raft_ready rd;
+	raft_ready(r, &rd);
+	ck_assert(rd.snapshot != NULL);
+	ck_assert_uint_eq(rd.n_committed, 2);
+	ck_assert_uint_eq(rd.committed[0].index, 11);
+	raft_advance(r);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 /* A snapshot report about a peer that is not receiving a snapshot (a late
  * or duplicate report) leaves its replication alone. */
 START_TEST(test_a_snapshot_report_for_a_replicating_peer_changes_nothing)
@@ -828,6 +856,7 @@ int main(void)
 	tcase_add_test(tc, test_node_with_unapplied_conf_change_does_not_campaign);
 	tcase_add_test(tc, test_unapplied_conf_change_right_after_a_snapshot_blocks_campaigning);
 	tcase_add_test(tc, test_conf_change_bounds_are_exact);
+	tcase_add_test(tc, test_entries_committed_right_after_an_unpersisted_snapshot_come_from_memory);
 	tcase_add_test(tc, test_a_snapshot_report_for_a_replicating_peer_changes_nothing);
 	tcase_add_test(tc, test_entries_compacted_under_the_leader_send_a_snapshot_not_an_append);
 	suite_add_tcase(s, tc);
