@@ -352,19 +352,36 @@ class Env:
                 sys.exit("mutants-raft: %s does not build:\n%s" % (f, r.stderr))
 
 
-def kill_session(sid):
-    """SIGKILL every process of session sid (Check puts each test in its own
-    process group, but they all stay in the session)."""
+def session_pids(sid):
+    pids = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[3]) == sid:
-                os.kill(int(pid), signal.SIGKILL)
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(pid))
         except (OSError, IndexError, ValueError):
             pass
+    return pids
+
+
+def kill_session(sid):
+    """SIGKILL every process of session sid (Check puts each test in its own
+    process group, but they all stay in the session).  Stop them all first:
+    a Check parent that sees its child die would fork the next test."""
+    for _ in range(50):
+        pids = session_pids(sid)
+        if not pids:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        time.sleep(0.05)
 
 
 def run_limited(cmd, timeout, cwd=None, env=None):
@@ -377,7 +394,10 @@ def run_limited(cmd, timeout, cwd=None, env=None):
         rc = p.returncode
     except subprocess.TimeoutExpired:
         kill_session(p.pid)
-        out, _ = p.communicate()
+        try:
+            out, _ = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out = b""
         rc = None
     kill_session(p.pid)
     return rc, out.decode(errors="replace")
