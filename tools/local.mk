@@ -11,6 +11,7 @@ dist_noinst_SCRIPTS += tools/setup-deps.sh
 # in the build directory.
 dist_noinst_SCRIPTS += tools/mutants-raft.py
 MUTANTS_FLAGS =
+CLEANFILES += mutants-raft-report.md mutants-raft-report.md.tsv
 .PHONY: mutants-raft
 mutants-raft:
 	nice -n 10 python3 $(top_srcdir)/tools/mutants-raft.py \
