@@ -23,8 +23,18 @@ src_client_test_client_LDADD = src/client/libtinykv.la src/codec/libtkcodec.la $
 
 # The scheduler client (tinykv_sched.h), by the scheduler's author.
 include_HEADERS += src/client/tinykv_sched.h
-src_client_libtinykv_la_SOURCES += src/client/sched_client.c
+src_client_libtinykv_la_SOURCES += src/client/sched_client.c src/client/sched_async.c \
+	src/client/sched_conv.c src/client/sched_conv.h
 
 # The transaction client (tinykv_txn.h).
 include_HEADERS += src/client/tinykv_txn.h
 src_client_libtinykv_la_SOURCES += src/client/txn.c
+
+# The asynchronous scheduler client and the blocking one over it.
+check_PROGRAMS += src/client/test_sched_async
+TESTS += src/client/test_sched_async
+src_client_test_sched_async_SOURCES = src/client/test_sched_async.c \
+	src/client/fake_server.c src/client/fake_server.h
+src_client_test_sched_async_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_client_test_sched_async_LDADD = src/client/libtinykv.la src/codec/libtkcodec.la \
+	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread
