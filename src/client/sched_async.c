@@ -207,6 +207,11 @@ size_t tkv_sched_async_in_flight(const struct tkv_sched_async *s)
 	return s->conn ? tkv_async_in_flight(s->conn) : 0;
 }
 
+const char *tkv_sched_async_server_name(const struct tkv_sched_async *s)
+{
+	return s->conn ? tkv_async_server_name(s->conn) : "";
+}
+
 /* ---- replies ---- */
 
 /* Fill the typed fields of out from a successful reply body; an error
@@ -220,9 +225,11 @@ static enum tk_err convert(const struct req *q, const void *body, struct tk_aren
 		return TK_OK;
 	case TK_MSG_alloc_id:
 		out->first = ((const struct tk_alloc_id_resp *)body)->id;
+		out->count = ((const struct tk_alloc_id_resp *)body)->count;
 		return TK_OK;
 	case TK_MSG_get_ts:
 		out->first = ((const struct tk_get_ts_resp *)body)->ts;
+		out->count = ((const struct tk_get_ts_resp *)body)->count;
 		return TK_OK;
 	case TK_MSG_get_store: {
 		const struct tk_get_store_resp *r = body;

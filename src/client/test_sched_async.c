@@ -21,7 +21,7 @@ struct seen {
 	int calls;
 	enum tk_err code;
 	char msg[512];
-	uint64_t first;
+	uint64_t first, count;
 	bool bootstrapped, has_step;
 	struct tkv_op_step step;
 	struct tkv_store_info store;
@@ -35,6 +35,7 @@ static void record(void *arg, const struct tkv_sched_reply *r)
 	s->code = r->code;
 	snprintf(s->msg, sizeof s->msg, "%s", r->message);
 	s->first = r->first;
+	s->count = r->count;
 	s->bootstrapped = r->bootstrapped;
 	s->has_step = r->has_step;
 	s->step = r->step;
@@ -114,6 +115,7 @@ START_TEST(test_sched_async_registers_heartbeats_and_allocates_ids)
 	ck_assert_uint_eq(rhb.step.store_id, 3);
 	ck_assert_int_eq(ids.code, TK_OK);
 	ck_assert_uint_eq(ids.first, 1000);
+	ck_assert_uint_eq(ids.count, 3);
 	ck_assert_uint_eq(tkv_sched_async_in_flight(s), 0);
 	tkv_sched_async_free(s);
 	event_base_free(base);

@@ -253,6 +253,7 @@ struct tkv_sched_reply {
 	const char *message;                   /* "" on success */
 	bool bootstrapped;                     /* is_bootstrapped */
 	uint64_t first;                        /* alloc_ids, get_ts: the first of count */
+	uint64_t count;                        /* alloc_ids, get_ts: how many were given */
 	const struct tkv_store_info *store;    /* get_store */
 	const struct tkv_region_info *regions; /* get_region(_by_id): one; scan_regions */
 	size_t n_regions;
@@ -285,6 +286,9 @@ enum tk_err tkv_sched_async_error(const struct tkv_sched_async *s, struct tk_err
 uint64_t tkv_sched_async_cluster_id(const struct tkv_sched_async *s);
 /* Requests whose callback has not been called yet. */
 size_t tkv_sched_async_in_flight(const struct tkv_sched_async *s);
+/* The scheduler's description from the last hello reply ("" before one);
+ * valid until the next call on s or return to the loop. */
+const char *tkv_sched_async_server_name(const struct tkv_sched_async *s);
 
 /* Requests: each returns TK_E_OK (the callback will be called),
  * TK_E_TOO_LARGE, TK_E_NOMEM, or TK_E_BAD_REQUEST for an argument no
