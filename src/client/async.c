@@ -74,6 +74,7 @@ struct tkv_async {
 	struct tkv_ptable pending;
 	uint64_t next_id;
 	struct tk_errbuf failure;    /* why the handle failed (st == ST_FAILED) */
+	uint64_t failed_ms;          /* when (monotonic) */
 	struct tk_errbuf last_error; /* an error reply that matched no request */
 	bool have_last_error;
 
@@ -175,6 +176,7 @@ static void fail(struct tkv_async *a, enum tk_err code, const char *fmt, ...)
 		return;
 	a->st = ST_FAILED;
 	a->failure.code = code;
+	a->failed_ms = now_ms();
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(a->failure.msg, sizeof a->failure.msg, fmt, ap);
@@ -872,6 +874,11 @@ enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const v
 		arm_sweep(a);
 	want_write(a);
 	return TK_OK;
+}
+
+uint64_t tkv_async_failed_ms(const struct tkv_async *a)
+{
+	return a->st == ST_FAILED ? a->failed_ms : 0;
 }
 
 bool tkv_async_forget(struct tkv_async *a, uint64_t id)

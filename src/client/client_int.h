@@ -73,6 +73,8 @@ enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const v
 /* Drop a request without calling its callback (a reply arriving later is
  * ignored).  Returns false when the id is not in flight. */
 bool tkv_async_forget(struct tkv_async *a, uint64_t id);
+/* When the handle failed (monotonic ms), 0 while it has not. */
+uint64_t tkv_async_failed_ms(const struct tkv_async *a);
 /* The event base the handle runs on. */
 struct event_base *tkv_async_base(const struct tkv_async *a);
 /* The per-request timeout configured for the handle. */

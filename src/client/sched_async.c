@@ -7,7 +7,7 @@
  * but when the next request comes (a store heartbeats every few seconds;
  * an idle handle costs nothing while the scheduler is down): the new one
  * waits on the loop for the backoff, counted from the previous attempt's
- * start, and queues requests meanwhile.  Requests never move from a failed
+ * failure, and queues requests meanwhile.  Requests never move from a failed
  * connection to the next one: those in flight fail with the cause.
  *
  * Ownership across callbacks: each request carries a small heap context
@@ -35,7 +35,7 @@ struct tkv_sched_async {
 	struct tkv_async *conn;
 	bool conn_up;        /* conn's hello was accepted */
 	unsigned fails;      /* connection attempts in a row that never got up */
-	uint64_t attempt_ms; /* when the current connection was opened */
+	uint64_t failed_ms;  /* when the last connection failed */
 	uint64_t cluster_id;
 	bool closing;
 };
@@ -108,7 +108,7 @@ static enum tk_err open_conn(struct tkv_sched_async *s, struct tk_errbuf *err)
 			w *= 2;
 		wait = (unsigned)(w < s->cfg.reconnect_max_ms ? w : s->cfg.reconnect_max_ms);
 	}
-	uint64_t now = now_ms(), at = s->attempt_ms + wait;
+	uint64_t now = now_ms(), at = s->failed_ms + wait;
 	struct tkv_config kc;
 	tkv_config_default(&kc);
 	kc.address = s->address;
@@ -122,7 +122,6 @@ static enum tk_err open_conn(struct tkv_sched_async *s, struct tk_errbuf *err)
 	                          .check = check_hello,
 	                          .check_arg = s};
 	s->conn_up = false;
-	s->attempt_ms = now + o.delay_ms;
 	return tkv_async_open(s->base, &kc, &o, &s->conn, err);
 }
 
@@ -137,6 +136,7 @@ static enum tk_err ensure(struct tkv_sched_async *s)
 	if (s->conn) {
 		if (!s->conn_up)
 			s->fails++;
+		s->failed_ms = tkv_async_failed_ms(s->conn);
 		tkv_async_free(s->conn);
 		s->conn = NULL;
 	}
