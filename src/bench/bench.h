@@ -5,6 +5,7 @@
  * event_base and its connections per thread, closed and open loop), tso.c
  * (--mode tso: get_ts against tinykv-scheduler), txn.c (--mode txn:
  * Percolator transactions, one blocking client per worker thread),
+ * pool.c (the worker threads of every mode: barrier, progress line, join),
  * report.c (text and JSON output), hist.c (latency histogram), main.c. */
 #ifndef TK_BENCH_BENCH_H
 #define TK_BENCH_BENCH_H

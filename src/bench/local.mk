@@ -6,6 +6,7 @@ src_bench_tinykv_bench_SOURCES = \
 	src/bench/main.c \
 	src/bench/opts.c \
 	src/bench/keygen.c \
+	src/bench/pool.c src/bench/pool.h \
 	src/bench/run.c \
 	src/bench/tso.c \
 	src/bench/txn.c \
@@ -26,6 +27,7 @@ src_bench_test_bench_LDADD = $(CHECK_LIBS) -lm
 check_PROGRAMS += src/bench/test_run
 TESTS += src/bench/test_run
 src_bench_test_run_SOURCES = src/bench/test_run.c src/bench/run.c src/bench/report.c \
+	src/bench/pool.c src/bench/pool.h \
 	src/bench/tso.c src/bench/txn.c \
 	src/bench/opts.c src/bench/keygen.c src/bench/hist.c src/bench/bench.h src/bench/hist.h
 src_bench_test_run_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/pool.h"
 #include "tinykv.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -61,18 +62,13 @@ struct shared {
 	const volatile int *stop;
 	struct bench_zipf zipf;
 	uint8_t *values;
-	pthread_barrier_t barrier;
-	int abort;        /* atomic: a worker failed before the run started */
-	uint64_t run_t0;  /* atomic: start of the measured run (worker 0) */
-	unsigned running; /* atomic: workers not yet finished */
-	int in_preload;   /* atomic */
+	struct bench_pool pool;
 };
 
 struct worker {
-	unsigned id;
+	struct bench_worker bw; /* first: the pool's view */
 	struct shared *sh;
 	const struct bench_config *cfg;
-	pthread_t tid;
 	struct event_base *base;
 	struct conn *conns;
 	unsigned nconns;
@@ -107,8 +103,6 @@ struct worker {
 	/* published for the progress line (relaxed atomics) */
 	uint64_t pub_done, pub_failed, pub_in_flight, pub_backlog;
 
-	enum tk_err fatal;
-	struct tk_errbuf fatal_err;
 	char server[128]; /* hello description, kept from the connect phase */
 };
 
@@ -145,10 +139,10 @@ static bool transport_error(enum tk_err e)
 
 static void set_fatal(struct worker *w, enum tk_err code, const char *what, const char *msg)
 {
-	if (w->fatal)
+	if (w->bw.fatal)
 		return;
-	w->fatal = code;
-	tk_err_set(&w->fatal_err, code, "%s: %s", what, msg && *msg ? msg : tk_strerror(code));
+	w->bw.fatal = code;
+	tk_err_set(&w->bw.fatal_err, code, "%s: %s", what, msg && *msg ? msg : tk_strerror(code));
 	event_base_loopbreak(w->base);
 }
 
@@ -283,7 +277,7 @@ static void pump(struct worker *w, uint64_t now)
 	uint64_t due = now < w->t0 ? 0 : (uint64_t)((double)(now - w->t0) / w->interval_ns) + 1;
 	if (due > w->sched_total)
 		due = w->sched_total;
-	while (w->sched_sent < due && !w->fatal) {
+	while (w->sched_sent < due && !w->bw.fatal) {
 		struct slot *s = slot_ring_pop(w);
 		if (!s)
 			break;
@@ -300,7 +294,7 @@ static void pump(struct worker *w, uint64_t now)
 /* Closed loop: the slot's next request, if the budget allows. */
 static void next_closed(struct worker *w, struct slot *s, uint64_t now)
 {
-	while (!w->stopping && !s->c->broken && !w->fatal) {
+	while (!w->stopping && !s->c->broken && !w->bw.fatal) {
 		if (w->budget == 0) {
 			w->stopping = true;
 			break;
@@ -433,7 +427,7 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 		}
 		w->pre_done += s->start_ns;
 		publish(&w->pub_done, w->pre_done);
-		if (w->fatal)
+		if (w->bw.fatal)
 			return;
 		if (w->pre_next < w->pre_end)
 			preload_next(w, s);
@@ -518,16 +512,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- worker ------------------------------------------------------------ */
 
-static uint64_t share(uint64_t total, unsigned parts, unsigned i)
-{
-	return total / parts + (i < total % parts);
-}
-
 static uint64_t share_start(uint64_t total, unsigned parts, unsigned i)
 {
 	uint64_t s = 0;
 	for (unsigned j = 0; j < i; j++)
-		s += share(total, parts, j);
+		s += bench_share(total, parts, j);
 	return s;
 }
 
@@ -538,8 +527,8 @@ static void run_phase(struct worker *w)
 
 	w->t0 = now;
 	w->last_reply_ns = now;
-	if (w->id == 0)
-		__atomic_store_n(&w->sh->run_t0, now, __ATOMIC_RELEASE);
+	if (w->bw.id == 0)
+		bench_pool_start_clock(&w->sh->pool, now);
 	w->phase = PH_RUN;
 	w->stopping = false;
 	if (!cfg->requests) {
@@ -549,7 +538,8 @@ static void run_phase(struct worker *w)
 	if (w->open) {
 		double rate = cfg->rate / cfg->threads;
 		w->interval_ns = 1e9 / rate;
-		w->sched_total = cfg->requests ? share(cfg->requests, cfg->threads, w->id) : UINT64_MAX;
+		w->sched_total =
+		    cfg->requests ? bench_share(cfg->requests, cfg->threads, w->bw.id) : UINT64_MAX;
 		for (unsigned i = 0; i < w->nslots; i++)
 			slot_ring_push(w, &w->slots[i]);
 		/* Tick at the request interval, between 50 us and 1 ms. */
@@ -558,7 +548,8 @@ static void run_phase(struct worker *w)
 		event_add(w->tick_ev, &tv);
 		pump(w, now);
 	} else {
-		w->budget = cfg->requests ? share(cfg->requests, cfg->threads, w->id) : UINT64_MAX;
+		w->budget =
+		    cfg->requests ? bench_share(cfg->requests, cfg->threads, w->bw.id) : UINT64_MAX;
 		/* Interleave connections so a small budget spreads over all. */
 		for (unsigned d = 0; d < cfg->pipeline; d++)
 			for (unsigned i = 0; i < w->nconns; i++)
@@ -567,7 +558,7 @@ static void run_phase(struct worker *w)
 	maybe_finish(w);
 	/* A loopbreak before the loop runs is lost (event_base_loop clears
 	 * it), so a failure while starting is checked here. */
-	if (w->phase == PH_RUN && !w->fatal)
+	if (w->phase == PH_RUN && !w->bw.fatal)
 		event_base_dispatch(w->base);
 	w->phase = PH_DONE;
 	if (w->open)
@@ -593,7 +584,7 @@ static void worker_setup(struct worker *w, struct tk_errbuf *err)
 	w->tick_ev = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
 	if (!w->base || !w->slots || !w->ring || !w->check_ev || !w->stop_ev || !w->drain_ev ||
 	    !w->tick_ev) {
-		w->fatal = tk_err_set(err, TK_E_NOMEM, "worker %u: out of memory", w->id);
+		w->bw.fatal = tk_err_set(err, TK_E_NOMEM, "worker %u: out of memory", w->bw.id);
 		return;
 	}
 	struct timeval tv = ms_tv(CHECK_MS);
@@ -604,13 +595,14 @@ static void worker_setup(struct worker *w, struct tk_errbuf *err)
 		c->first_slot = i * cfg->pipeline;
 		c->retry_ev = evtimer_new(w->base, conn_retry, c);
 		if (!c->retry_ev) {
-			w->fatal = tk_err_set(err, TK_E_NOMEM, "worker %u: out of memory", w->id);
+			w->bw.fatal =
+			    tk_err_set(err, TK_E_NOMEM, "worker %u: out of memory", w->bw.id);
 			return;
 		}
 		for (unsigned j = 0; j < cfg->pipeline; j++)
 			w->slots[c->first_slot + j].c = c;
 		if (conn_open(c, err) != TK_E_OK) {
-			w->fatal = err->code;
+			w->bw.fatal = err->code;
 			return;
 		}
 	}
@@ -620,12 +612,12 @@ static void worker_connect_and_preload(struct worker *w)
 {
 	const struct bench_config *cfg = w->cfg;
 
-	worker_setup(w, &w->fatal_err);
-	if (w->fatal)
+	worker_setup(w, &w->bw.fatal_err);
+	if (w->bw.fatal)
 		return;
 	/* A ping per connection proves the hello went through. */
 	w->phase = PH_CONNECT;
-	for (unsigned i = 0; i < w->nconns && !w->fatal; i++) {
+	for (unsigned i = 0; i < w->nconns && !w->bw.fatal; i++) {
 		struct slot *s = &w->slots[w->conns[i].first_slot];
 		enum tk_err rc = tkv_async_ping(s->c->a, on_reply, s);
 		if (rc != TK_E_OK) {
@@ -636,14 +628,14 @@ static void worker_connect_and_preload(struct worker *w)
 		s->c->in_flight++;
 		w->in_flight++;
 	}
-	if (!w->fatal)
+	if (!w->bw.fatal)
 		event_base_dispatch(w->base);
-	if (w->fatal || !cfg->preload)
+	if (w->bw.fatal || !cfg->preload)
 		return;
 
 	w->phase = PH_PRELOAD;
-	w->pre_next = share_start(cfg->keyspace, cfg->threads, w->id);
-	w->pre_end = w->pre_next + share(cfg->keyspace, cfg->threads, w->id);
+	w->pre_next = share_start(cfg->keyspace, cfg->threads, w->bw.id);
+	w->pre_end = w->pre_next + bench_share(cfg->keyspace, cfg->threads, w->bw.id);
 	size_t per = cfg->value_size + 32;
 	w->pre_batch = (unsigned)((1u << 20) / per);
 	if (w->pre_batch > PRELOAD_BATCH_MAX)
@@ -651,28 +643,21 @@ static void worker_connect_and_preload(struct worker *w)
 	if (w->pre_batch == 0)
 		w->pre_batch = 1;
 	uint64_t t = tk_mono_ns();
-	for (unsigned i = 0; i < w->nslots && w->pre_next < w->pre_end && !w->fatal; i++)
+	for (unsigned i = 0; i < w->nslots && w->pre_next < w->pre_end && !w->bw.fatal; i++)
 		preload_next(w, &w->slots[i]);
-	if (!w->fatal && w->in_flight)
+	if (!w->bw.fatal && w->in_flight)
 		event_base_dispatch(w->base);
 	w->pre_ns = tk_mono_ns() - t;
 }
 
-static void *worker_main(void *arg)
+static void worker_prepare(struct bench_worker *bw)
 {
-	struct worker *w = arg;
-	struct shared *sh = w->sh;
+	worker_connect_and_preload((struct worker *)bw);
+}
 
-	worker_connect_and_preload(w);
-	if (w->fatal)
-		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
-	pthread_barrier_wait(&sh->barrier);
-	if (w->id == 0)
-		__atomic_store_n(&sh->in_preload, 0, __ATOMIC_RELAXED);
-	if (!__atomic_load_n(&sh->abort, __ATOMIC_RELAXED))
-		run_phase(w);
-	__atomic_fetch_sub(&sh->running, 1, __ATOMIC_RELEASE);
-	return NULL;
+static void worker_run(struct bench_worker *bw)
+{
+	run_phase((struct worker *)bw);
 }
 
 static void worker_destroy(struct worker *w)
@@ -701,9 +686,18 @@ static void worker_destroy(struct worker *w)
 
 /* ---- monitor ----------------------------------------------------------- */
 
-static void progress(struct worker *ws, unsigned n, struct shared *sh, uint64_t *last_done,
-		     uint64_t *last_ns)
+struct monitor {
+	struct worker *ws;
+	unsigned n;
+	struct shared *sh;
+};
+
+static bool progress(void *ctx, uint64_t *last_done, uint64_t *last_ns)
 {
+	const struct monitor *m = ctx;
+	struct worker *ws = m->ws;
+	unsigned n = m->n;
+	struct shared *sh = m->sh;
 	uint64_t done = 0, failed = 0, in_flight = 0, backlog = 0, now = tk_mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		done += peek(&ws[i].pub_done);
@@ -711,8 +705,8 @@ static void progress(struct worker *ws, unsigned n, struct shared *sh, uint64_t 
 		in_flight += peek(&ws[i].pub_in_flight);
 		backlog += peek(&ws[i].pub_backlog);
 	}
-	uint64_t t0 = __atomic_load_n(&sh->run_t0, __ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&sh->in_preload, __ATOMIC_RELAXED)) {
+	uint64_t t0 = bench_pool_t0(&sh->pool);
+	if (sh->cfg->preload && bench_pool_preparing(&sh->pool)) {
 		fprintf(stderr, "\rpreload: %llu of %llu keys\033[K",
 			(unsigned long long)done, (unsigned long long)sh->cfg->keyspace);
 	} else if (t0) {
@@ -732,6 +726,7 @@ static void progress(struct worker *ws, unsigned n, struct shared *sh, uint64_t 
 	fflush(stderr);
 	*last_done = done;
 	*last_ns = now;
+	return true;
 }
 
 static void collect(struct worker *ws, unsigned n, struct bench_result *res)
@@ -788,19 +783,14 @@ enum tk_err bench_run(const struct bench_config *cfg, const volatile int *stop,
 	for (size_t i = 0; i < cfg->value_size + VALUE_SLACK; i++)
 		sh.values[i] = (uint8_t)('!' + bench_rng_below(&vr, 94));
 
-	pthread_barrier_init(&sh.barrier, NULL, n);
-	sh.running = n;
-	sh.in_preload = cfg->preload;
-	unsigned started = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = &ws[i];
-		w->id = i;
 		w->sh = &sh;
 		w->cfg = cfg;
 		w->open = cfg->rate > 0;
 		for (int op = 0; op < OP__COUNT; op++)
 			bench_hist_init(&w->st[op].lat);
-		w->nconns = (unsigned)share(cfg->connections, n, i);
+		w->nconns = (unsigned)bench_share(cfg->connections, n, i);
 		w->conns = calloc(w->nconns, sizeof(*w->conns));
 		bench_rng_seed(&w->rng, cfg->seed * 1000003u + i);
 		unsigned cum = 0;
@@ -813,40 +803,16 @@ enum tk_err bench_run(const struct bench_config *cfg, const volatile int *stop,
 		}
 	}
 	if (rc == TK_E_OK) {
-		for (; started < n; started++)
-			if (pthread_create(&ws[started].tid, NULL, worker_main, &ws[started]) != 0)
-				break;
-		if (started < n) {
-			/* Threads already started wait at the barrier for ever:
-			 * there is no clean way back, so say so and exit. */
-			fprintf(stderr, "tinykv-bench: cannot start thread %u\n", started);
-			exit(1);
-		}
+		struct monitor m = {ws, n, &sh};
+		struct bench_pool_ops ops = {
+		    .prepare = worker_prepare, .run = worker_run, .progress = progress, .ctx = &m};
 		bool show = !cfg->quiet && isatty(STDERR_FILENO);
-		uint64_t last_done = 0, last_ns = 0, next_line = tk_mono_ns() + 1000000000u;
-		while (__atomic_load_n(&sh.running, __ATOMIC_ACQUIRE) > 0) {
-			struct timespec ts = {0, 20 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			if (show && tk_mono_ns() >= next_line) {
-				progress(ws, n, &sh, &last_done, &last_ns);
-				next_line += 1000000000u;
-			}
-		}
-		if (show && last_ns)
-			fprintf(stderr, "\r\033[K");
-		for (unsigned i = 0; i < n; i++)
-			pthread_join(ws[i].tid, NULL);
-		for (unsigned i = 0; i < n && rc == TK_E_OK; i++)
-			if (ws[i].fatal) {
-				*err = ws[i].fatal_err;
-				rc = ws[i].fatal;
-			}
+		rc = bench_pool_run(&sh.pool, &ops, ws, sizeof *ws, n, show, err);
 		collect(ws, n, res);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (ws[i].conns)
 			worker_destroy(&ws[i]);
-	pthread_barrier_destroy(&sh.barrier);
 	free(ws);
 	free(sh.values);
 	return rc;

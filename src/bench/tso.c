@@ -1,8 +1,9 @@
 /* --mode tso: get_ts requests to tinykv-scheduler.
  *
  * The shape of run.c's closed loop, without its open loop and reconnects:
- * worker threads, each with one event_base and its share of the
- * connections (libtinykv async handles, hello role "client"), each
+ * worker threads (pool.h), each with one event_base and its share of the
+ * connections (asynchronous scheduler clients of tinykv_sched.h, hello
+ * role "client"), each
  * connection with `pipeline` request slots.  A slot sends get_ts for
  * tso_batch timestamps and sends the next one from the reply's callback;
  * the latency is the round trip.
@@ -22,8 +23,8 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "client/client_int.h"
-#include "codec/schema.h"
+#include "bench/pool.h"
+#include "tinykv_sched.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -35,7 +36,7 @@ struct tworker;
 
 struct tconn {
 	struct tworker *w;
-	struct tkv_async *a;
+	struct tkv_sched_async *a;
 	uint64_t last_ts; /* last timestamp of the newest batch */
 	unsigned in_flight;
 	bool dead;
@@ -49,17 +50,13 @@ struct tslot {
 struct tshared {
 	const struct bench_config *cfg;
 	const volatile int *stop;
-	pthread_barrier_t barrier;
-	int abort;        /* atomic: a worker failed to connect */
-	uint64_t run_t0;  /* atomic */
-	unsigned running; /* atomic: workers not yet finished */
+	struct bench_pool pool;
 };
 
 struct tworker {
-	unsigned id;
+	struct bench_worker bw; /* first: the pool's view */
 	struct tshared *sh;
 	const struct bench_config *cfg;
-	pthread_t tid;
 	struct event_base *base;
 	struct tconn *conns;
 	unsigned nconns, alive;
@@ -76,12 +73,10 @@ struct tworker {
 	struct bench_hist lat;
 	uint64_t pub_done, pub_failed; /* relaxed atomics for the progress line */
 
-	enum tk_err fatal;
-	struct tk_errbuf fatal_err;
 	char server[128];
 };
 
-static void on_reply(void *arg, const struct tkv_reply *r);
+static void on_reply(void *arg, const struct tkv_sched_reply *r);
 
 static struct timeval ms_tv(uint64_t ms)
 {
@@ -91,10 +86,10 @@ static struct timeval ms_tv(uint64_t ms)
 
 static void set_fatal(struct tworker *w, enum tk_err code, const char *what, const char *msg)
 {
-	if (w->fatal)
+	if (w->bw.fatal)
 		return;
-	w->fatal = code;
-	tk_err_set(&w->fatal_err, code, "%s: %s", what, msg && *msg ? msg : tk_strerror(code));
+	w->bw.fatal = code;
+	tk_err_set(&w->bw.fatal_err, code, "%s: %s", what, msg && *msg ? msg : tk_strerror(code));
 	event_base_loopbreak(w->base);
 }
 
@@ -129,11 +124,7 @@ static void conn_down(struct tconn *c)
 
 static enum tk_err send_get_ts(struct tslot *s, uint64_t count)
 {
-	struct tk_get_ts_req req;
-	memset(&req, 0, sizeof(req));
-	req.count = count;
-	enum tk_err rc = tkv_async_submit(s->c->a, TK_MSG_get_ts, &req, 0,
-					  tkv_async_timeout_ms(s->c->a), on_reply, s, NULL);
+	enum tk_err rc = tkv_sched_async_get_ts(s->c->a, count, on_reply, s);
 	if (rc == TK_E_OK) {
 		s->start_ns = tk_mono_ns();
 		s->c->in_flight++;
@@ -145,7 +136,7 @@ static enum tk_err send_get_ts(struct tslot *s, uint64_t count)
 /* The slot's next measured request, if the budget allows. */
 static void next_request(struct tworker *w, struct tslot *s)
 {
-	while (!w->stopping && !s->c->dead && !w->fatal) {
+	while (!w->stopping && !s->c->dead && !w->bw.fatal) {
 		if (w->budget == 0) {
 			w->stopping = true;
 			break;
@@ -156,36 +147,36 @@ static void next_request(struct tworker *w, struct tslot *s)
 		if (rc == TK_E_OK)
 			break;
 		count_error(w, rc);
-		if (tkv_async_error(s->c->a, NULL) != TK_E_OK || rc == TK_E_CLOSED)
+		if (tkv_sched_async_error(s->c->a, NULL) != TK_E_OK || rc == TK_E_CLOSED)
 			conn_down(s->c);
 		else
 			set_fatal(w, rc, "get_ts refused", tk_strerror(rc));
 	}
 }
 
-static void record(struct tworker *w, struct tslot *s, const struct tkv_reply *r, uint64_t now)
+static void record(struct tworker *w, struct tslot *s, const struct tkv_sched_reply *r,
+                   uint64_t now)
 {
 	struct tconn *c = s->c;
 	if (r->code != TK_E_OK) {
 		count_error(w, r->code);
-		if (tkv_async_error(c->a, NULL) != TK_E_OK)
+		if (tkv_sched_async_error(c->a, NULL) != TK_E_OK)
 			conn_down(c);
 		return;
 	}
-	const struct tk_get_ts_resp *b = r->body;
-	if (!b || b->count != w->cfg->tso_batch || b->ts == 0) {
+	if (r->count != w->cfg->tso_batch || r->first == 0) {
 		count_error(w, TK_E_PROTOCOL);
 		return;
 	}
 	w->ok++;
-	w->timestamps += b->count;
-	if (b->ts <= c->last_ts)
+	w->timestamps += r->count;
+	if (r->first <= c->last_ts)
 		w->violations++;
-	c->last_ts = b->ts + b->count - 1;
+	c->last_ts = r->first + r->count - 1;
 	bench_hist_record(&w->lat, now > s->start_ns ? now - s->start_ns : 0);
 }
 
-static void on_reply(void *arg, const struct tkv_reply *r)
+static void on_reply(void *arg, const struct tkv_sched_reply *r)
 {
 	struct tslot *s = arg;
 	struct tconn *c = s->c;
@@ -195,16 +186,13 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 	c->in_flight--;
 	w->in_flight--;
 	if (w->phase == PH_CONNECT) {
-		const struct tk_get_ts_resp *b = r->body;
 		if (r->code != TK_E_OK)
 			set_fatal(w, r->code, "connect", r->message);
-		else if (!b)
-			set_fatal(w, TK_E_PROTOCOL, "connect", "get_ts reply without a body");
 		else {
-			c->last_ts = b->ts + (b->count ? b->count - 1 : 0);
+			c->last_ts = r->first + (r->count ? r->count - 1 : 0);
 			if (++w->pinged == w->nconns) {
 				snprintf(w->server, sizeof(w->server), "%s",
-					 tkv_async_server_name(c->a));
+				         tkv_sched_async_server_name(c->a));
 				event_base_loopbreak(w->base);
 			}
 		}
@@ -262,11 +250,6 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 
 /* ---- worker ------------------------------------------------------------ */
 
-static uint64_t share(uint64_t total, unsigned parts, unsigned i)
-{
-	return total / parts + (i < total % parts);
-}
-
 static void worker_connect(struct tworker *w)
 {
 	const struct bench_config *cfg = w->cfg;
@@ -275,14 +258,14 @@ static void worker_connect(struct tworker *w)
 	w->base = event_base_new();
 	w->slots = calloc((size_t)w->nconns * cfg->pipeline, sizeof(*w->slots));
 	if (!w->base || !w->slots) {
-		w->fatal = tk_err_set(&w->fatal_err, TK_E_NOMEM, "out of memory");
+		w->bw.fatal = tk_err_set(&w->bw.fatal_err, TK_E_NOMEM, "out of memory");
 		return;
 	}
 	w->check_ev = event_new(w->base, -1, EV_PERSIST, on_check, w);
 	w->stop_ev = evtimer_new(w->base, on_stop, w);
 	w->drain_ev = evtimer_new(w->base, on_drain_timeout, w);
 	if (!w->check_ev || !w->stop_ev || !w->drain_ev) {
-		w->fatal = tk_err_set(&w->fatal_err, TK_E_NOMEM, "out of memory");
+		w->bw.fatal = tk_err_set(&w->bw.fatal_err, TK_E_NOMEM, "out of memory");
 		return;
 	}
 	struct timeval tv = ms_tv(CHECK_MS);
@@ -293,14 +276,14 @@ static void worker_connect(struct tworker *w)
 		c->w = w;
 		for (unsigned d = 0; d < cfg->pipeline; d++)
 			w->slots[i * cfg->pipeline + d].c = c;
-		struct tkv_config kc;
-		tkv_config_default(&kc);
+		struct tkv_sched_config kc;
+		tkv_sched_config_default(&kc);
 		kc.address = cfg->scheduler;
 		kc.timeout_ms = cfg->timeout_ms;
 		kc.name = "tinykv-bench";
-		enum tk_err rc = tkv_async_new(w->base, &kc, &c->a, &err);
+		enum tk_err rc = tkv_sched_async_new(w->base, &kc, &c->a, &err);
 		if (rc != TK_E_OK) {
-			w->fatal = tk_err_set(&w->fatal_err, rc, "connect: %s", err.msg);
+			w->bw.fatal = tk_err_set(&w->bw.fatal_err, rc, "connect: %s", err.msg);
 			return;
 		}
 		w->alive++;
@@ -308,7 +291,8 @@ static void worker_connect(struct tworker *w)
 		 * seeds the monotonicity check. */
 		rc = send_get_ts(&w->slots[i * cfg->pipeline], 1);
 		if (rc != TK_E_OK) {
-			w->fatal = tk_err_set(&w->fatal_err, rc, "connect: %s", tk_strerror(rc));
+			w->bw.fatal =
+			    tk_err_set(&w->bw.fatal_err, rc, "connect: %s", tk_strerror(rc));
 			return;
 		}
 	}
@@ -322,44 +306,39 @@ static void run_phase(struct tworker *w)
 
 	w->t0 = now;
 	w->last_reply_ns = now;
-	if (w->id == 0)
-		__atomic_store_n(&w->sh->run_t0, now, __ATOMIC_RELEASE);
+	if (w->bw.id == 0)
+		bench_pool_start_clock(&w->sh->pool, now);
 	w->phase = PH_RUN;
 	if (!cfg->requests) {
 		uint64_t ns = (uint64_t)(cfg->duration_s * 1e9);
 		struct timeval tv = {(time_t)(ns / 1000000000u), (suseconds_t)(ns % 1000000000u) / 1000};
 		evtimer_add(w->stop_ev, &tv);
 	}
-	w->budget = cfg->requests ? share(cfg->requests, cfg->threads, w->id) : UINT64_MAX;
+	w->budget = cfg->requests ? bench_share(cfg->requests, cfg->threads, w->bw.id) : UINT64_MAX;
 	for (unsigned d = 0; d < cfg->pipeline; d++)
 		for (unsigned i = 0; i < w->nconns; i++)
 			next_request(w, &w->slots[i * cfg->pipeline + d]);
 	maybe_finish(w);
-	if (w->phase == PH_RUN && !w->fatal)
+	if (w->phase == PH_RUN && !w->bw.fatal)
 		event_base_dispatch(w->base);
 	w->phase = PH_DONE;
 }
 
-static void *worker_main(void *arg)
+static void worker_prepare(struct bench_worker *bw)
 {
-	struct tworker *w = arg;
-	struct tshared *sh = w->sh;
+	worker_connect((struct tworker *)bw);
+}
 
-	worker_connect(w);
-	if (w->fatal)
-		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
-	pthread_barrier_wait(&sh->barrier);
-	if (!__atomic_load_n(&sh->abort, __ATOMIC_RELAXED))
-		run_phase(w);
-	__atomic_fetch_sub(&sh->running, 1, __ATOMIC_RELEASE);
-	return NULL;
+static void worker_run(struct bench_worker *bw)
+{
+	run_phase((struct tworker *)bw);
 }
 
 static void worker_destroy(struct tworker *w)
 {
 	w->phase = PH_DONE;
 	for (unsigned i = 0; i < w->nconns; i++)
-		tkv_async_free(w->conns[i].a); /* abandoned callbacks are ignored */
+		tkv_sched_async_free(w->conns[i].a); /* abandoned callbacks are ignored */
 	if (w->check_ev)
 		event_free(w->check_ev);
 	if (w->stop_ev)
@@ -397,9 +376,20 @@ static void collect(struct tworker *ws, unsigned n, struct bench_result *res)
 	snprintf(res->server, sizeof(res->server), "%s", ws[0].server);
 }
 
-static void progress(struct tworker *ws, unsigned n, uint64_t t0, uint64_t *last_done,
-		     uint64_t *last_ns)
+struct monitor {
+	struct tworker *ws;
+	unsigned n;
+	struct bench_pool *pool;
+};
+
+static bool progress(void *ctx, uint64_t *last_done, uint64_t *last_ns)
 {
+	const struct monitor *m = ctx;
+	struct tworker *ws = m->ws;
+	unsigned n = m->n;
+	uint64_t t0 = bench_pool_t0(m->pool);
+	if (!t0)
+		return false; /* no line before the run */
 	uint64_t done = 0, failed = 0, now = tk_mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		done += __atomic_load_n(&ws[i].pub_done, __ATOMIC_RELAXED);
@@ -416,6 +406,7 @@ static void progress(struct tworker *ws, unsigned n, uint64_t t0, uint64_t *last
 	fflush(stderr);
 	*last_done = done;
 	*last_ns = now;
+	return true;
 }
 
 enum tk_err bench_run_tso(const struct bench_config *cfg, const volatile int *stop,
@@ -430,52 +421,27 @@ enum tk_err bench_run_tso(const struct bench_config *cfg, const volatile int *st
 		return tk_err_set(err, TK_E_NOMEM, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
 		struct tworker *w = &ws[i];
-		w->id = i;
 		w->sh = &sh;
 		w->cfg = cfg;
 		bench_hist_init(&w->lat);
-		w->nconns = (unsigned)share(cfg->connections, n, i);
+		w->nconns = (unsigned)bench_share(cfg->connections, n, i);
 		w->conns = calloc(w->nconns, sizeof(*w->conns));
 		if (!w->conns) {
 			rc = tk_err_set(err, TK_E_NOMEM, "out of memory");
 			break;
 		}
 	}
-	pthread_barrier_init(&sh.barrier, NULL, n);
-	sh.running = n;
 	if (rc == TK_E_OK) {
-		for (unsigned i = 0; i < n; i++)
-			if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0) {
-				/* Started threads wait at the barrier for ever. */
-				fprintf(stderr, "tinykv-bench: cannot start thread %u\n", i);
-				exit(1);
-			}
+		struct monitor m = {ws, n, &sh.pool};
+		struct bench_pool_ops ops = {
+		    .prepare = worker_prepare, .run = worker_run, .progress = progress, .ctx = &m};
 		bool show = !cfg->quiet && isatty(STDERR_FILENO);
-		uint64_t last_done = 0, last_ns = 0, next_line = tk_mono_ns() + 1000000000u;
-		while (__atomic_load_n(&sh.running, __ATOMIC_ACQUIRE) > 0) {
-			struct timespec ts = {0, 20 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			uint64_t t0 = __atomic_load_n(&sh.run_t0, __ATOMIC_ACQUIRE);
-			if (show && t0 && tk_mono_ns() >= next_line) {
-				progress(ws, n, t0, &last_done, &last_ns);
-				next_line += 1000000000u;
-			}
-		}
-		if (show && last_ns)
-			fprintf(stderr, "\r\033[K");
-		for (unsigned i = 0; i < n; i++)
-			pthread_join(ws[i].tid, NULL);
-		for (unsigned i = 0; i < n && rc == TK_E_OK; i++)
-			if (ws[i].fatal) {
-				*err = ws[i].fatal_err;
-				rc = ws[i].fatal;
-			}
+		rc = bench_pool_run(&sh.pool, &ops, ws, sizeof *ws, n, show, err);
 		collect(ws, n, res);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (ws[i].conns)
 			worker_destroy(&ws[i]);
-	pthread_barrier_destroy(&sh.barrier);
 	free(ws);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/pool.h"
 #include "tinykv_txn.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -33,17 +34,13 @@ struct xshared {
 	const volatile int *stop;
 	struct bench_zipf zipf;
 	uint8_t *values;
-	pthread_barrier_t barrier;
-	int abort;        /* atomic: a worker failed to connect */
-	uint64_t run_t0;  /* atomic */
-	unsigned running; /* atomic */
+	struct bench_pool pool;
 };
 
 struct xworker {
-	unsigned id;
+	struct bench_worker bw; /* first: the pool's view */
 	struct xshared *sh;
 	const struct bench_config *cfg;
-	pthread_t tid;
 	struct tkv_txn_client *client;
 	struct bench_rng rng;
 	uint64_t *keys;
@@ -53,9 +50,6 @@ struct xworker {
 	uint64_t errors[TK_E__COUNT], aborts[TK_E__COUNT];
 	struct bench_hist lat;
 	uint64_t pub_done, pub_aborted, pub_failed; /* relaxed atomics */
-
-	enum tk_err fatal;
-	struct tk_errbuf fatal_err;
 };
 
 static bool transport_error(enum tk_err e)
@@ -126,8 +120,8 @@ static void run_loop(struct xworker *w)
 	struct tk_errbuf err;
 
 	w->t0 = tk_mono_ns();
-	if (w->id == 0)
-		__atomic_store_n(&w->sh->run_t0, w->t0, __ATOMIC_RELEASE);
+	if (w->bw.id == 0)
+		bench_pool_start_clock(&w->sh->pool, w->t0);
 	w->t_end = w->t0 + (uint64_t)(cfg->duration_s * 1e9);
 	while (!should_stop(w)) {
 		if (cfg->requests)
@@ -169,15 +163,10 @@ static void run_loop(struct xworker *w)
 	w->t_end = tk_mono_ns();
 }
 
-static uint64_t share(uint64_t total, unsigned parts, unsigned i)
+/* Connect before the clock starts. */
+static void worker_prepare(struct bench_worker *bw)
 {
-	return total / parts + (i < total % parts);
-}
-
-static void *worker_main(void *arg)
-{
-	struct xworker *w = arg;
-	struct xshared *sh = w->sh;
+	struct xworker *w = (struct xworker *)bw;
 	struct tk_errbuf err;
 
 	enum tk_err e = client_open(w, &err);
@@ -188,15 +177,14 @@ static void *worker_main(void *arg)
 		e = tkv_txn_client_ts(w->client, &ts, &err);
 	}
 	if (e != TK_E_OK) {
-		w->fatal = e;
-		w->fatal_err = err;
-		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
+		w->bw.fatal = e;
+		w->bw.fatal_err = err;
 	}
-	pthread_barrier_wait(&sh->barrier);
-	if (!__atomic_load_n(&sh->abort, __ATOMIC_RELAXED))
-		run_loop(w);
-	__atomic_fetch_sub(&sh->running, 1, __ATOMIC_RELEASE);
-	return NULL;
+}
+
+static void worker_run(struct bench_worker *bw)
+{
+	run_loop((struct xworker *)bw);
 }
 
 static void collect(struct xworker *ws, unsigned n, struct bench_result *res)
@@ -224,9 +212,20 @@ static void collect(struct xworker *ws, unsigned n, struct bench_result *res)
 	res->elapsed_ns = t1 > t0 && t0 != UINT64_MAX ? t1 - t0 : 0;
 }
 
-static void progress(struct xworker *ws, unsigned n, uint64_t t0, uint64_t *last_done,
-		     uint64_t *last_ns)
+struct monitor {
+	struct xworker *ws;
+	unsigned n;
+	struct bench_pool *pool;
+};
+
+static bool progress(void *ctx, uint64_t *last_done, uint64_t *last_ns)
 {
+	const struct monitor *m = ctx;
+	struct xworker *ws = m->ws;
+	unsigned n = m->n;
+	uint64_t t0 = bench_pool_t0(m->pool);
+	if (!t0)
+		return false; /* no line before the run */
 	uint64_t done = 0, aborted = 0, failed = 0, now = tk_mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		done += __atomic_load_n(&ws[i].pub_done, __ATOMIC_RELAXED);
@@ -244,6 +243,7 @@ static void progress(struct xworker *ws, unsigned n, uint64_t t0, uint64_t *last
 	fflush(stderr);
 	*last_done = done;
 	*last_ns = now;
+	return true;
 }
 
 enum tk_err bench_run_txn(const struct bench_config *cfg, const volatile int *stop,
@@ -272,47 +272,22 @@ enum tk_err bench_run_txn(const struct bench_config *cfg, const volatile int *st
 		sh.values[i] = (uint8_t)('!' + bench_rng_below(&vr, 94));
 	for (unsigned i = 0; i < n; i++) {
 		struct xworker *w = &ws[i];
-		w->id = i;
 		w->sh = &sh;
 		w->cfg = cfg;
 		bench_hist_init(&w->lat);
 		bench_rng_seed(&w->rng, cfg->seed * 1000003u + i);
-		w->budget = cfg->requests ? share(cfg->requests, n, i) : 0;
+		w->budget = cfg->requests ? bench_share(cfg->requests, n, i) : 0;
 		w->keys = calloc(cfg->txn_keys, sizeof(*w->keys));
 		if (!w->keys)
 			rc = tk_err_set(err, TK_E_NOMEM, "out of memory");
 	}
 	if (rc == TK_E_OK) {
-		pthread_barrier_init(&sh.barrier, NULL, n);
-		sh.running = n;
-		for (unsigned i = 0; i < n; i++)
-			if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0) {
-				/* Started threads wait at the barrier for ever. */
-				fprintf(stderr, "tinykv-bench: cannot start thread %u\n", i);
-				exit(1);
-			}
+		struct monitor m = {ws, n, &sh.pool};
+		struct bench_pool_ops ops = {
+		    .prepare = worker_prepare, .run = worker_run, .progress = progress, .ctx = &m};
 		bool show = !cfg->quiet && isatty(STDERR_FILENO);
-		uint64_t last_done = 0, last_ns = 0, next_line = tk_mono_ns() + 1000000000u;
-		while (__atomic_load_n(&sh.running, __ATOMIC_ACQUIRE) > 0) {
-			struct timespec ts = {0, 20 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			uint64_t t0 = __atomic_load_n(&sh.run_t0, __ATOMIC_ACQUIRE);
-			if (show && t0 && tk_mono_ns() >= next_line) {
-				progress(ws, n, t0, &last_done, &last_ns);
-				next_line += 1000000000u;
-			}
-		}
-		if (show && last_ns)
-			fprintf(stderr, "\r\033[K");
-		for (unsigned i = 0; i < n; i++)
-			pthread_join(ws[i].tid, NULL);
-		for (unsigned i = 0; i < n && rc == TK_E_OK; i++)
-			if (ws[i].fatal) {
-				*err = ws[i].fatal_err;
-				rc = ws[i].fatal;
-			}
+		rc = bench_pool_run(&sh.pool, &ops, ws, sizeof *ws, n, show, err);
 		collect(ws, n, res);
-		pthread_barrier_destroy(&sh.barrier);
 	}
 	for (unsigned i = 0; i < n; i++) {
 		tkv_txn_client_free(ws[i].client);

@@ -4,8 +4,9 @@
  * matched to their callbacks by id (pending.h).  The blocking API
  * (blocking.c) runs this same code on a private event_base.
  *
- * States: CONNECTING (non-blocking connect, trying each resolved address in
- * turn) -> HELLO (our hello written, requests held back until the server's
+ * States: WAITING (an optional delay before connecting: the scheduler
+ * client's reconnect backoff) -> CONNECTING (non-blocking connect, trying
+ * each resolved address in turn) -> HELLO (our hello written, requests held back until the server's
  * hello reply tells us its frame limit) -> READY -> FAILED (terminal: every
  * pending request failed, new ones refused with TK_E_CLOSED).
  *
@@ -34,7 +35,11 @@
 
 #define READ_CHUNK (64u * 1024)
 
-enum state { ST_CONNECTING, ST_HELLO, ST_READY, ST_FAILED };
+enum state { ST_WAITING, ST_CONNECTING, ST_HELLO, ST_READY, ST_FAILED };
+
+/* A hello reply longer than this is no hello: the peer is not a tinykv
+ * server (tinykvd's and tinykv-scheduler's are under 200 bytes). */
+#define HELLO_MAX_FRAME 4096u
 
 struct tkv_async {
 	struct event_base *base;
@@ -44,12 +49,16 @@ struct tkv_async {
 	uint32_t max_frame;        /* largest frame we accept from the server */
 	uint32_t server_max_frame; /* largest frame the server accepts */
 	char server_name[128];
+	char role[16];
+	tkv_hello_check check;
+	void *check_arg;
+	unsigned delay_ms;
 
 	enum state st;
 	int fd;
 	struct tkv_addrs addrs;
 	int addr_idx;
-	struct event *rev, *wev, *ctimer, *sweep;
+	struct event *rev, *wev, *ctimer, *sweep, *delay;
 	bool wev_on, sweep_on;
 	unsigned sweep_ms;
 
@@ -65,6 +74,7 @@ struct tkv_async {
 	struct tkv_ptable pending;
 	uint64_t next_id;
 	struct tk_errbuf failure;    /* why the handle failed (st == ST_FAILED) */
+	uint64_t failed_ms;          /* when (monotonic) */
 	struct tk_errbuf last_error; /* an error reply that matched no request */
 	bool have_last_error;
 
@@ -92,6 +102,8 @@ static void destroy(struct tkv_async *a)
 		event_free(a->ctimer);
 	if (a->sweep)
 		event_free(a->sweep);
+	if (a->delay)
+		event_free(a->delay);
 	if (a->fd >= 0)
 		close(a->fd);
 	tk_buf_destroy(&a->out);
@@ -150,6 +162,7 @@ static void stop_io(struct tkv_async *a)
 	event_del(a->wev);
 	event_del(a->ctimer);
 	event_del(a->sweep);
+	event_del(a->delay);
 	a->wev_on = a->sweep_on = false;
 	if (a->fd >= 0) {
 		close(a->fd);
@@ -163,6 +176,7 @@ static void fail(struct tkv_async *a, enum tk_err code, const char *fmt, ...)
 		return;
 	a->st = ST_FAILED;
 	a->failure.code = code;
+	a->failed_ms = now_ms();
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(a->failure.msg, sizeof a->failure.msg, fmt, ap);
@@ -347,7 +361,10 @@ static bool kvs_of(struct tkv_async *a, const struct tk_kvlist *l, bool keys_onl
 static void handle_hello(struct tkv_async *a, const struct tk_msg *m)
 {
 	if (m->type != TK_MSG_hello || m->kind == TK_REQUEST) {
-		fail(a, TK_E_PROTOCOL, "%s: expected a hello reply first", a->address);
+		fail(a, TK_E_PROTOCOL,
+		     "%s is not a tinykv server (its first reply is a %s %s, not a hello reply)",
+		     a->address, tk_msg_defs[m->type].name,
+		     m->kind == TK_REQUEST ? "request" : "reply");
 		return;
 	}
 	if (m->kind == TK_ERROR) {
@@ -369,6 +386,15 @@ static void handle_hello(struct tkv_async *a, const struct tk_msg *m)
 	a->server_max_frame = h->max_frame && h->max_frame < TK_MAX_FRAME_LIMIT
 				      ? (uint32_t)h->max_frame
 				      : TK_MAX_FRAME_LIMIT;
+	if (a->check) {
+		struct tk_errbuf eb;
+		tk_err_clear(&eb);
+		enum tk_err e = a->check(a->check_arg, h, &eb);
+		if (e) {
+			fail(a, e, "%s", eb.msg);
+			return;
+		}
+	}
 	a->st = ST_READY;
 	event_del(a->ctimer);
 	want_write(a);
@@ -459,8 +485,12 @@ static void handle_frame(struct tkv_async *a, struct tk_slice payload)
 	tk_arena_reset(&a->arena);
 	enum tk_err e = tk_msg_decode(payload, &a->arena, &m, &eb);
 	if (e) {
-		fail(a, e == TK_E_NOMEM ? e : TK_E_PROTOCOL, "bad frame from %s: %s", a->address,
-		     eb.msg);
+		if (a->st == ST_HELLO && e != TK_E_NOMEM)
+			fail(a, TK_E_PROTOCOL, "%s is not a tinykv server (bad first frame: %s)",
+			     a->address, eb.msg);
+		else
+			fail(a, e == TK_E_NOMEM ? e : TK_E_PROTOCOL, "bad frame from %s: %s",
+			     a->address, eb.msg);
 		return;
 	}
 	if (a->st == ST_HELLO)
@@ -469,9 +499,54 @@ static void handle_frame(struct tkv_async *a, struct tk_slice payload)
 		handle_reply(a, &m);
 }
 
+/* Before the hello reply, the first bytes tell whether the peer speaks our
+ * protocol at all: a frame starts with its 4-byte big-endian length, below
+ * 16 MiB, so its first byte is 0, and a hello reply is short.  An HTTP
+ * server (or any text protocol) starts with a letter; say so plainly
+ * instead of "a frame of 1213486160 bytes".  Returns true (after failing
+ * the handle) when the peer is not a tinykv server. */
+static bool not_tinykv(struct tkv_async *a)
+{
+	const uint8_t *p = a->in.data + a->rpos;
+	size_t n = a->in.len - a->rpos;
+	if (n == 0)
+		return false;
+	if (p[0] == 0) {
+		uint32_t plen;
+		if (n < TK_FRAME_HEADER ||
+		    tk_frame_peek(p, n, TK_MAX_FRAME_LIMIT, &plen) == TK_FRAME_TOO_LARGE ||
+		    plen <= HELLO_MAX_FRAME)
+			return false;
+		fail(a, TK_E_PROTOCOL,
+		     "%s is not a tinykv server (its first frame claims %u bytes, no hello is that "
+		     "long)",
+		     a->address, plen);
+		return true;
+	}
+	/* Quote the start of its answer, up to the end of the first line,
+	 * with anything unprintable escaped. */
+	char quoted[80];
+	size_t q = 0;
+	for (size_t i = 0; i < n && i < 40 && p[i] != '\r' && p[i] != '\n'; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			quoted[q++] = (char)p[i];
+		else
+			q += (size_t)snprintf(quoted + q, sizeof quoted - q, "\\x%02x", p[i]);
+		if (q > sizeof quoted - 6)
+			break;
+	}
+	quoted[q] = 0;
+	bool http = n >= 5 && memcmp(p, "HTTP/", 5) == 0;
+	fail(a, TK_E_PROTOCOL, "%s is not a tinykv server (it answered %s\"%s\")", a->address,
+	     http ? "HTTP: " : "", quoted);
+	return true;
+}
+
 /* Deliver every whole frame in the input buffer. */
 static void parse_frames(struct tkv_async *a)
 {
+	if (a->st == ST_HELLO && not_tinykv(a))
+		return;
 	while (a->st != ST_FAILED && !a->free_requested) {
 		uint32_t plen;
 		size_t avail = a->in.len - a->rpos;
@@ -535,7 +610,12 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		if (n == 0) {
-			if (a->have_last_error)
+			if (a->st == ST_HELLO)
+				fail(a, TK_E_CONNECTION,
+				     "%s closed the connection before its hello reply (is it a "
+				     "tinykv server?)",
+				     a->address);
+			else if (a->have_last_error)
 				fail(a, TK_E_CONNECTION, "%s closed the connection after error %s",
 				     a->address, a->last_error.msg);
 			else
@@ -605,8 +685,19 @@ void tkv_config_default(struct tkv_config *c)
 	c->max_frame = TK_MAX_FRAME_LIMIT;
 }
 
-static enum tk_err create(struct event_base *base, const struct tkv_config *cfg,
-			  struct tkv_async **out, struct tk_errbuf *err)
+static void on_delay_done(evutil_socket_t fd, short what, void *arg);
+
+static void arm_connect_timer(struct tkv_async *a)
+{
+	if (a->connect_timeout_ms) {
+		struct timeval tv = {a->connect_timeout_ms / 1000,
+		                     (a->connect_timeout_ms % 1000) * 1000};
+		event_add(a->ctimer, &tv);
+	}
+}
+
+static enum tk_err create(struct event_base *base, const struct tkv_config *cfg, const char *role,
+                          struct tkv_async **out, struct tk_errbuf *err)
 {
 	struct tkv_config def;
 	tkv_config_default(&def);
@@ -637,37 +728,62 @@ static enum tk_err create(struct event_base *base, const struct tkv_config *cfg,
 	a->wev = event_new(base, -1, 0, on_write, a);
 	a->ctimer = evtimer_new(base, on_connect_timeout, a);
 	a->sweep = evtimer_new(base, on_sweep, a);
+	a->delay = evtimer_new(base, on_delay_done, a);
+	snprintf(a->role, sizeof a->role, "%s", role ? role : "client");
 	struct tk_hello_req hello = {.proto = TK_PROTO_VERSION,
-				     .role = tk_slice_str("client"),
-				     .name = tk_slice_str(a->name)};
+	                             .role = tk_slice_str(a->role),
+	                             .name = tk_slice_str(a->name)};
 	struct tk_msg m = {.type = TK_MSG_hello, .id = 0, .kind = TK_REQUEST, .body = &hello};
-	if (!a->rev || !a->wev || !a->ctimer || !a->sweep || tk_msg_encode_frame(&a->out, &m)) {
+	if (!a->rev || !a->wev || !a->ctimer || !a->sweep || !a->delay ||
+	    tk_msg_encode_frame(&a->out, &m)) {
 		destroy(a);
 		return tk_err_set(err, TK_E_NOMEM, "allocating a client handle");
 	}
 	a->hello_end = a->out.len;
-	if (a->connect_timeout_ms) {
-		struct timeval tv = {a->connect_timeout_ms / 1000,
-				     (a->connect_timeout_ms % 1000) * 1000};
-		event_add(a->ctimer, &tv);
-	}
 	*out = a;
 	return TK_OK;
 }
 
-enum tk_err tkv_async_new(struct event_base *base, const struct tkv_config *cfg,
-			  struct tkv_async **out, struct tk_errbuf *err)
+/* The reconnect delay is over: connect now.  Every address refusing at
+ * once fails the handle from here, on the loop, like a refused
+ * non-blocking connect. */
+static void on_delay_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct tkv_async *a = arg;
+	a->depth++;
+	if (start_connect(a))
+		arm_connect_timer(a);
+	else
+		fail(a, TK_E_CONNECTION, "connect to %s: %s", a->address, strerror(errno));
+	leave(a);
+}
+
+enum tk_err tkv_async_open(struct event_base *base, const struct tkv_config *cfg,
+                           const struct tkv_conn_opts *o, struct tkv_async **out,
+                           struct tk_errbuf *err)
 {
 	struct tkv_async *a;
-	enum tk_err e = create(base, cfg, &a, err);
+	enum tk_err e = create(base, cfg, o ? o->role : NULL, &a, err);
 	if (e)
 		return e;
-	e = tkv_addr_resolve(a->address, &a->addrs, err);
-	if (e) {
+	if (o) {
+		a->check = o->check;
+		a->check_arg = o->check_arg;
+		a->delay_ms = o->delay_ms;
+	}
+	if (o && o->addrs)
+		a->addrs = *o->addrs;
+	else if ((e = tkv_addr_resolve(a->address, &a->addrs, err))) {
 		destroy(a);
 		return e;
 	}
-	if (!start_connect(a)) {
+	if (a->delay_ms || (o && o->deferred)) {
+		a->st = ST_WAITING;
+		struct timeval tv = {a->delay_ms / 1000, (a->delay_ms % 1000) * 1000};
+		event_add(a->delay, &tv);
+	} else if (start_connect(a)) {
+		arm_connect_timer(a);
+	} else {
 		e = tk_err_set(err, TK_E_CONNECTION, "connect to %s: %s", a->address,
 			       strerror(errno));
 		destroy(a);
@@ -677,11 +793,17 @@ enum tk_err tkv_async_new(struct event_base *base, const struct tkv_config *cfg,
 	return TK_OK;
 }
 
+enum tk_err tkv_async_new(struct event_base *base, const struct tkv_config *cfg,
+                          struct tkv_async **out, struct tk_errbuf *err)
+{
+	return tkv_async_open(base, cfg, NULL, out, err);
+}
+
 enum tk_err tkv_async_new_fd(struct event_base *base, const struct tkv_config *cfg, int fd,
 			     struct tkv_async **out, struct tk_errbuf *err)
 {
 	struct tkv_async *a;
-	enum tk_err e = create(base, cfg, &a, err);
+	enum tk_err e = create(base, cfg, NULL, &a, err);
 	if (e) {
 		close(fd);
 		return e;
@@ -693,6 +815,7 @@ enum tk_err tkv_async_new_fd(struct event_base *base, const struct tkv_config *c
 		return e;
 	}
 	attach_fd(a, fd);
+	arm_connect_timer(a);
 	connected(a);
 	*out = a;
 	return TK_OK;
@@ -751,6 +874,11 @@ enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const v
 		arm_sweep(a);
 	want_write(a);
 	return TK_OK;
+}
+
+uint64_t tkv_async_failed_ms(const struct tkv_async *a)
+{
+	return a->st == ST_FAILED ? a->failed_ms : 0;
 }
 
 bool tkv_async_forget(struct tkv_async *a, uint64_t id)

@@ -31,6 +31,31 @@ struct tkv_addrs {
  * not resolve. */
 enum tk_err tkv_addr_resolve(const char *addr, struct tkv_addrs *out, struct tk_errbuf *err);
 
+/* Judge the server's hello reply before the connection counts as ready:
+ * return TK_OK, or an error code with the reason in err (the connection
+ * then fails with it). */
+struct tk_hello_resp;
+typedef enum tk_err (*tkv_hello_check)(void *arg, const struct tk_hello_resp *h,
+                                       struct tk_errbuf *err);
+
+/* What a layer above the KV client asks of its connection (the scheduler
+ * client, sched_async.c). */
+struct tkv_conn_opts {
+	const char *role;              /* hello role; NULL: "client" */
+	bool deferred;                 /* connect from the loop, so that even an
+	                                * immediate refusal fails the handle there */
+	unsigned delay_ms;             /* wait this long on the loop before connecting */
+	const struct tkv_addrs *addrs; /* already resolved; NULL: resolve cfg->address */
+	tkv_hello_check check;         /* NULL: any tinykv server will do */
+	void *check_arg;
+};
+/* tkv_async_new with options (o may be NULL).  With addrs or a numeric
+ * address it never blocks; with delay_ms the connect starts from the loop
+ * and its failure fails the handle there. */
+enum tk_err tkv_async_open(struct event_base *base, const struct tkv_config *cfg,
+                           const struct tkv_conn_opts *o, struct tkv_async **out,
+                           struct tk_errbuf *err);
+
 /* Like tkv_async_new but over an already connected stream socket (the
  * handle owns fd from then on, even on failure).  The hello is sent at once.
  * Used by the unit tests with a socketpair. */
@@ -48,6 +73,8 @@ enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const v
 /* Drop a request without calling its callback (a reply arriving later is
  * ignored).  Returns false when the id is not in flight. */
 bool tkv_async_forget(struct tkv_async *a, uint64_t id);
+/* When the handle failed (monotonic ms), 0 while it has not. */
+uint64_t tkv_async_failed_ms(const struct tkv_async *a);
 /* The event base the handle runs on. */
 struct event_base *tkv_async_base(const struct tkv_async *a);
 /* The per-request timeout configured for the handle. */
@@ -60,5 +87,14 @@ struct tkv_client;
 typedef enum tk_err (*tkv_body_fn)(void *arg, const void *body, struct tk_errbuf *err);
 enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
 			 tkv_body_fn fn, void *arg, struct tk_errbuf *err);
+
+/* The scheduler client's raw call: any request type with its generated
+ * body; cb sees the decoded reply body in reply->body.  Contract of the
+ * public tkv_sched_async_* requests. */
+struct tkv_sched_async;
+enum tk_err tkv_sched_async_call(struct tkv_sched_async *s, enum tk_msg_type type, const void *body,
+                                 tkv_async_cb cb, void *arg);
+/* The cluster id the handle was configured with (cfg.cluster_id). */
+uint64_t tkv_sched_async_config_cluster(const struct tkv_sched_async *s);
 
 #endif

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,18 @@ struct entry {
 };
 
 struct tkv_fake {
+	enum tkv_fake_kind kind;
 	int lfd;
 	char addr[64];
+	bool started;
 	pthread_t th;
+	struct tk_buf raw;
+	uint64_t next_id, next_ts;
+	struct {
+		uint64_t id;
+		char addr[64];
+	} stores[16];
+	size_t n_stores;
 	atomic_int accepts;
 	struct entry *map; /* sorted by key */
 	size_t n, cap;
@@ -242,6 +252,119 @@ out:
 	tk_arena_destroy(&ar);
 }
 
+/* ---- the fake scheduler ---- */
+
+static void sched_answer(struct tkv_fake *f, int fd, const struct tk_msg *m)
+{
+	switch (m->type) {
+	case TK_MSG_hello: {
+		struct tk_hello_resp r = {.proto = TK_PROTO_VERSION,
+		                          .role = tk_slice_str("scheduler"),
+		                          .server = tk_slice_str("fake scheduler"),
+		                          .cluster_id = 42,
+		                          .max_frame = 1 << 20};
+		send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+		break;
+	}
+	case TK_MSG_is_bootstrapped: {
+		struct tk_is_bootstrapped_resp r = {.bootstrapped = true, .cluster = 42};
+		send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+		break;
+	}
+	case TK_MSG_alloc_id: {
+		uint64_t n = ((const struct tk_alloc_id_req *)m->body)->count;
+		n = n ? n : 1;
+		struct tk_alloc_id_resp r = {.id = f->next_id, .count = n};
+		f->next_id += n;
+		send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+		break;
+	}
+	case TK_MSG_get_ts: {
+		uint64_t n = ((const struct tk_get_ts_req *)m->body)->count;
+		if (n == 999)
+			break; /* never answered */
+		n = n ? n : 1;
+		struct tk_get_ts_resp r = {.ts = f->next_ts, .count = n};
+		f->next_ts += n;
+		send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+		break;
+	}
+	case TK_MSG_put_store: {
+		const struct tk_put_store_req *q = m->body;
+		if (f->n_stores < sizeof f->stores / sizeof f->stores[0]) {
+			f->stores[f->n_stores].id = q->store->id;
+			snprintf(f->stores[f->n_stores].addr, sizeof f->stores[0].addr, "%.*s",
+			         (int)q->store->addr.n, (const char *)q->store->addr.p);
+			f->n_stores++;
+		}
+		send_msg(fd, m->type, m->id, TK_RESPONSE, NULL);
+		break;
+	}
+	case TK_MSG_get_store: {
+		uint64_t id = ((const struct tk_get_store_req *)m->body)->id;
+		for (size_t i = 0; i < f->n_stores; i++) {
+			if (f->stores[i].id != id)
+				continue;
+			struct tk_sched_store st;
+			memset(&st, 0, sizeof st);
+			st.id = id;
+			st.addr = tk_slice_str(f->stores[i].addr);
+			st.state = tk_slice_str("up");
+			struct tk_get_store_resp r = {.store = &st};
+			send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+			return;
+		}
+		send_err(fd, m, "NOT_FOUND", "store not registered");
+		break;
+	}
+	case TK_MSG_region_heartbeat: {
+		const struct tk_region_heartbeat_req *q = m->body;
+		struct tk_sched_step step = {
+		    .kind = tk_slice_str("add_peer"), .peer = 70, .store = 3};
+		struct tk_region_heartbeat_resp r = {.region = q->region->id};
+		if (q->region->id == 7)
+			r.step = &step;
+		send_msg(fd, m->type, m->id, TK_RESPONSE, &r);
+		break;
+	}
+	default:
+		send_msg(fd, m->type, m->id, TK_RESPONSE, NULL);
+		break;
+	}
+}
+
+/* Read every request the client has sent so far, then answer them in
+ * reverse order. */
+static void serve_sched(struct tkv_fake *f, int fd)
+{
+	struct tk_arena ar;
+	tk_arena_init(&ar);
+	struct tk_msg batch[256];
+	for (;;) {
+		tk_arena_reset(&ar);
+		size_t n = 0;
+		if (!read_frame(fd, &ar, &batch[n]))
+			break;
+		n++;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		while (n < 256 && poll(&p, 1, 20) == 1 && read_frame(fd, &ar, &batch[n]))
+			n++;
+		while (n > 0)
+			sched_answer(f, fd, &batch[--n]);
+	}
+	tk_arena_destroy(&ar);
+}
+
+/* Not a tinykv server: whatever comes, the same answer, then close. */
+static void serve_raw(struct tkv_fake *f, int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char buf[256];
+	if (poll(&p, 1, 2000) == 1 && read(fd, buf, sizeof buf) > 0 && f->raw.len &&
+	    write(fd, f->raw.data, f->raw.len) < 0)
+		perror("fake server: write");
+}
+
 static void *fake_main(void *arg)
 {
 	struct tkv_fake *f = arg;
@@ -250,25 +373,54 @@ static void *fake_main(void *arg)
 		if (fd < 0)
 			return NULL; /* the listener was shut down */
 		atomic_fetch_add(&f->accepts, 1);
-		serve(f, fd);
+		if (f->kind == TKV_FAKE_SCHEDULER)
+			serve_sched(f, fd);
+		else if (f->kind == TKV_FAKE_RAW)
+			serve_raw(f, fd);
+		else
+			serve(f, fd);
 		close(fd);
 	}
 }
 
-struct tkv_fake *tkv_fake_start(void)
+struct tkv_fake *tkv_fake_new(enum tkv_fake_kind kind)
 {
 	struct tkv_fake *f = calloc(1, sizeof *f);
 	if (!f)
 		die("calloc");
+	f->kind = kind;
+	f->next_id = 1000;
+	f->next_ts = 1u << 18;
+	tk_buf_init(&f->raw);
 	f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof sin;
 	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-	    listen(f->lfd, 8) < 0 || getsockname(f->lfd, (struct sockaddr *)&sin, &len) < 0)
-		die("fake server: listen");
+	    getsockname(f->lfd, (struct sockaddr *)&sin, &len) < 0)
+		die("fake server: bind");
 	snprintf(f->addr, sizeof f->addr, "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+	return f;
+}
+
+void tkv_fake_set_raw(struct tkv_fake *f, const void *p, size_t n)
+{
+	tk_buf_reset(&f->raw);
+	tk_buf_append(&f->raw, p, n);
+}
+
+void tkv_fake_listen(struct tkv_fake *f)
+{
+	if (listen(f->lfd, 8) < 0)
+		die("fake server: listen");
 	if (pthread_create(&f->th, NULL, fake_main, f) != 0)
 		die("pthread_create");
+	f->started = true;
+}
+
+struct tkv_fake *tkv_fake_start(void)
+{
+	struct tkv_fake *f = tkv_fake_new(TKV_FAKE_STORE);
+	tkv_fake_listen(f);
 	return f;
 }
 
@@ -285,8 +437,10 @@ int tkv_fake_accepts(const struct tkv_fake *f)
 void tkv_fake_stop(struct tkv_fake *f)
 {
 	shutdown(f->lfd, SHUT_RDWR);
-	pthread_join(f->th, NULL);
+	if (f->started)
+		pthread_join(f->th, NULL);
 	close(f->lfd);
+	tk_buf_destroy(&f->raw);
 	for (size_t i = 0; i < f->n; i++) {
 		tk_buf_destroy(&f->map[i].k);
 		tk_buf_destroy(&f->map[i].v);

@@ -7,14 +7,35 @@
  *   get "drop"        the connection is closed without a reply
  *   delete "nospace"  answered with error NO_SPACE "disk full"
  *   put "" ...        answered with error BAD_REQUEST (like tinykvd)
- * Connections are served one after another (one client at a time). */
+ * Connections are served one after another (one client at a time).
+ *
+ * Other kinds (tkv_fake_new):
+ *   TKV_FAKE_SCHEDULER  a tinykv-scheduler of cluster 42: is_bootstrapped,
+ *       alloc_id (from 1000), get_ts (from 1 << 18), put_store, get_store
+ *       (NOT_FOUND for an unknown id), store_heartbeat, region_heartbeat
+ *       (region 7 gets an add_peer step of peer 70 on store 3); get_ts of
+ *       count 999 is never answered.  It answers the requests it has read
+ *       together in reverse order, so replies only match by id.
+ *   TKV_FAKE_RAW        not a tinykv server: answers whatever comes with the
+ *       bytes given to tkv_fake_set_raw, then closes. */
+
 #ifndef TK_CLIENT_FAKE_SERVER_H
 #define TK_CLIENT_FAKE_SERVER_H
+
+#include <stddef.h>
+
+enum tkv_fake_kind { TKV_FAKE_STORE, TKV_FAKE_SCHEDULER, TKV_FAKE_RAW };
 
 struct tkv_fake;
 
 /* Start listening on a free port; aborts the test process on failure. */
 struct tkv_fake *tkv_fake_start(void);
+/* A fake of this kind bound to a free port but not listening yet, so that
+ * connections are refused until tkv_fake_listen. */
+struct tkv_fake *tkv_fake_new(enum tkv_fake_kind kind);
+void tkv_fake_listen(struct tkv_fake *f);
+/* TKV_FAKE_RAW: the bytes to answer (copied; call before tkv_fake_listen). */
+void tkv_fake_set_raw(struct tkv_fake *f, const void *p, size_t n);
 /* "127.0.0.1:PORT" */
 const char *tkv_fake_address(const struct tkv_fake *f);
 /* Connections accepted so far. */

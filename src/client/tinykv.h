@@ -84,7 +84,10 @@ struct tkv_client;
  * TK_E_BAD_CONFIG for a malformed address, TK_E_CONNECTION when the server
  * cannot be reached ("connect to 127.0.0.1:20160: Connection refused"),
  * TK_E_TIMEOUT when no hello reply came in time, TK_E_VERSION_MISMATCH when
- * it speaks another protocol.  cfg may be NULL (defaults); its strings are
+ * it speaks another protocol version, TK_E_PROTOCOL when the peer is not a
+ * tinykv server at all (an HTTP server or any other service: the message
+ * says "ADDR is not a tinykv server (it answered ...)", judged from the
+ * first bytes of its answer).  cfg may be NULL (defaults); its strings are
  * copied.
  *
  * Every call below blocks until the reply, TK_E_TIMEOUT (after
@@ -161,7 +164,8 @@ typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
  * after the hello reply.  A failed connection fails every pending request
  * with the failure's code (TK_E_CONNECTION, TK_E_TIMEOUT when the connect or
  * hello took longer than connect_timeout_ms, TK_E_VERSION_MISMATCH, or
- * TK_E_PROTOCOL for a malformed frame from the server) and later requests
+ * TK_E_PROTOCOL for a malformed frame from the server or a peer that is not
+ * a tinykv server, as for tkv_connect) and later requests
  * are refused with TK_E_CLOSED: a failed handle stays failed, free it and
  * make a new one.  Never blocks for numeric addresses (a host name is
  * resolved with getaddrinfo, which may).  Returns TK_E_BAD_CONFIG or

@@ -101,7 +101,7 @@ enum tk_err tkv_txn_client_ts(struct tkv_txn_client *c, uint64_t *ts, struct tk_
 {
 	enum tk_err e = tkv_sched_get_ts(c->sched, 1, ts, err);
 	if (e)
-		tk_err_wrap(err, "timestamp from the scheduler");
+		tk_err_wrap(err, e, "timestamp from the scheduler");
 	return e;
 }
 
@@ -360,7 +360,7 @@ enum tk_err tkv_txn_get(struct tkv_txn *t, const void *key, size_t key_len, uint
 		if (e && e != TK_E_KEY_LOCKED)
 			return e;
 		if (e == TK_E_KEY_LOCKED && !backoff_sleep(&b))
-			return tk_err_wrap(err, "gave up after %u ms", t->c->cfg.backoff_max_ms);
+			return tk_err_wrap(err, e, "gave up after %u ms", t->c->cfg.backoff_max_ms);
 	}
 }
 

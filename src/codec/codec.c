@@ -298,7 +298,7 @@ enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struc
 		return tk_err_set(eb, TK_E_NOMEM, "decoding %s", md->name);
 	enum tk_err e = decode_obj(&body, def, out, arena, 0, eb);
 	if (e)
-		return tk_err_wrap(eb, "%s", md->name);
+		return tk_err_wrap(eb, e, "%s", md->name);
 	msg->body = out;
 	return TK_OK;
 }

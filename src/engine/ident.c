@@ -60,7 +60,7 @@ enum tk_err eng_ident_read(struct eng *e, struct eng_ident *have, bool *found,
 	if (rc == TK_OK && *found) {
 		rc = eng_ident_decode(tk_buf_slice(&v), have, eb);
 		if (rc != TK_OK)
-			tk_err_wrap(eb, "data dir %s is corrupt", eng_path(e));
+			tk_err_wrap(eb, rc, "data dir %s is corrupt", eng_path(e));
 	}
 	tk_buf_destroy(&v);
 	return rc;
@@ -88,7 +88,7 @@ static enum tk_err init_ident(struct eng *e, const struct eng_ident *want, struc
 	enum tk_err rc = eng_write(e, b, true, eb);
 	eng_batch_free(b);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "store identity: write");
+		return tk_err_wrap(eb, rc, "store identity: write");
 	return eng_ident_decode(tk_slice_of(rec, sizeof rec), have, eb);
 }
 

@@ -85,7 +85,7 @@ enum tk_err eng_mvcc_key_split(struct tk_slice key, struct tk_slice *enc_user, u
 	size_t used;
 	enum tk_err rc = eng_mc_decode(key, NULL, &used, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "mvcc key");
+		return tk_err_wrap(eb, rc, "mvcc key");
 	if (key.n - used != ENG_MVCC_TS_LEN)
 		return tk_err_set(eb, TK_E_CORRUPTION,
 				  "mvcc key: %zu bytes after the user key, want %d", key.n - used,

@@ -218,7 +218,7 @@ static enum tk_err load_file(const struct net_opts_spec *spec, const char *path,
 		}
 		e = spec->set(spec->ctx, p, v, eb);
 		if (e)
-			tk_err_wrap(eb, "%s:%d", path, lineno);
+			tk_err_wrap(eb, e, "%s:%d", path, lineno);
 	}
 	fclose(f);
 	return e;

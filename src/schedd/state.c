@@ -38,7 +38,7 @@ static enum tk_err write_synced(struct schedd *d, const char *what, struct tk_er
 {
 	enum tk_err e = eng_write(d->eng, d->batch, true, eb);
 	if (e)
-		tk_err_wrap(eb, "persist %s", what);
+		tk_err_wrap(eb, e, "persist %s", what);
 	return e;
 }
 
@@ -389,12 +389,14 @@ static void add_op(struct schedd *d, const struct operator *op)
 static void stale_detail(struct schedd *d, const struct region *r, struct tk_errbuf *eb)
 {
 	const struct region *cur = cluster_region(d->cluster, r->id);
-	if (cur)
-		tk_err_wrap(eb, "region %llu epoch (conf_ver %llu, version %llu) vs stored (conf_ver %llu, "
-				"version %llu)",
-			    (unsigned long long)r->id, (unsigned long long)r->epoch.conf_ver,
-			    (unsigned long long)r->epoch.version, (unsigned long long)cur->epoch.conf_ver,
-			    (unsigned long long)cur->epoch.version);
+	if (cur && eb)
+		tk_err_wrap(
+		    eb, eb->code,
+		    "region %llu epoch (conf_ver %llu, version %llu) vs stored (conf_ver %llu, "
+		    "version %llu)",
+		    (unsigned long long)r->id, (unsigned long long)r->epoch.conf_ver,
+		    (unsigned long long)r->epoch.version, (unsigned long long)cur->epoch.conf_ver,
+		    (unsigned long long)cur->epoch.version);
 }
 
 enum tk_err schedd_region_heartbeat(struct schedd *d, const struct region *r,
@@ -418,7 +420,7 @@ enum tk_err schedd_region_heartbeat(struct schedd *d, const struct region *r,
 			return tk_err_set(eb, TK_E_NOMEM, "encoding region %llu", (unsigned long long)r->id);
 		/* no fsync: see sched_state.h */
 		if ((e = eng_write(d->eng, d->batch, false, eb)))
-			return tk_err_wrap(eb, "persist region %llu", (unsigned long long)r->id);
+			return tk_err_wrap(eb, e, "persist region %llu", (unsigned long long)r->id);
 		d->stats.region_writes++;
 	}
 	const struct region *stored = out.hb.stored;

@@ -73,11 +73,7 @@ static enum tk_err close_rd(const struct rd *r, const char *what, struct tk_errb
 /* Re-label an error from a lower layer as corruption of a record. */
 static enum tk_err corrupt(struct tk_errbuf *eb, const char *what)
 {
-	if (eb) {
-		tk_err_wrap(eb, "%s", what);
-		eb->code = TK_E_CORRUPTION;
-	}
-	return TK_E_CORRUPTION;
+	return tk_err_wrap(eb, TK_E_CORRUPTION, "%s", what);
 }
 
 /* ---- writer helpers ---- */

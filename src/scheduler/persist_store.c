@@ -177,7 +177,7 @@ static enum tk_err load_store(void *arg, struct tk_slice key, struct tk_slice va
 	if (!err)
 		err = cluster_load_store(lc->c, rec.id, rec.address, rec.admin, lc->now_ms, eb);
 	if (err)
-		return tk_err_wrap(eb, "load store %llu", (unsigned long long)kid);
+		return tk_err_wrap(eb, err, "load store %llu", (unsigned long long)kid);
 	see_id(lc->out, rec.id);
 	lc->out->n_stores++;
 	return TK_OK;
@@ -197,7 +197,7 @@ static enum tk_err load_region(void *arg, struct tk_slice key, struct tk_slice v
 		err = tk_err_set(eb, TK_E_CORRUPTION, "region record %llu holds region %llu",
 				 (unsigned long long)kid, (unsigned long long)r.id);
 	if (err)
-		return tk_err_wrap(eb, "load region %llu", (unsigned long long)kid);
+		return tk_err_wrap(eb, err, "load region %llu", (unsigned long long)kid);
 	see_id(lc->out, r.id);
 	for (size_t i = 0; i < r.n_peers; i++)
 		see_id(lc->out, r.peers[i].id);
@@ -208,7 +208,7 @@ static enum tk_err load_region(void *arg, struct tk_slice key, struct tk_slice v
 		return TK_OK;
 	}
 	if (err)
-		return tk_err_wrap(eb, "load region %llu", (unsigned long long)kid);
+		return tk_err_wrap(eb, err, "load region %llu", (unsigned long long)kid);
 	lc->out->n_regions++;
 	lc->out->n_stale_regions += res.n_removed;
 	lc->out->n_regions -= res.n_removed;
@@ -251,6 +251,6 @@ enum tk_err sps_load(struct eng *e, struct cluster *c, struct sched_config *cfg,
 out:
 	tk_buf_destroy(&v);
 	if (err)
-		tk_err_wrap(eb, "scheduler metadata");
+		tk_err_wrap(eb, err, "scheduler metadata");
 	return err;
 }

@@ -23,7 +23,7 @@ static enum tk_err start_key(struct gc_key_state *k, struct tk_slice enc, struct
 		return tk_err_set(eb, TK_E_NOMEM, "gc key");
 	enum tk_err rc = eng_mc_decode(enc, &k->user, &used, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "gc key");
+		return tk_err_wrap(eb, rc, "gc key");
 	k->base_found = false;
 	return TK_OK;
 }
@@ -74,7 +74,7 @@ enum tk_err txn_gc(const struct mvcc_view *v, struct eng_batch *b, const struct 
 		struct mvcc_write w;
 		if ((rc = eng_mvcc_key_split(eng_iter_key(it), &enc, &cts, eb)) != TK_OK ||
 		    (rc = mvcc_iter_write(it, &cts, &w, eb)) != TK_OK) {
-			tk_err_wrap(eb, "gc");
+			tk_err_wrap(eb, rc, "gc");
 			goto out;
 		}
 		if (!have_key || !tk_slice_eq(enc, tk_buf_slice(&k.enc))) {

@@ -173,10 +173,10 @@ enum tk_err mvcc_iter_write(struct eng_iter *it, uint64_t *commit_ts, struct mvc
 	struct tk_slice enc;
 	enum tk_err rc = eng_mvcc_key_split(eng_iter_key(it), &enc, commit_ts, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "write column key");
+		return tk_err_wrap(eb, rc, "write column key");
 	rc = mvcc_write_decode(eng_iter_value(it), w, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "commit_ts %llu", (unsigned long long)*commit_ts);
+		return tk_err_wrap(eb, rc, "commit_ts %llu", (unsigned long long)*commit_ts);
 	return TK_OK;
 }
 

@@ -92,8 +92,9 @@ void mvcc_scanner_free(struct mvcc_scanner *s)
 static enum tk_err write_user(struct mvcc_scanner *s, struct tk_slice *enc, struct tk_errbuf *eb)
 {
 	uint64_t ts;
-	if (eng_mvcc_key_split(eng_iter_key(s->writes), enc, &ts, eb) != TK_OK)
-		return tk_err_wrap(eb, "scan write column");
+	enum tk_err rc = eng_mvcc_key_split(eng_iter_key(s->writes), enc, &ts, eb);
+	if (rc != TK_OK)
+		return tk_err_wrap(eb, rc, "scan write column");
 	return TK_OK;
 }
 
@@ -150,7 +151,7 @@ static enum tk_err set_key(struct mvcc_scanner *s, struct mvcc_scan_entry *e, st
 	tk_buf_reset(&s->key);
 	enum tk_err rc = eng_mc_decode(tk_buf_slice(&s->cur), &s->key, &used, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "scan key");
+		return tk_err_wrap(eb, rc, "scan key");
 	if (used != s->cur.len)
 		return tk_err_set(eb, TK_E_CORRUPTION, "scan key: trailing bytes after the key");
 	e->key = tk_buf_slice(&s->key);
@@ -194,7 +195,7 @@ enum tk_err mvcc_scanner_next(struct mvcc_scanner *s, struct mvcc_scan_entry *e,
 			eng_iter_next(s->locks);
 			rc = mvcc_lock_decode(tk_buf_slice(&s->lockbuf), &l, eb);
 			if (rc != TK_OK)
-				return tk_err_wrap(eb, "scan lock column");
+				return tk_err_wrap(eb, rc, "scan lock column");
 			if (lock_blocks(&l, s->ts)) {
 				if (on_write && (rc = skip_versions(s, eb)) != TK_OK)
 					return rc;

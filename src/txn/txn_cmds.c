@@ -601,7 +601,7 @@ static enum tk_err lock_iter_key(struct eng_iter *it, struct tk_buf *key, struct
 	tk_buf_reset(key);
 	enum tk_err rc = eng_mc_decode(ek, key, &used, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "lock column key");
+		return tk_err_wrap(eb, rc, "lock column key");
 	if (used != ek.n)
 		return tk_err_set(eb, TK_E_CORRUPTION, "lock column key has trailing bytes");
 	return TK_OK;

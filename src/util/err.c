@@ -55,10 +55,10 @@ enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, 
 	return code;
 }
 
-enum tk_err tk_err_wrap(struct tk_errbuf *eb, const char *fmt, ...)
+enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 {
 	if (!eb)
-		return TK_E_INTERNAL;
+		return code;
 	char prefix[256], old[sizeof eb->msg];
 	va_list ap;
 	va_start(ap, fmt);
@@ -66,7 +66,8 @@ enum tk_err tk_err_wrap(struct tk_errbuf *eb, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, eb->msg, sizeof old);
 	snprintf(eb->msg, sizeof eb->msg, "%s: %s", prefix, old);
-	return eb->code;
+	eb->code = code;
+	return code;
 }
 
 void tk_err_clear(struct tk_errbuf *eb)

@@ -12,9 +12,12 @@
 /* Set code and message (printf format); returns code for `return tk_err_set(...)`. */
 enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Prefix the existing message with "context: "; returns eb->code. */
-enum tk_err tk_err_wrap(struct tk_errbuf *eb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Wrap the error code that a lower layer returned (and described in eb):
+ * prefix eb's message with "context: " and set eb->code to code.  Returns
+ * code, also when eb is NULL (callers may pass no buffer: the code must
+ * survive), for `return tk_err_wrap(eb, rc, ...)`. */
+enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void tk_err_clear(struct tk_errbuf *eb);
 
 #endif

@@ -24,8 +24,20 @@ START_TEST(test_error_wrap_prefixes_context)
 {
 	struct tk_errbuf eb;
 	tk_err_set(&eb, TK_E_IO, "write batch: %s", "disk");
-	ck_assert_int_eq(tk_err_wrap(&eb, "apply region %d", 7), TK_E_IO);
+	ck_assert_int_eq(tk_err_wrap(&eb, TK_E_IO, "apply region %d", 7), TK_E_IO);
 	ck_assert_str_eq(eb.msg, "apply region 7: write batch: disk");
+	ck_assert_int_eq(eb.code, TK_E_IO);
+}
+END_TEST
+
+/* Callers may pass no buffer; the code they wrap must come back all the
+ * same (it came back as INTERNAL, and a KEY_LOCKED or NOT_LEADER turned
+ * into an internal error for a caller without a buffer). */
+START_TEST(test_error_wrap_without_a_buffer_keeps_the_code)
+{
+	ck_assert_int_eq(tk_err_wrap(NULL, TK_E_KEY_LOCKED, "gave up after %u ms", 100u),
+	                 TK_E_KEY_LOCKED);
+	ck_assert_int_eq(tk_err_wrap(NULL, TK_E_NOT_LEADER, "region 7"), TK_E_NOT_LEADER);
 }
 END_TEST
 
@@ -127,6 +139,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_error_names_round_trip_through_the_wire_name);
 	tcase_add_test(tc, test_error_wrap_prefixes_context);
+	tcase_add_test(tc, test_error_wrap_without_a_buffer_keeps_the_code);
 	tcase_add_test(tc, test_buf_grows_and_keeps_bytes);
 	tcase_add_test(tc, test_slice_compare_orders_prefix_first);
 	tcase_add_test(tc, test_arena_returns_zeroed_aligned_memory_and_resets);
