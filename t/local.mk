@@ -15,6 +15,7 @@ T_TESTS = \
 	t/daemon.t \
 	t/partition.t \
 	t/run-local.t \
+	t/deps.t \
 	t/man.t
 TESTS += $(T_TESTS)
 EXTRA_DIST += $(T_TESTS) t/lib.sh

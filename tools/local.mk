@@ -3,7 +3,7 @@
 bin_PROGRAMS += tools/tkframe
 tools_tkframe_SOURCES = tools/tkframe.c
 tools_tkframe_LDADD = src/codec/libtkcodec.la
-dist_noinst_SCRIPTS += tools/setup-deps.sh
+dist_noinst_SCRIPTS += tools/setup-deps.sh tools/check-deps.sh
 
 # `make mutants-raft`: mutation testing of src/raft (not part of `make check`;
 # see README).  MUTANTS_FLAGS passes options, e.g. MUTANTS_FLAGS='--files
