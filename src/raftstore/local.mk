@@ -11,7 +11,7 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/peer_storage_int.h \
 	src/raftstore/peer_storage_load.c
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
-	src/util/libtkutil.la
+	src/meta/libtkmeta.la src/util/libtkutil.la
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft

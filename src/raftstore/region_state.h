@@ -2,10 +2,12 @@
  * of (range, epoch, peers, and whether the peer is live, a tombstone or
  * applying a snapshot), stored under eng_key_region_state(id).
  *
- * Temporary types: src/meta will hold the one definition of regions, peers
- * and epochs.  Until then these rs_region* types are raftstore's own, kept
- * minimal and prefixed so that they are replaced by the meta ones with one
- * rename (the encoding below stays the on-disk format).
+ * Peers and epochs are src/meta's types.  struct rs_region is a temporary,
+ * owning stand-in for src/meta's struct region (which borrows its keys and
+ * peers): replacing it with a region_dup'ed struct region is one change in
+ * this file and peer_storage; the encoding below stays the on-disk format.
+ * At most RS_REGION_MAX_PEERS peers (the raft library's voter bound), fewer
+ * than meta's REGION_MAX_PEERS.
  *
  * Encoding (version 1, big-endian):
  *   u8 version (1) | u8 state | be64 region id | be64 conf_ver | be64 version |
@@ -19,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "meta/region.h"
 #include "util/bytes.h"
 #include "util/err.h"
 
@@ -31,23 +34,13 @@ enum rs_peer_state {
 	RS_PEER_APPLYING = 2,  /* a snapshot's data is being written */
 };
 
-struct rs_region_peer {
-	uint64_t id;
-	uint64_t store_id;
-};
-
-struct rs_region_epoch {
-	uint64_t conf_ver; /* bumped by conf changes */
-	uint64_t version;  /* bumped by splits and merges */
-};
-
 struct rs_region {
 	uint64_t id;
 	struct tk_buf start_key; /* owned */
 	struct tk_buf end_key;   /* owned; empty = unbounded */
-	struct rs_region_epoch epoch;
+	struct region_epoch epoch;
 	uint32_t n_peers;
-	struct rs_region_peer peers[RS_REGION_MAX_PEERS];
+	struct region_peer peers[RS_REGION_MAX_PEERS];
 };
 
 struct rs_region_state {
