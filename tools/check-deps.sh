@@ -12,7 +12,8 @@ top=${1:-${top_srcdir:-.}}
 ORDER="util raft codec engine meta txn scheduler raftstore net store schedd client cli bench"
 # internal headers: usable only inside their own module
 INTERNAL="raft/impl.h raft/log.h raft/progress.h raft/mem.h client/client_int.h client/pending.h
-client/fake_server.h raft/testnet.h raft/testnet_check.h scheduler/test_fixture.h"
+client/fake_server.h raft/testnet.h raft/testnet_check.h scheduler/test_fixture.h
+raftstore/peer_storage_int.h raftstore/entry_cache.h"
 
 rank() {
 	i=0

@@ -1,0 +1,33 @@
+# src/raftstore: drives src/raft over the engine (no libevent, so a test
+# fixture can run several stores in one process).  So far: the peer storage
+# (the raft log storage over LevelDB with an entry cache, staged into caller
+# batches), the raft column values and the region local state.
+noinst_LTLIBRARIES += src/raftstore/libtkraftstore.la
+src_raftstore_libtkraftstore_la_SOURCES = \
+	src/raftstore/region_state.c src/raftstore/region_state.h \
+	src/raftstore/ps_codec.c src/raftstore/ps_codec.h \
+	src/raftstore/entry_cache.c src/raftstore/entry_cache.h \
+	src/raftstore/peer_storage.c src/raftstore/peer_storage.h \
+	src/raftstore/peer_storage_int.h \
+	src/raftstore/peer_storage_load.c
+src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
+	src/meta/libtkmeta.la src/util/libtkutil.la
+
+check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
+	src/raftstore/test_ps_raft
+TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
+	src/raftstore/test_ps_raft
+EXTRA_DIST += src/raftstore/test_ps_helpers.h
+
+src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
+src_raftstore_test_region_state_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_region_state_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_peer_storage_SOURCES = src/raftstore/test_peer_storage.c \
+	src/raftstore/test_ps_helpers.h
+src_raftstore_test_peer_storage_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_peer_storage_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_ps_raft_SOURCES = src/raftstore/test_ps_raft.c src/raftstore/test_ps_helpers.h
+src_raftstore_test_ps_raft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_ps_raft_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
