@@ -264,6 +264,36 @@ START_TEST(test_json_bin_forms_convert_both_ways)
 }
 END_TEST
 
+/* Found by the fuzzer: a map key that is not a str is written as its JSON
+ * text inside a JSON string, so a key nested in a key is escaped once per
+ * level and its text doubled each time: 24 nested keys in 50 bytes of
+ * msgpack made 80 MB of JSON (48 made 2 GB).  The output must stay linear in
+ * the input. */
+START_TEST(test_json_of_keys_nested_in_keys_stays_linear)
+{
+	struct tk_buf b, j;
+	tk_buf_init(&b);
+	tk_buf_init(&j);
+	for (int i = 0; i < 24; i++)
+		tk_buf_append_byte(&b, 0x81); /* a map of one pair whose key is... */
+	tk_buf_append(&b, "\xa1" "a\xc0", 3); /* ...finally {"a": nil} */
+	for (int i = 0; i < 23; i++)
+		tk_buf_append_byte(&b, 0xc0); /* each outer pair's value */
+	enum tk_err e = tk_msgpack_to_json(tk_buf_slice(&b), &j, &eb);
+	ck_assert_msg(j.len < 64 * b.len, "%zu bytes of msgpack gave %zu bytes of JSON", b.len, j.len);
+	ck_assert_int_eq(e, TK_E_BAD_REQUEST);
+	/* one level of a non-str key is still written as its text */
+	uint8_t one[] = {0x81, 0x81, 0x01, 0x02, 0x03};
+	tk_buf_destroy(&j);
+	tk_buf_init(&j);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(one, sizeof one), &j, &eb), TK_OK);
+	tk_buf_append_byte(&j, 0);
+	ck_assert_str_eq((char *)j.data, "{\"{\\\"1\\\":2}\":3}");
+	tk_buf_destroy(&b);
+	tk_buf_destroy(&j);
+}
+END_TEST
+
 /* Golden vectors: proto-spec/golden/NAME.json (the message as JSON) beside
  * NAME.hex (its exact frame bytes).  Checked both ways: JSON -> bytes,
  * bytes -> codec -> same bytes, bytes -> JSON. */
@@ -424,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, test_deep_nesting_is_refused);
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
+	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
 	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);
