@@ -21,10 +21,10 @@ src_codec_test_codec_CPPFLAGS = $(AM_CPPFLAGS) -DTK_GOLDEN_DIR='"$(abs_top_srcdi
 # into .fzo objects with ASan + UBSan and coverage hooks; each target links
 # them with its fuzz_*.c.  src/codec/fuzz-short.sh runs them: briefly in
 # `make check`, for FUZZ_SECONDS (or FUZZ_RUNS executions) each in `make fuzz`.
-# Other modules add targets with FUZZ_TARGETS += and FUZZ_LIB_OBJS +=.
+# Other modules add targets with FUZZ_TARGETS += and FUZZ_LIB_OBJS += (src/net).
 FUZZ_CFLAGS = -std=gnu11 -g -O2 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter \
 	-Werror -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-I$(top_srcdir)/src -I$(top_builddir) $(MSGPACK_CFLAGS)
+	-I$(top_srcdir)/src -I$(top_builddir) $(MSGPACK_CFLAGS) $(LIBEVENT_CFLAGS)
 FUZZ_LIB_OBJS = \
 	src/codec/codec.fzo src/codec/schema.fzo src/codec/mp_read.fzo src/codec/json.fzo \
 	src/codec/raft_wire.fzo src/codec/fuzz_check.fzo \
@@ -41,20 +41,8 @@ FUZZ_RUNS =
 	@mkdir -p $(@D)
 	$(AM_V_CC)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 CLEANFILES += $(FUZZ_TARGETS) $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:=.fzo)
-if HAVE_CLANG
-$(FUZZ_TARGETS): %: %.fzo $(FUZZ_LIB_OBJS)
-	$(AM_V_CCLD)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $@.fzo $(FUZZ_LIB_OBJS) \
-		$(MSGPACK_LIBS) -o $@
-check_SCRIPTS = $(FUZZ_TARGETS)
-TESTS += src/codec/fuzz-short.sh
-fuzz: $(FUZZ_TARGETS)
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_CORPUS=fuzz-corpus \
-		top_builddir=. top_srcdir=$(top_srcdir) $(top_srcdir)/src/codec/fuzz-short.sh \
-		$(FUZZ_TARGETS)
-else
-fuzz:
-	@echo "make fuzz needs clang (apt-get install clang libclang-rt-14-dev), then re-run configure"; exit 1
-endif
+# The link rules and `make fuzz` are in Makefile.am, after every module added
+# its targets.
 
 check_PROGRAMS += src/codec/test_raft_wire
 TESTS += src/codec/test_raft_wire
