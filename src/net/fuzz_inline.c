@@ -20,9 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void expect_args(const struct tk_buf *text, const struct tk_args *want, size_t from,
                         size_t n, const char *what)
 {
-	struct tk_args got;
+	static struct tk_args got; /* reused: allocation dominates otherwise */
 	const char *why = "";
-	tk_args_init(&got);
 	bool ok =
 	    tk_split_args((const char *)text->data, text->len, &got, NET_INLINE_MAX_ARGS, &why) &&
 	    got.argc == n;
@@ -33,14 +32,12 @@ static void expect_args(const struct tk_buf *text, const struct tk_args *want, s
 		        (int)text->len, (const char *)text->data);
 		abort();
 	}
-	tk_args_destroy(&got);
 }
 
 static void check_args_read_back(const struct tk_args *args)
 {
-	struct tk_buf all, one;
-	tk_buf_init(&all);
-	tk_buf_init(&one);
+	static struct tk_buf all, one;
+	all.len = 0;
 	for (size_t i = 0; i < args->argc; i++) {
 		struct tk_slice a = tk_buf_slice(&args->argv[i]);
 		one.len = 0;
@@ -52,14 +49,11 @@ static void check_args_read_back(const struct tk_args *args)
 		tk_quote(&all, a);
 	}
 	expect_args(&all, args, 0, args->argc, "a quoted argument list");
-	tk_buf_destroy(&all);
-	tk_buf_destroy(&one);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tk_args args;
-	tk_args_init(&args);
+	static struct tk_args args;
 	size_t off = 0;
 	while (off < size) {
 		const uint8_t *p = data + off, *nl = memchr(p, '\n', size - off);
@@ -76,6 +70,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break; /* the HTTP answer closes the connection */
 		off += len + (nl != NULL);
 	}
-	tk_args_destroy(&args);
 	return 0;
 }
