@@ -294,6 +294,28 @@ START_TEST(test_json_of_keys_nested_in_keys_stays_linear)
 }
 END_TEST
 
+/* A list's count is checked against the bytes left, but each element
+ * decodes into a struct of up to 136 bytes: memory for the elements must
+ * follow the elements that decode, not the count declared in front of them
+ * (a 1 MB raft batch of nils once asked for 136 MB before failing at the
+ * first element). */
+START_TEST(test_list_memory_follows_decoded_elements_not_declared_count)
+{
+	enum { N = 1 << 20, HEAD = 11 };
+	uint8_t *p = malloc(HEAD + N);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "\x81\xa4msgs\xdd", 7); /* {"msgs": an array32 of N... */
+	tk_put_be32(p + 7, N);
+	memset(p + HEAD, 0xc0, N); /* ...nils, not raft messages} */
+	struct tk_raft_batch b;
+	ck_assert_int_eq(tk_obj_decode(tk_slice_of(p, HEAD + N), &tk_def_raft_batch, &b, &arena, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert_msg(arena.total < 64 * 1024, "a %d-byte batch took %zu bytes of arena", HEAD + N,
+		      arena.total);
+	free(p);
+}
+END_TEST
+
 /* Golden vectors: proto-spec/golden/NAME.json (the message as JSON) beside
  * NAME.hex (its exact frame bytes).  Checked both ways: JSON -> bytes,
  * bytes -> codec -> same bytes, bytes -> JSON. */
@@ -452,6 +474,7 @@ int main(void)
 	tcase_add_test(tc, test_unknown_message_type_keeps_id_for_the_error_reply);
 	tcase_add_test(tc, test_impossible_container_counts_are_refused_before_allocation);
 	tcase_add_test(tc, test_deep_nesting_is_refused);
+	tcase_add_test(tc, test_list_memory_follows_decoded_elements_not_declared_count);
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
 	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
