@@ -227,6 +227,10 @@ enum tk_err net_framed_encode(struct tk_buf *out, enum tk_msg_type type, struct 
 
 /* ---- inline.c ---- */
 void net_inline_input(struct net_conn *c);
+/* The reply text of an inline command: render(resp) or OK, or ERR line. */
+void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
+                       const char *errmsg, const void *resp);
+
 /* ---- inline_line.c: the pure part, no connection (the fuzzer's seam) ---- */
 #define NET_INLINE_MAX_ARGS 8 /* the command name included */
 enum net_inline_line {
@@ -239,9 +243,6 @@ enum net_inline_line {
  * says.  args is reused from line to line; *why is static text. */
 enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct tk_args *args,
                                            const char **why);
-/* The reply text of an inline command: render(resp) or OK, or ERR line. */
-void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
-                       const char *errmsg, const void *resp);
 /* A value on an inline reply line, quoted whenever it could be read as
  * something else ("(nil)", "(3 pairs)", an ERR line, an empty value). */
 void net_inline_value(struct tk_buf *out, struct tk_slice v);
