@@ -9,6 +9,10 @@
 
 #include "codec/mp_read.h"
 
+/* Values nested at most this deep (the top value is depth 1), the same limit
+ * both ways so that whatever converts one way converts back. */
+#define JSON_MAX_DEPTH 64
+
 /* ---- JSON -> msgpack ---------------------------------------------------- */
 
 enum jkind { J_NULL, J_TRUE, J_FALSE, J_UINT, J_INT, J_FLOAT, J_STR, J_BIN, J_ARR, J_OBJ };
@@ -277,7 +281,7 @@ static struct jval *parse_value(struct jparser *jp)
 	skip_ws(jp);
 	if (jp->p >= jp->end)
 		return fail(jp, "unexpected end of input");
-	if (++jp->depth > 64)
+	if (++jp->depth > JSON_MAX_DEPTH)
 		return fail(jp, "nested too deep");
 	struct jval *v = calloc(1, sizeof *v);
 	if (!v)
@@ -423,7 +427,7 @@ struct to_json {
 static bool to_json(struct to_json *c, struct tk_buf *out, int depth)
 {
 	struct mp_value v;
-	if (depth > 64) {
+	if (depth >= JSON_MAX_DEPTH) { /* depth counts from 0 here */
 		c->why = "nested too deep";
 		return false;
 	}

@@ -316,6 +316,30 @@ START_TEST(test_list_memory_follows_decoded_elements_not_declared_count)
 }
 END_TEST
 
+/* Found by the fuzzer: msgpack -> JSON allowed one level more than JSON ->
+ * msgpack, so 64 nested arrays made JSON the frame tool could not read
+ * back.  Whatever converts one way converts back to the same bytes. */
+START_TEST(test_json_nesting_limit_is_the_same_both_ways)
+{
+	for (int n = 60; n <= 70; n++) {
+		uint8_t mp[80];
+		memset(mp, 0x91, (size_t)n); /* n nested one-element arrays */
+		mp[n] = 0xc0;
+		struct tk_buf j, back;
+		tk_buf_init(&j);
+		tk_buf_init(&back);
+		if (tk_msgpack_to_json(tk_slice_of(mp, (size_t)n + 1), &j, &eb) == TK_OK) {
+			size_t used;
+			ck_assert_msg(tk_json_to_msgpack(tk_buf_slice(&j), &used, &back, &eb) == TK_OK,
+				      "%d nested arrays: %s", n, eb.msg);
+			ck_assert(back.len == (size_t)n + 1 && memcmp(back.data, mp, back.len) == 0);
+		}
+		tk_buf_destroy(&j);
+		tk_buf_destroy(&back);
+	}
+}
+END_TEST
+
 /* Golden vectors: proto-spec/golden/NAME.json (the message as JSON) beside
  * NAME.hex (its exact frame bytes).  Checked both ways: JSON -> bytes,
  * bytes -> codec -> same bytes, bytes -> JSON. */
@@ -478,6 +502,7 @@ int main(void)
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
 	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
+	tcase_add_test(tc, test_json_nesting_limit_is_the_same_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
 	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);
