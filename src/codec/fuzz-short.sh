@@ -113,6 +113,7 @@ for t in $targets; do
 	fi
 	log=$work/$name.log
 	rc=0
+	times > "$work/cpu-before"
 	"$t" "$limit" -seed="$seed" -max_len="$max_len" -rss_limit_mb=512 -malloc_limit_mb=64 \
 		-timeout=10 -print_final_stats=1 -artifact_prefix="$builddir/fuzz-crash-$name-" \
 		"$corpus" "$seeds" > "$log" 2>&1 || rc=$?
@@ -122,9 +123,19 @@ for t in $targets; do
 		status=1
 		continue
 	fi
+	times > "$work/cpu-after"
 	done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
 	stat() { sed -n "s/^stat::$1:[[:space:]]*//p" "$log"; }
-	echo "$name: $(stat number_of_executed_units) runs, $(stat average_exec_per_sec) exec/s," \
-		"peak RSS $(stat peak_rss_mb) MB; ${done_line#*DONE }"
+	executed=$(stat number_of_executed_units)
+	# exec/s is per wall-clock second, which on a shared machine says as much
+	# about the other jobs; runs per CPU second (from the shell's `times`)
+	# is what the target costs
+	cpu=$(cat "$work/cpu-before" "$work/cpu-after" | awk '
+		function sec(t) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+		NR == 2 { b = sec($1) + sec($2) } NR == 4 { e = sec($1) + sec($2) }
+		END { printf "%.1f", e - b }')
+	per_cpu=$(awk -v n="$executed" -v c="$cpu" 'BEGIN { printf "%d", (c > 0 ? n / c : 0) }')
+	echo "$name: $executed runs, $(stat average_exec_per_sec) exec/s, $cpu CPU s" \
+		"($per_cpu runs per CPU s), peak RSS $(stat peak_rss_mb) MB; ${done_line#*DONE }"
 done
 exit $status
