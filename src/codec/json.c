@@ -449,6 +449,10 @@ static bool to_json(struct to_json *c, struct tk_buf *out, int depth)
 	case MP_STR: json_string(out, v.s); break;
 	case MP_BIN:
 	case MP_EXT:
+		if (depth + 1 >= JSON_MAX_DEPTH) { /* {"$b": ...} is one level more */
+			c->why = "nested too deep";
+			return false;
+		}
 		if (v.kind == MP_BIN && printable(v.s)) {
 			tk_buf_append(out, "{\"$b\":", 6);
 			json_string(out, v.s);

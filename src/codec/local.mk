@@ -34,6 +34,15 @@ FUZZ_TARGETS = src/codec/fuzz_frame src/codec/fuzz_envelope src/codec/fuzz_body 
 EXTRA_DIST += src/codec/fuzz_check.c src/codec/fuzz_check.h src/codec/fuzz_frame.c \
 	src/codec/fuzz_envelope.c src/codec/fuzz_body.c src/codec/fuzz_raft_wire.c \
 	src/codec/fuzz_json.c src/codec/fuzz-short.sh
+# .fzo objects have no automatic dependency tracking: every one depends on
+# the headers the decoders share (Makefile.am)
+FUZZ_HDRS = $(srcdir)/src/codec/codec.h $(srcdir)/src/codec/schema.h \
+	$(srcdir)/src/codec/schema_core.h $(srcdir)/src/codec/schema_raw.h \
+	$(srcdir)/src/codec/schema_raft.h $(srcdir)/src/codec/schema_sched.h \
+	$(srcdir)/src/codec/schema_txn.h $(srcdir)/src/codec/mp_read.h \
+	$(srcdir)/src/codec/json.h $(srcdir)/src/codec/raft_wire.h \
+	$(srcdir)/src/codec/fuzz_check.h $(srcdir)/src/util/err.h $(srcdir)/src/util/bytes.h \
+	$(srcdir)/src/util/arena.h $(srcdir)/src/util/quote.h $(srcdir)/src/net/net.h
 SUFFIXES = .fzo
 FUZZ_SECONDS = 300
 FUZZ_RUNS =

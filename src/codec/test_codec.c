@@ -322,20 +322,29 @@ END_TEST
 START_TEST(test_json_nesting_limit_is_the_same_both_ways)
 {
 	for (int n = 60; n <= 70; n++) {
-		uint8_t mp[80];
-		memset(mp, 0x91, (size_t)n); /* n nested one-element arrays */
-		mp[n] = 0xc0;
-		struct tk_buf j, back;
-		tk_buf_init(&j);
-		tk_buf_init(&back);
-		if (tk_msgpack_to_json(tk_slice_of(mp, (size_t)n + 1), &j, &eb) == TK_OK) {
-			size_t used;
-			ck_assert_msg(tk_json_to_msgpack(tk_buf_slice(&j), &used, &back, &eb) == TK_OK,
-				      "%d nested arrays: %s", n, eb.msg);
-			ck_assert(back.len == (size_t)n + 1 && memcmp(back.data, mp, back.len) == 0);
+		for (int leaf = 0; leaf < 2; leaf++) {
+			uint8_t mp[80];
+			memset(mp, 0x91, (size_t)n); /* n nested one-element arrays of... */
+			size_t len = (size_t)n;
+			if (leaf) { /* ...a bin, written as {"$b": "x"}: one level more */
+				memcpy(mp + len, "\xc4\x01x", 3);
+				len += 3;
+			} else { /* ...nil */
+				mp[len++] = 0xc0;
+			}
+			struct tk_buf j, back;
+			tk_buf_init(&j);
+			tk_buf_init(&back);
+			if (tk_msgpack_to_json(tk_slice_of(mp, len), &j, &eb) == TK_OK) {
+				size_t used;
+				ck_assert_msg(tk_json_to_msgpack(tk_buf_slice(&j), &used, &back, &eb) ==
+						  TK_OK,
+					      "%d nested arrays: %s", n, eb.msg);
+				ck_assert(back.len == len && memcmp(back.data, mp, len) == 0);
+			}
+			tk_buf_destroy(&j);
+			tk_buf_destroy(&back);
 		}
-		tk_buf_destroy(&j);
-		tk_buf_destroy(&back);
 	}
 }
 END_TEST
