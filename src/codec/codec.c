@@ -63,10 +63,22 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 		      : f->type == TKF_KVLIST ? sizeof(struct tk_kv)
 		      : f->type == TKF_U64LIST ? sizeof(uint64_t)
 					      : f->sub->size;
-	void *items = n ? tk_arena_alloc(a, elem * n) : NULL;
-	if (n && !items)
-		return tk_err_set(eb, TK_E_NOMEM, "decoding %s", def->name);
+	/* The count is at most the bytes left, but an element decodes into a
+	 * struct of up to ~150 bytes: grow the array as elements decode rather
+	 * than trust the count, so memory follows what the input really holds
+	 * (doubling: at most twice the final array in the arena). */
+	void *items = NULL;
+	uint32_t cap = 0;
 	for (uint32_t i = 0; i < n; i++) {
+		if (i == cap) {
+			cap = cap ? (cap > n / 2 ? n : cap * 2) : (n < 16 ? n : 16);
+			void *grown = tk_arena_alloc(a, elem * cap);
+			if (!grown)
+				return tk_err_set(eb, TK_E_NOMEM, "decoding %s", def->name);
+			if (i)
+				memcpy(grown, items, elem * i);
+			items = grown;
+		}
 		void *it = (char *)items + elem * i;
 		enum mp_kind got = MP_NIL;
 		if (f->type == TKF_U64LIST) {

@@ -9,6 +9,10 @@
 
 #include "codec/mp_read.h"
 
+/* Values nested at most this deep (the top value is depth 1), the same limit
+ * both ways so that whatever converts one way converts back. */
+#define JSON_MAX_DEPTH 64
+
 /* ---- JSON -> msgpack ---------------------------------------------------- */
 
 enum jkind { J_NULL, J_TRUE, J_FALSE, J_UINT, J_INT, J_FLOAT, J_STR, J_BIN, J_ARR, J_OBJ };
@@ -277,7 +281,7 @@ static struct jval *parse_value(struct jparser *jp)
 	skip_ws(jp);
 	if (jp->p >= jp->end)
 		return fail(jp, "unexpected end of input");
-	if (++jp->depth > 64)
+	if (++jp->depth > JSON_MAX_DEPTH)
 		return fail(jp, "nested too deep");
 	struct jval *v = calloc(1, sizeof *v);
 	if (!v)
@@ -400,11 +404,37 @@ static bool printable(struct tk_slice s)
 	return true;
 }
 
-static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
+static void hex_bytes(struct tk_buf *out, struct tk_slice s)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (!tk_buf_reserve(out, s.n * 2))
+		return;
+	for (size_t i = 0; i < s.n; i++) {
+		out->data[out->len++] = (uint8_t)digits[s.p[i] >> 4];
+		out->data[out->len++] = (uint8_t)digits[s.p[i] & 0xf];
+	}
+}
+
+struct to_json {
+	struct mp_reader r;
+	const char *why; /* set on failure */
+	/* how many container map keys we are inside: a container key's text is
+	 * escaped into a JSON string, so every level doubles the backslashes
+	 * of the one below; one level keeps the output linear in the input */
+	int in_key;
+};
+
+static bool to_json(struct to_json *c, struct tk_buf *out, int depth)
 {
 	struct mp_value v;
-	if (depth > 64 || !mp_read(r, &v))
+	if (depth >= JSON_MAX_DEPTH) { /* depth counts from 0 here */
+		c->why = "nested too deep";
 		return false;
+	}
+	if (!mp_read(&c->r, &v)) {
+		c->why = "malformed msgpack";
+		return false;
+	}
 	switch (v.kind) {
 	case MP_NIL: tk_buf_append(out, "null", 4); break;
 	case MP_BOOL: v.b ? tk_buf_append(out, "true", 4) : tk_buf_append(out, "false", 5); break;
@@ -419,13 +449,16 @@ static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
 	case MP_STR: json_string(out, v.s); break;
 	case MP_BIN:
 	case MP_EXT:
+		if (depth + 1 >= JSON_MAX_DEPTH) { /* {"$b": ...} is one level more */
+			c->why = "nested too deep";
+			return false;
+		}
 		if (v.kind == MP_BIN && printable(v.s)) {
 			tk_buf_append(out, "{\"$b\":", 6);
 			json_string(out, v.s);
 		} else {
-			tk_buf_printf(out, "{\"%s\":\"", v.kind == MP_BIN ? "$hex" : "$ext");
-			for (size_t i = 0; i < v.s.n; i++)
-				tk_buf_printf(out, "%02x", v.s.p[i]);
+			tk_buf_append(out, v.kind == MP_BIN ? "{\"$hex\":\"" : "{\"$ext\":\"", 9);
+			hex_bytes(out, v.s);
 			tk_buf_append_byte(out, '"');
 		}
 		tk_buf_append_byte(out, '}');
@@ -435,7 +468,7 @@ static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
 		for (uint32_t i = 0; i < v.count; i++) {
 			if (i)
 				tk_buf_append_byte(out, ',');
-			if (!to_json(r, out, depth + 1))
+			if (!to_json(c, out, depth + 1))
 				return false;
 		}
 		tk_buf_append_byte(out, ']');
@@ -445,26 +478,36 @@ static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
 		for (uint32_t i = 0; i < v.count; i++) {
 			if (i)
 				tk_buf_append_byte(out, ',');
-			struct mp_reader save = *r;
+			struct mp_reader save = c->r;
 			struct mp_value k;
-			if (!mp_read(r, &k))
+			if (!mp_read(&c->r, &k)) {
+				c->why = "malformed msgpack";
 				return false;
+			}
 			if (k.kind == MP_STR) {
 				json_string(out, k.s);
 			} else {
 				/* JSON keys are strings: render other keys as their JSON text */
-				*r = save;
+				bool container = k.kind == MP_ARRAY || k.kind == MP_MAP;
+				if (container && c->in_key) {
+					c->why = "a map key holds an array or map that is itself a "
+						 "map key";
+					return false;
+				}
+				c->r = save;
+				c->in_key += container;
 				struct tk_buf tmp;
 				tk_buf_init(&tmp);
-				bool ok = to_json(r, &tmp, depth + 1);
+				bool ok = to_json(c, &tmp, depth + 1);
 				if (ok)
 					json_string(out, tk_buf_slice(&tmp));
 				tk_buf_destroy(&tmp);
+				c->in_key -= container;
 				if (!ok)
 					return false;
 			}
 			tk_buf_append_byte(out, ':');
-			if (!to_json(r, out, depth + 1))
+			if (!to_json(c, out, depth + 1))
 				return false;
 		}
 		tk_buf_append_byte(out, '}');
@@ -475,12 +518,12 @@ static bool to_json(struct mp_reader *r, struct tk_buf *out, int depth)
 
 enum tk_err tk_msgpack_to_json(struct tk_slice mp, struct tk_buf *out, struct tk_errbuf *eb)
 {
-	struct mp_reader r;
-	mp_reader_init(&r, mp.p, mp.n);
-	if (!to_json(&r, out, 0))
-		return tk_err_set(eb, TK_E_BAD_REQUEST, "malformed msgpack");
-	if (mp_left(&r))
+	struct to_json c = {.why = NULL, .in_key = 0};
+	mp_reader_init(&c.r, mp.p, mp.n);
+	if (!to_json(&c, out, 0))
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "%s", c.why);
+	if (mp_left(&c.r))
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "%zu trailing bytes after msgpack value",
-				  mp_left(&r));
+				  mp_left(&c.r));
 	return TK_OK;
 }

@@ -20,7 +20,10 @@ enum tk_err tk_json_to_msgpack(struct tk_slice json, size_t *consumed, struct tk
 			       struct tk_errbuf *eb);
 
 /* Append one msgpack value as JSON text to out; TK_E_BAD_REQUEST when the
- * msgpack is malformed or has trailing bytes. */
+ * msgpack is malformed or has trailing bytes.  A map key that is not a str
+ * becomes a JSON string holding its JSON text ({1: 2} -> {"1":2}); an array
+ * or map key inside such a key is refused, since every level would double
+ * the escapes and the output could grow exponentially with the input. */
 enum tk_err tk_msgpack_to_json(struct tk_slice mp, struct tk_buf *out, struct tk_errbuf *eb);
 
 #endif

@@ -264,6 +264,91 @@ START_TEST(test_json_bin_forms_convert_both_ways)
 }
 END_TEST
 
+/* Found by the fuzzer: a map key that is not a str is written as its JSON
+ * text inside a JSON string, so a key nested in a key is escaped once per
+ * level and its text doubled each time: 24 nested keys in 50 bytes of
+ * msgpack made 80 MB of JSON (48 made 2 GB).  The output must stay linear in
+ * the input. */
+START_TEST(test_json_of_keys_nested_in_keys_stays_linear)
+{
+	struct tk_buf b, j;
+	tk_buf_init(&b);
+	tk_buf_init(&j);
+	for (int i = 0; i < 24; i++)
+		tk_buf_append_byte(&b, 0x81); /* a map of one pair whose key is... */
+	tk_buf_append(&b, "\xa1" "a\xc0", 3); /* ...finally {"a": nil} */
+	for (int i = 0; i < 23; i++)
+		tk_buf_append_byte(&b, 0xc0); /* each outer pair's value */
+	enum tk_err e = tk_msgpack_to_json(tk_buf_slice(&b), &j, &eb);
+	ck_assert_msg(j.len < 64 * b.len, "%zu bytes of msgpack gave %zu bytes of JSON", b.len, j.len);
+	ck_assert_int_eq(e, TK_E_BAD_REQUEST);
+	/* one level of a non-str key is still written as its text */
+	uint8_t one[] = {0x81, 0x81, 0x01, 0x02, 0x03};
+	tk_buf_destroy(&j);
+	tk_buf_init(&j);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(one, sizeof one), &j, &eb), TK_OK);
+	tk_buf_append_byte(&j, 0);
+	ck_assert_str_eq((char *)j.data, "{\"{\\\"1\\\":2}\":3}");
+	tk_buf_destroy(&b);
+	tk_buf_destroy(&j);
+}
+END_TEST
+
+/* A list's count is checked against the bytes left, but each element
+ * decodes into a struct of up to 136 bytes: memory for the elements must
+ * follow the elements that decode, not the count declared in front of them
+ * (a 1 MB raft batch of nils once asked for 136 MB before failing at the
+ * first element). */
+START_TEST(test_list_memory_follows_decoded_elements_not_declared_count)
+{
+	enum { N = 1 << 20, HEAD = 11 };
+	uint8_t *p = malloc(HEAD + N);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "\x81\xa4msgs\xdd", 7); /* {"msgs": an array32 of N... */
+	tk_put_be32(p + 7, N);
+	memset(p + HEAD, 0xc0, N); /* ...nils, not raft messages} */
+	struct tk_raft_batch b;
+	ck_assert_int_eq(tk_obj_decode(tk_slice_of(p, HEAD + N), &tk_def_raft_batch, &b, &arena, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert_msg(arena.total < 64 * 1024, "a %d-byte batch took %zu bytes of arena", HEAD + N,
+		      arena.total);
+	free(p);
+}
+END_TEST
+
+/* Found by the fuzzer: msgpack -> JSON allowed one level more than JSON ->
+ * msgpack, so 64 nested arrays made JSON the frame tool could not read
+ * back.  Whatever converts one way converts back to the same bytes. */
+START_TEST(test_json_nesting_limit_is_the_same_both_ways)
+{
+	for (int n = 60; n <= 70; n++) {
+		for (int leaf = 0; leaf < 2; leaf++) {
+			uint8_t mp[80];
+			memset(mp, 0x91, (size_t)n); /* n nested one-element arrays of... */
+			size_t len = (size_t)n;
+			if (leaf) { /* ...a bin, written as {"$b": "x"}: one level more */
+				memcpy(mp + len, "\xc4\x01x", 3);
+				len += 3;
+			} else { /* ...nil */
+				mp[len++] = 0xc0;
+			}
+			struct tk_buf j, back;
+			tk_buf_init(&j);
+			tk_buf_init(&back);
+			if (tk_msgpack_to_json(tk_slice_of(mp, len), &j, &eb) == TK_OK) {
+				size_t used;
+				ck_assert_msg(tk_json_to_msgpack(tk_buf_slice(&j), &used, &back, &eb) ==
+						  TK_OK,
+					      "%d nested arrays: %s", n, eb.msg);
+				ck_assert(back.len == len && memcmp(back.data, mp, len) == 0);
+			}
+			tk_buf_destroy(&j);
+			tk_buf_destroy(&back);
+		}
+	}
+}
+END_TEST
+
 /* Golden vectors: proto-spec/golden/NAME.json (the message as JSON) beside
  * NAME.hex (its exact frame bytes).  Checked both ways: JSON -> bytes,
  * bytes -> codec -> same bytes, bytes -> JSON. */
@@ -422,8 +507,11 @@ int main(void)
 	tcase_add_test(tc, test_unknown_message_type_keeps_id_for_the_error_reply);
 	tcase_add_test(tc, test_impossible_container_counts_are_refused_before_allocation);
 	tcase_add_test(tc, test_deep_nesting_is_refused);
+	tcase_add_test(tc, test_list_memory_follows_decoded_elements_not_declared_count);
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
+	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
+	tcase_add_test(tc, test_json_nesting_limit_is_the_same_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
 	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);

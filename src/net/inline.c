@@ -15,8 +15,6 @@
 #include "util/clock.h"
 #include "util/quote.h"
 
-#define INLINE_MAX_ARGS 8
-
 static void line(struct tk_buf *out, const char *text)
 {
 	tk_buf_append(out, text, strlen(text));
@@ -26,23 +24,6 @@ static void line(struct tk_buf *out, const char *text)
 static void error_line(struct tk_buf *out, enum tk_err code, const char *msg)
 {
 	tk_buf_printf(out, "ERR %s %s\n", tk_err_name(code), msg);
-}
-
-void net_inline_value(struct tk_buf *out, struct tk_slice v)
-{
-	struct tk_buf q;
-	tk_buf_init(&q);
-	tk_quote(&q, v);
-	/* plain text that reads like a reply of its own gets quotes */
-	bool confusable = q.len && q.data[0] != '"' &&
-	                  (q.data[0] == '(' || (q.len >= 3 && memcmp(q.data, "ERR", 3) == 0));
-	if (confusable)
-		tk_buf_append_byte(out, '"');
-	tk_buf_append(out, q.data, q.len);
-	if (confusable)
-		tk_buf_append_byte(out, '"');
-	tk_buf_append_byte(out, '\n');
-	tk_buf_destroy(&q);
 }
 
 void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
@@ -117,7 +98,7 @@ static bool run(struct net_conn *c, struct tk_args *a, uint64_t t0)
 		              tk_err_name(TK_E_BAD_REQUEST), icmd->usage);
 		return true;
 	}
-	struct tk_slice argv[INLINE_MAX_ARGS];
+	struct tk_slice argv[NET_INLINE_MAX_ARGS];
 	for (size_t i = 0; i < argc; i++)
 		argv[i] = tk_buf_slice(&a->argv[i + 1]);
 	const struct tk_msg_def *def = &tk_msg_defs[icmd->type];
@@ -150,13 +131,6 @@ static bool run(struct net_conn *c, struct tk_args *a, uint64_t t0)
 	return true;
 }
 
-/* A browser or curl pointed at the client port gets a clear answer. */
-static bool looks_like_http(const uint8_t *p, size_t n)
-{
-	return n >= 9 &&
-	       (memcmp(p + n - 8, "HTTP/1.1", 8) == 0 || memcmp(p + n - 8, "HTTP/1.0", 8) == 0);
-}
-
 void net_inline_input(struct net_conn *c)
 {
 	struct net_server *s = c->srv;
@@ -187,13 +161,11 @@ void net_inline_input(struct net_conn *c)
 			break;
 		}
 		uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)(len + eol_len));
-		size_t l = len;
-		if (l && p[l - 1] == '\r')
-			l--;
 		uint64_t t0 = tk_mono_ns();
 		const char *why = NULL;
 		bool consumed = true;
-		if (looks_like_http(p, l)) {
+		switch (net_inline_parse_line(p, len, &args, &why)) {
+		case NET_INLINE_HTTP: {
 			const char *body =
 			    "tinykvd: this port speaks the tinykv protocol "
 			    "(tinykv-protocol(7)); HTTP status is served on status-addr\n";
@@ -203,12 +175,15 @@ void net_inline_input(struct net_conn *c)
 			              strlen(body), body);
 			net_conn_set_state(c, NET_CONN_CLOSING);
 			s->metrics.conns_closed_protocol++;
-		} else if (!tk_split_args((const char *)p, l, &args, INLINE_MAX_ARGS, &why)) {
-			error_line(net_conn_out(c), TK_E_BAD_REQUEST, why);
-		} else if (args.argc > 0) {
+			break;
+		}
+		case NET_INLINE_BAD: error_line(net_conn_out(c), TK_E_BAD_REQUEST, why); break;
+		case NET_INLINE_ARGS:
 			consumed = run(c, &args, t0);
 			if (consumed)
 				s->metrics.inline_commands++;
+			break;
+		case NET_INLINE_EMPTY: break;
 		}
 		tk_arena_reset(&c->arena);
 		if (!consumed)

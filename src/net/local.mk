@@ -9,6 +9,7 @@ src_net_libtknet_la_SOURCES = \
 	src/net/slot.c \
 	src/net/framed.c \
 	src/net/inline.c \
+	src/net/inline_line.c \
 	src/net/daemon.c \
 	src/net/status.c \
 	src/net/metrics.c src/net/metrics.h
@@ -20,3 +21,8 @@ src_net_test_peer_SOURCES = src/net/test_peer.c
 src_net_test_peer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_net_test_peer_LDADD = src/net/libtknet.la src/engine/libtkengine.la src/codec/libtkcodec.la \
 	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS)
+
+# libFuzzer target for the inline protocol's line parser (see src/codec/local.mk).
+FUZZ_LIB_OBJS += src/net/inline_line.fzo src/util/quote.fzo
+FUZZ_TARGETS += src/net/fuzz_inline
+EXTRA_DIST += src/net/fuzz_inline.c

@@ -42,6 +42,7 @@
 #include "net/options.h"
 #include "util/arena.h"
 #include "util/bytes.h"
+#include "util/quote.h"
 
 /* Connections over max-conns that may wait at once for their first byte,
  * to be refused in their own protocol; past it they are refused framed. */
@@ -229,6 +230,19 @@ void net_inline_input(struct net_conn *c);
 /* The reply text of an inline command: render(resp) or OK, or ERR line. */
 void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
                        const char *errmsg, const void *resp);
+
+/* ---- inline_line.c: the pure part, no connection (the fuzzer's seam) ---- */
+#define NET_INLINE_MAX_ARGS 8 /* the command name included */
+enum net_inline_line {
+	NET_INLINE_EMPTY, /* nothing but blanks */
+	NET_INLINE_ARGS,  /* args holds the command and its arguments */
+	NET_INLINE_BAD,   /* bad quoting or too many arguments: *why says */
+	NET_INLINE_HTTP,  /* an HTTP request line: someone pointed curl at us */
+};
+/* What one line (p[0..len), without its \n; a \r before it is ignored)
+ * says.  args is reused from line to line; *why is static text. */
+enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct tk_args *args,
+                                           const char **why);
 /* A value on an inline reply line, quoted whenever it could be read as
  * something else ("(nil)", "(3 pairs)", an ERR line, an empty value). */
 void net_inline_value(struct tk_buf *out, struct tk_slice v);

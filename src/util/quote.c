@@ -140,6 +140,7 @@ bool tk_quote(struct tk_buf *out, struct tk_slice s)
 	}
 	if (plain)
 		return tk_buf_append(out, s.p, s.n);
+	static const char hex[] = "0123456789abcdef";
 	bool ok = tk_buf_append_byte(out, '"');
 	for (size_t i = 0; i < s.n; i++) {
 		uint8_t c = s.p[i];
@@ -150,10 +151,12 @@ bool tk_quote(struct tk_buf *out, struct tk_slice s)
 		case '\r': ok &= tk_buf_append(out, "\\r", 2); break;
 		case '\t': ok &= tk_buf_append(out, "\\t", 2); break;
 		default:
-			if (c < ' ' || c >= 0x7f)
-				ok &= tk_buf_printf(out, "\\x%02x", c);
-			else
+			if (c < ' ' || c >= 0x7f) {
+				char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
+				ok &= tk_buf_append(out, x, 4);
+			} else {
 				ok &= tk_buf_append_byte(out, c);
+			}
 		}
 	}
 	return ok && tk_buf_append_byte(out, '"');

@@ -1,0 +1,44 @@
+/* The pure part of the inline protocol (proto-spec/inline.md): what one line
+ * says, and how a value is written on a reply line.  No connection and no
+ * libevent, so the fuzzer (src/net/fuzz_inline.c) drives the same code
+ * net_inline_input runs. */
+#include <string.h>
+
+#include "net/net.h"
+#include "util/quote.h"
+
+/* A browser or curl pointed at the client port gets a clear answer. */
+static bool looks_like_http(const uint8_t *p, size_t n)
+{
+	return n >= 9 &&
+	       (memcmp(p + n - 8, "HTTP/1.1", 8) == 0 || memcmp(p + n - 8, "HTTP/1.0", 8) == 0);
+}
+
+enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct tk_args *args,
+                                           const char **why)
+{
+	if (len && p[len - 1] == '\r')
+		len--;
+	if (looks_like_http(p, len))
+		return NET_INLINE_HTTP;
+	if (!tk_split_args((const char *)p, len, args, NET_INLINE_MAX_ARGS, why))
+		return NET_INLINE_BAD;
+	return args->argc ? NET_INLINE_ARGS : NET_INLINE_EMPTY;
+}
+
+void net_inline_value(struct tk_buf *out, struct tk_slice v)
+{
+	struct tk_buf q;
+	tk_buf_init(&q);
+	tk_quote(&q, v);
+	/* plain text that reads like a reply of its own gets quotes */
+	bool confusable = q.len && q.data[0] != '"' &&
+	                  (q.data[0] == '(' || (q.len >= 3 && memcmp(q.data, "ERR", 3) == 0));
+	if (confusable)
+		tk_buf_append_byte(out, '"');
+	tk_buf_append(out, q.data, q.len);
+	if (confusable)
+		tk_buf_append_byte(out, '"');
+	tk_buf_append_byte(out, '\n');
+	tk_buf_destroy(&q);
+}
