@@ -145,6 +145,10 @@ enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, str
 				return e;
 			break;
 		}
+		case TSO_WAIT:
+			/* for now; the service parks the request instead (next commits) */
+			return tk_err_set(eb, TK_E_SERVER_IS_BUSY,
+					  "this millisecond's timestamps are used up: retry");
 		case TSO_BAD_COUNT:
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "bad timestamp count %llu",
 					  (unsigned long long)count);
