@@ -149,9 +149,6 @@ START_TEST(test_tso_waits_for_the_clock_when_a_millisecond_is_used_up)
 	ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
 	ck_assert_uint_eq(ms, 5001);
 	ck_assert_uint_eq(tso_last(&d.t), b + left - 1); /* nothing served */
-	/* Also when the clock went back. */
-	ck_assert_int_eq(tso_alloc(&d.t, now - 100, 1, &first, &ms), TSO_WAIT);
-	ck_assert_uint_eq(ms, 5001);
 	/* The clock reached 5001. */
 	uint64_t c = daemon_get(&d, 5001, 20);
 	ck_assert_uint_eq(tso_physical(c), 5001);
@@ -202,6 +199,37 @@ START_TEST(test_tso_flood_keeps_the_physical_part_at_the_clock)
 	/* 1,000 ms of clock, 16 batches of 16,384 per ms. */
 	ck_assert_uint_ge(served, 1000 * 16 - 16);
 	ck_assert_uint_le(tso_physical(last), now);
+}
+END_TEST
+
+START_TEST(test_tso_ahead_of_the_clock_moves_on_one_ms_per_tick)
+{
+	/* Restarted with the clock 2 s behind the persisted limit: serving
+	 * starts at the limit, and each used-up millisecond waits for one
+	 * tick of the clock, so the lead stays 2 s and never grows. */
+	struct tso_daemon d = {.disk = 12000};
+	daemon_start(&d, 3000);
+	uint64_t now = 10000, first, ms;
+	for (uint64_t i = 0; i < 50; i++) {
+		uint64_t a = daemon_get(&d, now, 1);
+		ck_assert_uint_eq(tso_physical(a), 12000 + i);
+		d.t.next_logical = TSO_LOGICAL_MAX + 1; /* used up */
+		ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
+		ck_assert_uint_eq(ms, now + 1);
+		now = ms;
+	}
+	/* The clock steps back 5 s: the same pace, its ticks counted from
+	 * the new reading. */
+	now -= 5000;
+	uint64_t before = tso_physical(tso_last(&d.t));
+	ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(ms, now + 1);
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, now + 1, 1)), before + 1);
+	d.t.next_logical = TSO_LOGICAL_MAX + 1;
+	ck_assert_int_eq(tso_alloc(&d.t, now + 1, 1, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, now + 2, 1)), before + 2);
+	/* Once the clock passes the physical part, it is the clock again. */
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, before + 100, 1)), before + 100);
 }
 END_TEST
 
@@ -347,6 +375,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_tso_is_strictly_increasing_under_random_clock_jumps, 0, 2);
 	tcase_add_test(tc, test_tso_waits_for_the_clock_when_a_millisecond_is_used_up);
 	tcase_add_test(tc, test_tso_flood_keeps_the_physical_part_at_the_clock);
+	tcase_add_test(tc, test_tso_ahead_of_the_clock_moves_on_one_ms_per_tick);
 	tcase_add_test(tc, test_tso_batch_hands_out_consecutive_timestamps);
 	tcase_add_test(tc, test_tso_never_serves_at_or_beyond_the_persisted_limit);
 	tcase_add_test(tc, test_tso_restart_from_saved_limit_never_repeats);

@@ -8,6 +8,7 @@ void tso_init(struct tso *t, uint64_t persisted_limit_ms, uint64_t window_ms)
 	t->physical = persisted_limit_ms;
 	t->next_logical = 0;
 	t->last = 0;
+	t->moved_at = 0;
 	t->limit_ms = persisted_limit_ms;
 	t->window_ms = window_ms ? window_ms : 1;
 }
@@ -22,15 +23,27 @@ enum tso_result tso_alloc(struct tso *t, uint64_t now_ms, uint32_t count, uint64
 		phys = now_ms;
 		logical = 0;
 	} else if (logical + count - 1 > TSO_LOGICAL_MAX) {
-		/* The clock stalled or went back and this millisecond is
-		 * used up: only the clock may move the physical part on. */
-		*ms = phys + 1;
-		return TSO_WAIT;
+		/* This millisecond is used up and the clock has not passed it.
+		 * Only a tick of the clock may move the physical part on: at
+		 * the clock (phys == moved_at) that is the normal case above;
+		 * ahead of it (a restart, a step back) by one per tick, so
+		 * the lead never grows.  A clock that went back below the
+		 * last move's reading counts its ticks from where it is now. */
+		if (now_ms < t->moved_at)
+			t->moved_at = now_ms;
+		if (now_ms == t->moved_at) {
+			*ms = now_ms + 1;
+			return TSO_WAIT;
+		}
+		phys++;
+		logical = 0;
 	}
 	if (phys >= t->limit_ms) {
 		*ms = phys + t->window_ms;
 		return TSO_NEED_PERSIST;
 	}
+	if (phys != t->physical || t->last == 0)
+		t->moved_at = now_ms; /* (or the first served since a restart) */
 	t->physical = phys;
 	t->next_logical = logical + count;
 	t->last = tso_compose(phys, logical + count - 1);

@@ -10,22 +10,24 @@
  * tso_set_limit, and retries.  tso_want_extend lets the daemon persist the
  * next window in advance so the request path rarely waits for a write.
  *
- * The physical part follows the clock and never runs ahead of it because
- * of load: when the current millisecond's logical part cannot hold a
- * request, the allocator says TSO_WAIT instead of moving to the next
- * millisecond, and the caller retries once the clock has reached it (as
- * PD does).  Otherwise a flood of requests (or a few large ones) would push
- * the timestamps ahead of the wall clock without bound.  The physical part
- * is ahead of the clock only where strict increase demands it: after the
- * clock stepped back, and after a restart (up to the persisted window, by
- * at most window_ms); requests that do not fit then wait too.
+ * The physical part follows the clock and load never moves it ahead: when
+ * the current millisecond's logical part cannot hold a request, the
+ * allocator says TSO_WAIT instead of moving to the next millisecond, and
+ * the caller retries once the clock has ticked (as PD does).  Otherwise a
+ * flood of requests (or a few large ones) would push the timestamps ahead
+ * of the wall clock without bound.  The physical part is ahead of the
+ * clock only where strict increase demands it: after the clock stepped
+ * back, and after a restart (by up to window_ms: the persisted limit).
+ * While it is ahead, a used-up millisecond moves it on by one per tick of
+ * the clock, never faster, so the lead never grows and serving does not
+ * stop until the clock catches up.
  *
  * Usage:
  *   struct tso t; tso_init(&t, loaded_limit_ms, 3000);
  *   for (;;) switch (tso_alloc(&t, now, count, &first, &ms)) {
  *     case TSO_OK: reply first..first+count-1; break;
  *     case TSO_NEED_PERSIST: save(ms); tso_set_limit(&t, ms); continue;
- *     case TSO_WAIT: retry when the clock reads ms or later;
+ *     case TSO_WAIT: retry when the clock reads ms (or has moved at all);
  *     case TSO_BAD_COUNT: refuse the request; } */
 #ifndef TK_SCHEDULER_TSO_H
 #define TK_SCHEDULER_TSO_H
@@ -57,6 +59,7 @@ struct tso {
 	uint64_t physical;     /* the millisecond being served */
 	uint64_t next_logical; /* its first logical part not served yet */
 	uint64_t last;         /* the last served timestamp, 0 if none since init */
+	uint64_t moved_at;     /* clock reading when `physical` last moved on */
 	uint64_t limit_ms;     /* persisted: serve only physical < limit_ms */
 	uint64_t window_ms;    /* how far ahead of now a new limit goes */
 };
@@ -64,7 +67,7 @@ struct tso {
 enum tso_result {
 	TSO_OK,           /* *first filled */
 	TSO_NEED_PERSIST, /* persist *ms, call tso_set_limit, retry */
-	TSO_WAIT,         /* the logical part is used up: retry at clock *ms */
+	TSO_WAIT,         /* the millisecond is used up: retry at clock *ms */
 	TSO_BAD_COUNT,    /* count is 0 or > TSO_MAX_COUNT */
 };
 
@@ -73,8 +76,8 @@ enum tso_result {
 void tso_init(struct tso *t, uint64_t persisted_limit_ms, uint64_t window_ms);
 /* Hand out count consecutive timestamps *first .. *first + count - 1 (same
  * physical part), all greater than anything served before.  *ms is set for
- * TSO_NEED_PERSIST (the limit to persist) and TSO_WAIT (the clock reading
- * from which a retry succeeds or at least moves on: the next millisecond). */
+ * TSO_NEED_PERSIST (the limit to persist) and TSO_WAIT (the next clock
+ * reading, at which a retry can be served). */
 enum tso_result tso_alloc(struct tso *t, uint64_t now_ms, uint32_t count, uint64_t *first,
 			  uint64_t *ms);
 /* The daemon persisted limit_ms: it may now be served up to (excluded).
