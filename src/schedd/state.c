@@ -127,8 +127,10 @@ static enum tk_err tso_to(struct schedd *d, uint64_t limit, struct tk_errbuf *eb
 	return TK_OK;
 }
 
-enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, struct tk_errbuf *eb)
+enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, uint64_t *wait_until,
+			  struct tk_errbuf *eb)
 {
+	*wait_until = 0;
 	if (count == 0)
 		count = 1;
 	if (count > TSO_MAX_COUNT)
@@ -146,9 +148,8 @@ enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, str
 			break;
 		}
 		case TSO_WAIT:
-			/* for now; the service parks the request instead (next commits) */
-			return tk_err_set(eb, TK_E_SERVER_IS_BUSY,
-					  "this millisecond's timestamps are used up: retry");
+			*wait_until = limit;
+			return TK_OK;
 		case TSO_BAD_COUNT:
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "bad timestamp count %llu",
 					  (unsigned long long)count);

@@ -150,9 +150,10 @@ START_TEST(test_timestamps_never_repeat_after_reopen_even_with_clock_back)
 	struct fix f;
 	fix_init(&f);
 	struct tk_errbuf eb;
-	uint64_t ts, last = 0;
+	uint64_t ts, last = 0, wait;
 	for (int i = 0; i < 100; i++) {
-		ck_assert_int_eq(schedd_get_ts(&f.d, 10, &ts, &eb), TK_OK);
+		ck_assert_int_eq(schedd_get_ts(&f.d, 10, &ts, &wait, &eb), TK_OK);
+		ck_assert_uint_eq(wait, 0);
 		ck_assert_uint_gt(ts, last);
 		last = ts + 9;
 		f.wall += i % 3 == 0;
@@ -160,20 +161,47 @@ START_TEST(test_timestamps_never_repeat_after_reopen_even_with_clock_back)
 	fix_close(&f);
 	f.wall -= 60000; /* the wall clock stepped back a minute over the restart */
 	fix_open(&f);
-	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &eb), TK_OK);
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
 	ck_assert_uint_gt(ts, last);
 	fix_destroy(&f);
 }
 END_TEST
 
-START_TEST(test_timestamp_count_above_the_logical_range_is_refused)
+START_TEST(test_timestamp_count_above_the_limit_is_refused_naming_it)
 {
 	struct fix f;
 	fix_init(&f);
 	struct tk_errbuf eb;
-	uint64_t ts;
-	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT + 1, &ts, &eb), TK_E_BAD_REQUEST);
-	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &eb), TK_OK);
+	uint64_t ts, wait;
+	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT + 1, &ts, &wait, &eb), TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "limit of 16384"));
+	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
+	fix_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_a_used_up_millisecond_says_when_to_ask_again)
+{
+	struct fix f;
+	fix_init(&f);
+	struct tk_errbuf eb;
+	uint64_t ts, wait, last = 0;
+	/* 16 batches of 16384 fill the clock's millisecond */
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &wait, &eb), TK_OK);
+		ck_assert_uint_eq(wait, 0);
+		ck_assert_uint_eq(tso_physical(ts), f.wall);
+		ck_assert_uint_gt(ts, last);
+		last = ts;
+	}
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, f.wall + 1);
+	f.wall++;
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
+	ck_assert_uint_eq(tso_physical(ts), f.wall);
 	fix_destroy(&f);
 }
 END_TEST
@@ -422,7 +450,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_new_data_dir_records_generated_cluster_id_and_keeps_it);
 	tcase_add_test(tc, test_timestamps_never_repeat_after_reopen_even_with_clock_back);
-	tcase_add_test(tc, test_timestamp_count_above_the_logical_range_is_refused);
+	tcase_add_test(tc, test_timestamp_count_above_the_limit_is_refused_naming_it);
+	tcase_add_test(tc, test_a_used_up_millisecond_says_when_to_ask_again);
 	tcase_add_test(tc, test_ids_never_repeat_after_reopen);
 	tcase_add_test(tc, test_ids_skip_past_ids_found_in_bootstrap);
 	tcase_add_test(tc, test_requests_before_bootstrap_are_not_bootstrapped);
