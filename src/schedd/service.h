@@ -9,6 +9,8 @@
 #include "schedd/tso_wait.h"
 
 extern const struct net_service schedd_service;
+/* Its inline (netcat) commands, NULL-terminated (inline_cmds.c). */
+extern const struct net_inline_cmd *const schedd_inline_cmds[];
 
 /* What the server's svc_data points to. */
 struct schedd_svc {
