@@ -1,7 +1,7 @@
-/* tinykv-scheduler: the scheduler daemon.  The server core (conn.c,
- * framed.c, status.c, ...) with the scheduler service (sched_service.c)
- * over the scheduler state (sched_state.c), plus two timers: the schedule
- * tick and the TSO window. */
+/* tinykv-scheduler: the scheduler daemon.  The protocol core (src/net)
+ * with the scheduler service (service.c, inline_cmds.c) over the scheduler
+ * state (state.c), plus timers: the schedule tick, the TSO window, and the
+ * get_ts requests waiting for the clock (tso_wait.c). */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
