@@ -31,8 +31,8 @@ t_client_api_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
 check_PROGRAMS += t/tksched
 t_tksched_SOURCES = t/tksched.c
 t_tksched_LDADD = src/client/libtinykv.la
-TESTS += t/sched-basic.t
-EXTRA_DIST += t/sched-lib.sh t/sched-basic.t
+TESTS += t/sched-basic.t t/sched-tso.t t/sched-inline.t
+EXTRA_DIST += t/sched-lib.sh t/sched-basic.t t/sched-tso.t t/sched-inline.t
 
 # Transactions over real processes (scheduler TSO + tinykvd).
 TESTS += t/txn.t

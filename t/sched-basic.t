@@ -57,12 +57,16 @@ tk_ok $(( next > last ? 0 : 1 )) "the first timestamp after another SIGKILL is a
 # a client handle survives a restart on the same address
 TK_ARGS[pd]+=" --listen ${TK_ADDR[pd]}"
 coproc RC { "$TKSCHED_SIM" "${TK_ADDR[pd]}" reconnect -; }
-read -r -t 10 line <&"${RC[0]}"
+# bash closes and unsets RC as soon as the coprocess exits, which it may do
+# right after "go": read and write through copies of its fds
+exec {rc_out}<&"${RC[0]}" {rc_in}>&"${RC[1]}"
+read -r -t 10 line <&"$rc_out"
 tk_is "$line" "# restart" "a client got a timestamp"
 tk_stop pd
 tks_restart pd || tk_bail "cannot restart tinykv-scheduler on the same port"
-echo go >&"${RC[1]}"
-read -r -t 10 line <&"${RC[0]}"
+echo go >&"$rc_in"
+read -r -t 10 line <&"$rc_out"
+exec {rc_out}<&- {rc_in}>&-
 tk_relay <<<"$line"
 
 r=$(tk_framed pd '{"t":"store_heartbeat","id":1,"b":{"cluster":1,"store":1}}')

@@ -50,7 +50,7 @@ struct bench_config {
 #define BENCH_MAX_KEYSPACE UINT64_C(1000000000000)
 #define BENCH_MAX_VALUE (4u << 20)
 
-#define BENCH_MAX_TSO_BATCH 262144u /* the scheduler's limit per get_ts */
+#define BENCH_MAX_TSO_BATCH 16384u /* the scheduler's limit per get_ts */
 #define BENCH_MAX_TXN_KEYS 1000u
 
 /* Defaults: raw KV mode, 127.0.0.1:20160, 50 connections, pipeline 16, one

@@ -5,7 +5,9 @@ src_schedd_tinykv_scheduler_SOURCES = \
 	src/schedd/main.c \
 	src/schedd/opts.c src/schedd/opts.h \
 	src/schedd/service.c src/schedd/service.h \
-	src/schedd/state.c src/schedd/state.h
+	src/schedd/state.c src/schedd/state.h \
+	src/schedd/tso_wait.c src/schedd/tso_wait.h \
+	src/schedd/inline_cmds.c
 src_schedd_tinykv_scheduler_LDADD = src/net/libtknet.la src/meta/libtkmetawire.la src/scheduler/libtkschedstore.la \
 	src/scheduler/libtksched.la src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)
@@ -13,7 +15,8 @@ src_schedd_tinykv_scheduler_LDADD = src/net/libtknet.la src/meta/libtkmetawire.l
 check_PROGRAMS += src/schedd/test_state
 TESTS += src/schedd/test_state
 src_schedd_test_state_SOURCES = src/schedd/test_state.c \
-	src/schedd/state.c src/schedd/service.c
+	src/schedd/state.c src/schedd/service.c src/schedd/tso_wait.c \
+	src/schedd/inline_cmds.c
 src_schedd_test_state_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_schedd_test_state_LDADD = src/net/libtknet.la src/meta/libtkmetawire.la src/scheduler/libtkschedstore.la \
 	src/scheduler/libtksched.la src/engine/libtkengine.la \

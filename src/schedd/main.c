@@ -1,7 +1,7 @@
-/* tinykv-scheduler: the scheduler daemon.  The server core (conn.c,
- * framed.c, status.c, ...) with the scheduler service (sched_service.c)
- * over the scheduler state (sched_state.c), plus two timers: the schedule
- * tick and the TSO window. */
+/* tinykv-scheduler: the scheduler daemon.  The protocol core (src/net)
+ * with the scheduler service (service.c, inline_cmds.c) over the scheduler
+ * state (state.c), plus timers: the schedule tick, the TSO window, and the
+ * get_ts requests waiting for the clock (tso_wait.c). */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -29,6 +29,7 @@ struct sched_daemon {
 	struct net_server srv;
 	struct sched_opts opts;
 	struct schedd state;
+	struct schedd_svc svc;
 	struct event *tick_ev, *tso_ev;
 };
 
@@ -82,7 +83,8 @@ static enum tk_err open_state(struct sched_daemon *d, struct tk_errbuf *eb)
 	s->ident.cluster_id = d->state.cluster_id;
 	s->ident.store_id = 0;
 	snprintf(s->ident.mode, sizeof s->ident.mode, "scheduler");
-	s->svc_data = &d->state;
+	d->svc.state = &d->state;
+	s->svc_data = &d->svc;
 	return TK_OK;
 }
 
@@ -102,7 +104,8 @@ static int run(struct sched_daemon *d)
 	}
 	d->tick_ev = event_new(s->base, -1, EV_PERSIST, tick_cb, d);
 	d->tso_ev = event_new(s->base, -1, EV_PERSIST, tso_cb, d);
-	if (!d->tick_ev || !d->tso_ev) {
+	d->svc.tsoq = tso_waitq_new(s->base, &d->state);
+	if (!d->tick_ev || !d->tso_ev || !d->svc.tsoq) {
 		LOG_ERROR("out of memory at startup");
 		return 1;
 	}
@@ -132,7 +135,9 @@ static void cleanup(struct sched_daemon *d)
 		event_free(d->tick_ev);
 	if (d->tso_ev)
 		event_free(d->tso_ev);
-	/* connections first: a late reply may still touch the state */
+	/* parked get_ts requests hold slots of the connections: drop them
+	 * first; then the connections (a late reply may still touch the state) */
+	tso_waitq_free(d->svc.tsoq);
 	net_conns_free_all(s);
 	schedd_close(&d->state); /* before the engine it writes to */
 	net_daemon_cleanup(s);

@@ -17,9 +17,14 @@ typedef enum tk_err (*handler_fn)(struct schedd *d, struct net_conn *c, const vo
 #define SCAN_DEFAULT_LIMIT 100
 #define SCAN_MAX_LIMIT 10000
 
-static struct schedd *state(struct net_server *s)
+static struct schedd_svc *svc(struct net_server *s)
 {
 	return s->svc_data;
+}
+
+static struct schedd *state(struct net_server *s)
+{
+	return svc(s)->state;
 }
 
 /* A text field as a C string (truncated at cap - 1; TOO_LARGE instead when
@@ -158,16 +163,6 @@ static enum tk_err do_alloc_id(struct schedd *d, struct net_conn *c, const void 
 	(void)c;
 	resp->count = req->count ? req->count : 1;
 	return schedd_alloc_ids(d, resp->count, &resp->id, eb);
-}
-
-static enum tk_err do_get_ts(struct schedd *d, struct net_conn *c, const void *reqp, void *respp,
-			     struct tk_errbuf *eb)
-{
-	const struct tk_get_ts_req *req = reqp;
-	struct tk_get_ts_resp *resp = respp;
-	(void)c;
-	resp->count = req->count ? req->count : 1;
-	return schedd_get_ts(d, resp->count, &resp->ts, eb);
 }
 
 static enum tk_err do_put_store(struct schedd *d, struct net_conn *c, const void *reqp, void *resp,
@@ -602,7 +597,6 @@ static const handler_fn handlers[TK_MSG__COUNT] = {
 	[TK_MSG_get_region_by_id] = do_get_region_by_id,
 	[TK_MSG_scan_regions] = do_scan_regions,
 	[TK_MSG_ask_split] = do_ask_split,
-	[TK_MSG_get_ts] = do_get_ts,
 	[TK_MSG_store_offline] = do_store_offline,
 	[TK_MSG_list_operators] = do_list_operators,
 	[TK_MSG_list_schedulers] = do_list_schedulers,
@@ -612,12 +606,16 @@ static const handler_fn handlers[TK_MSG__COUNT] = {
 	[TK_MSG_set_config] = do_set_config,
 };
 
-/* Every request is answered at once: each state change is written by
- * state.c itself before its reply. */
+/* Every request is answered at once (each state change is written by
+ * state.c itself before its reply), except a get_ts that has to wait for
+ * the clock (tso_wait.h). */
 static enum net_outcome execute(struct net_server *s, const struct net_req *r, const void *req,
 				void *resp, enum tk_err *code, struct tk_errbuf *eb)
 {
 	enum tk_msg_type type = r->type;
+	if (type == TK_MSG_get_ts && !s->shutting_down)
+		return tso_waitq_get(svc(s)->tsoq, r, ((const struct tk_get_ts_req *)req)->count,
+				     resp, code, eb);
 	if (type >= TK_MSG__COUNT || !handlers[type])
 		*code = tk_err_set(eb, TK_E_UNKNOWN_MESSAGE, "message '%s' is not served by the scheduler",
 				   type < TK_MSG__COUNT ? tk_msg_defs[type].name : "?");
@@ -654,10 +652,10 @@ static size_t status_extra(struct net_server *s, struct net_status_field *f, siz
 	NUM("region_heartbeats", d->stats.region_heartbeats);
 	NUM("region_heartbeats_stale", d->stats.stale_heartbeats);
 	NUM("store_heartbeats", d->stats.store_heartbeats);
-	/* before the first get_ts the core reports its floor: show 0 */
-	uint64_t last = tso_last(&d->tso);
-	NUM("tso_last", tso_logical(last) == TSO_LOGICAL_MAX ? 0 : last);
+	NUM("tso_last", tso_last(&d->tso));
 	NUM("tso_window_persists", d->stats.tso_persists);
+	NUM("tso_waiting", tso_waitq_len(svc(s)->tsoq));
+	NUM("tso_clock_waits", tso_waitq_total(svc(s)->tsoq));
 	NUM("id_next", d->ids.next);
 	NUM("id_window_persists", d->stats.id_persists);
 #undef NUM
@@ -682,6 +680,9 @@ static void metrics_extra(struct net_server *s, struct tk_buf *out)
 	METRIC("tinykv_sched_region_heartbeats_stale_total", "counter", "Region heartbeats refused as stale.",
 	       d->stats.stale_heartbeats);
 	METRIC("tinykv_sched_tso_window_persists_total", "counter", "TSO windows persisted.", d->stats.tso_persists);
+	METRIC("tinykv_sched_tso_clock_waits_total", "counter",
+	       "get_ts requests that waited for the clock (their millisecond was used up).",
+	       tso_waitq_total(svc(s)->tsoq));
 	METRIC("tinykv_sched_id_window_persists_total", "counter", "Id windows persisted.", d->stats.id_persists);
 #undef METRIC
 	size_t n = cluster_store_count(d->cluster);
@@ -708,7 +709,7 @@ const struct net_service schedd_service = {
 	.server_name = "tinykv-scheduler " PACKAGE_VERSION,
 	.role = "scheduler",
 	.mode = "scheduler",
-	.inline_cmds = NULL,
+	.inline_cmds = schedd_inline_cmds,
 	.accepts_role = accepts_role,
 	.execute = execute,
 	.status_extra = status_extra,

@@ -127,8 +127,10 @@ static enum tk_err tso_to(struct schedd *d, uint64_t limit, struct tk_errbuf *eb
 	return TK_OK;
 }
 
-enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, struct tk_errbuf *eb)
+enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, uint64_t *wait_until,
+			  struct tk_errbuf *eb)
 {
+	*wait_until = 0;
 	if (count == 0)
 		count = 1;
 	if (count > TSO_MAX_COUNT)
@@ -145,6 +147,9 @@ enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, str
 				return e;
 			break;
 		}
+		case TSO_WAIT:
+			*wait_until = limit;
+			return TK_OK;
 		case TSO_BAD_COUNT:
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "bad timestamp count %llu",
 					  (unsigned long long)count);
@@ -504,45 +509,6 @@ void schedd_tso_ahead(struct schedd *d)
 		LOG_ERROR("%s", eb.msg);
 }
 
-/* The stores an operator touches: its steps' stores and the region's
- * leader store (the source of a leader transfer). */
-static size_t op_stores(struct schedd *d, const struct operator *op, uint64_t *out)
-{
-	size_t n = 0;
-	const struct region *r = cluster_region(d->cluster, op->region_id);
-	if (r && region_leader_store(r))
-		out[n++] = region_leader_store(r);
-	for (size_t i = 0; i < op->n_steps; i++)
-		out[n++] = op->steps[i].store_id;
-	return n;
-}
-
-/* Workaround for the balance schedulers of the core, which score stores by
- * what the heartbeats reported and not by what running operators are about
- * to change: on every tick they see the same imbalance and pick the same
- * pair of stores again, overshooting, then move back (seen in t/sched-*.t:
- * dozens of 1->3 then 3->1 leader transfers for 24 regions).  Until the
- * core accounts for in-flight operators, a balance operator is not started
- * while another of its kind touches one of its stores. */
-static bool balance_conflicts(struct schedd *d, const struct operator *op)
-{
-	if (op->kind != OP_KIND_BALANCE_LEADER && op->kind != OP_KIND_BALANCE_REGION)
-		return false;
-	uint64_t mine[OP_MAX_STEPS + 1], theirs[OP_MAX_STEPS + 1];
-	size_t nm = op_stores(d, op, mine);
-	for (size_t i = 0; i < opctl_total(d->ops); i++) {
-		const struct operator *o = opctl_at(d->ops, i);
-		if (o->kind != op->kind)
-			continue;
-		size_t nt = op_stores(d, o, theirs);
-		for (size_t a = 0; a < nm; a++)
-			for (size_t b = 0; b < nt; b++)
-				if (mine[a] == theirs[b])
-					return true;
-	}
-	return false;
-}
-
 size_t schedd_tick(struct schedd *d)
 {
 	uint64_t now = schedd_now_ms(d);
@@ -557,12 +523,10 @@ size_t schedd_tick(struct schedd *d)
 	size_t n = sched_patrol(&ctx, &d->patrol_cursor, ops, 64);
 	for (size_t i = 0; i < n; i++)
 		add_op(d, &ops[i]);
-	size_t m = sched_registry_run(&d->reg, &ctx, ops, 64), added = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (balance_conflicts(d, &ops[i]))
-			continue;
+	/* The balance schedulers count the operators already running
+	 * (scheduler/influence.c), so what they return is added as is. */
+	size_t m = sched_registry_run(&d->reg, &ctx, ops, 64);
+	for (size_t i = 0; i < m; i++)
 		add_op(d, &ops[i]);
-		added++;
-	}
-	return n + added;
+	return n + m;
 }

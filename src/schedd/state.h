@@ -87,7 +87,12 @@ enum tk_err schedd_config_set(struct schedd *d, const char *name, const char *va
 enum tk_err schedd_check_cluster(const struct schedd *d, uint64_t cluster, struct tk_errbuf *eb);
 enum tk_err schedd_alloc_ids(struct schedd *d, uint64_t count, uint64_t *first,
 			     struct tk_errbuf *eb);
-enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first,
+/* count (0: 1) consecutive timestamps from *first.  TK_OK with
+ * *wait_until != 0 means none was served: the current millisecond is used
+ * up (scheduler/tso.h), ask again once the wall clock (d->wall_ms) reads
+ * *wait_until.  TK_E_BAD_REQUEST above TSO_MAX_COUNT (the message names
+ * the limit), engine errors when the next window cannot be persisted. */
+enum tk_err schedd_get_ts(struct schedd *d, uint64_t count, uint64_t *first, uint64_t *wait_until,
 			  struct tk_errbuf *eb);
 /* The first store and region (a peer of r must be on store_id). */
 enum tk_err schedd_bootstrap(struct schedd *d, uint64_t store_id, const char *addr,

@@ -150,9 +150,10 @@ START_TEST(test_timestamps_never_repeat_after_reopen_even_with_clock_back)
 	struct fix f;
 	fix_init(&f);
 	struct tk_errbuf eb;
-	uint64_t ts, last = 0;
+	uint64_t ts, last = 0, wait;
 	for (int i = 0; i < 100; i++) {
-		ck_assert_int_eq(schedd_get_ts(&f.d, 10, &ts, &eb), TK_OK);
+		ck_assert_int_eq(schedd_get_ts(&f.d, 10, &ts, &wait, &eb), TK_OK);
+		ck_assert_uint_eq(wait, 0);
 		ck_assert_uint_gt(ts, last);
 		last = ts + 9;
 		f.wall += i % 3 == 0;
@@ -160,20 +161,47 @@ START_TEST(test_timestamps_never_repeat_after_reopen_even_with_clock_back)
 	fix_close(&f);
 	f.wall -= 60000; /* the wall clock stepped back a minute over the restart */
 	fix_open(&f);
-	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &eb), TK_OK);
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
 	ck_assert_uint_gt(ts, last);
 	fix_destroy(&f);
 }
 END_TEST
 
-START_TEST(test_timestamp_count_above_the_logical_range_is_refused)
+START_TEST(test_timestamp_count_above_the_limit_is_refused_naming_it)
 {
 	struct fix f;
 	fix_init(&f);
 	struct tk_errbuf eb;
-	uint64_t ts;
-	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT + 1, &ts, &eb), TK_E_BAD_REQUEST);
-	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &eb), TK_OK);
+	uint64_t ts, wait;
+	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT + 1, &ts, &wait, &eb), TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "limit of 16384"));
+	ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
+	fix_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_a_used_up_millisecond_says_when_to_ask_again)
+{
+	struct fix f;
+	fix_init(&f);
+	struct tk_errbuf eb;
+	uint64_t ts, wait, last = 0;
+	/* 16 batches of 16384 fill the clock's millisecond */
+	for (int i = 0; i < 16; i++) {
+		ck_assert_int_eq(schedd_get_ts(&f.d, TSO_MAX_COUNT, &ts, &wait, &eb), TK_OK);
+		ck_assert_uint_eq(wait, 0);
+		ck_assert_uint_eq(tso_physical(ts), f.wall);
+		ck_assert_uint_gt(ts, last);
+		last = ts;
+	}
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, f.wall + 1);
+	f.wall++;
+	ck_assert_int_eq(schedd_get_ts(&f.d, 1, &ts, &wait, &eb), TK_OK);
+	ck_assert_uint_eq(wait, 0);
+	ck_assert_uint_eq(tso_physical(ts), f.wall);
 	fix_destroy(&f);
 }
 END_TEST
@@ -337,7 +365,7 @@ START_TEST(test_store_offline_config_and_schedulers_survive_reopen)
 }
 END_TEST
 
-START_TEST(test_balance_does_not_stack_operators_on_a_store_before_heartbeats_show_them)
+START_TEST(test_balance_plans_only_the_transfers_needed_before_heartbeats_show_them)
 {
 	struct fix f;
 	fix_init(&f);
@@ -354,13 +382,25 @@ START_TEST(test_balance_does_not_stack_operators_on_a_store_before_heartbeats_sh
 		ck_assert_int_eq(schedd_region_heartbeat(&f.d, &t.r, &st, &has, &eb), TK_OK);
 	}
 	ck_assert_int_eq(schedd_remove_scheduler(&f.d, "balance-region", &eb), TK_OK);
-	/* ticks without heartbeats: the map still shows store 1 with every
-	 * leader, but one transfer away from it is already under way */
-	for (int i = 0; i < 5; i++) {
+	ck_assert_int_eq(schedd_config_set(&f.d, "leader-schedule-limit", "16", &eb), TK_OK);
+	/* Ticks without heartbeats: the map still shows store 1 with every
+	 * leader.  The transfers under way count: 6/0/0 needs 2 to store 2
+	 * and 2 to store 3, and nothing more however often the tick runs
+	 * (the daemon used to work around stacking by refusing a second
+	 * operator touching the same store). */
+	for (int i = 0; i < 10; i++) {
 		f.mono += 100;
 		schedd_tick(&f.d);
 	}
-	ck_assert_uint_eq(opctl_count(f.d.ops, OP_KIND_BALANCE_LEADER), 1);
+	ck_assert_uint_eq(opctl_count(f.d.ops, OP_KIND_BALANCE_LEADER), 4);
+	unsigned to[4] = {0};
+	for (size_t i = 0; i < opctl_total(f.d.ops); i++) {
+		const struct operator *op = opctl_at(f.d.ops, i);
+		ck_assert_uint_le(op->steps[0].store_id, 3);
+		to[op->steps[0].store_id]++;
+	}
+	ck_assert_uint_eq(to[2], 2);
+	ck_assert_uint_eq(to[3], 2);
 	fix_destroy(&f);
 }
 END_TEST
@@ -410,7 +450,8 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_new_data_dir_records_generated_cluster_id_and_keeps_it);
 	tcase_add_test(tc, test_timestamps_never_repeat_after_reopen_even_with_clock_back);
-	tcase_add_test(tc, test_timestamp_count_above_the_logical_range_is_refused);
+	tcase_add_test(tc, test_timestamp_count_above_the_limit_is_refused_naming_it);
+	tcase_add_test(tc, test_a_used_up_millisecond_says_when_to_ask_again);
 	tcase_add_test(tc, test_ids_never_repeat_after_reopen);
 	tcase_add_test(tc, test_ids_skip_past_ids_found_in_bootstrap);
 	tcase_add_test(tc, test_requests_before_bootstrap_are_not_bootstrapped);
@@ -418,7 +459,7 @@ int main(void)
 	tcase_add_test(tc, test_stale_heartbeat_is_refused_with_both_epochs);
 	tcase_add_test(tc, test_split_routing_survives_reopen);
 	tcase_add_test(tc, test_store_offline_config_and_schedulers_survive_reopen);
-	tcase_add_test(tc, test_balance_does_not_stack_operators_on_a_store_before_heartbeats_show_them);
+	tcase_add_test(tc, test_balance_plans_only_the_transfers_needed_before_heartbeats_show_them);
 	tcase_add_test(tc, test_wrong_cluster_id_in_a_request_is_cluster_mismatch);
 	tcase_add_test(tc, test_wire_region_with_too_many_peers_is_bad_request);
 	suite_add_tcase(s, tc);

@@ -1,4 +1,6 @@
-/* balance-leader and balance-region: see sched.h for the policies. */
+/* balance-leader and balance-region: see sched.h for the policies.  Both
+ * score stores as they will be once the running operators are done
+ * (influence.c), so a move still in flight is not made again. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,9 +23,10 @@ static int by_score_desc(const void *a, const void *b)
 
 /* The stores `keep` accepts with their scores, highest first, in a new
  * array (*out, free it; NULL on allocation failure).  Returns the count. */
-static size_t scored_stores(const struct sched_ctx *ctx,
+static size_t scored_stores(const struct sched_ctx *ctx, const struct sc_influence *inf,
 			    bool (*keep)(const struct sched_ctx *, const struct store *),
-			    uint64_t (*score)(const struct store *), struct scored **out)
+			    uint64_t (*score)(const struct sc_influence *, const struct store *),
+			    struct scored **out)
 {
 	size_t ns = cluster_store_count(ctx->cluster), n = 0;
 	struct scored *v = calloc(ns ? ns : 1, sizeof(*v));
@@ -33,7 +36,7 @@ static size_t scored_stores(const struct sched_ctx *ctx,
 	for (size_t i = 0; i < ns; i++) {
 		const struct store *s = cluster_store_at(ctx->cluster, i);
 		if (keep(ctx, s))
-			v[n++] = (struct scored){s, score(s)};
+			v[n++] = (struct scored){s, score(inf, s)};
 	}
 	qsort(v, n, sizeof(*v), by_score_desc);
 	return n;
@@ -65,12 +68,13 @@ static int region_priority(const struct sched_ctx *ctx, const struct region *r, 
 
 size_t sched_balance_region(const struct sched_ctx *ctx, struct operator *out, size_t max_out)
 {
-	if (max_out == 0)
+	struct sc_influence inf;
+	if (max_out == 0 || !sc_influence_init(&inf, ctx))
 		return 0;
 	struct scored *src;
 	const struct store **tgt;
-	size_t n_up = scored_stores(ctx, region_store_ok, sched_region_score, &src);
-	size_t n_tgt = sc_sorted_targets(ctx, &tgt);
+	size_t n_up = scored_stores(ctx, &inf, region_store_ok, sc_region_score, &src);
+	size_t n_tgt = sc_sorted_targets(ctx, &inf, &tgt);
 	uint64_t total = 0;
 	for (size_t i = 0; i < n_up; i++)
 		total += src[i].score;
@@ -84,7 +88,7 @@ size_t sched_balance_region(const struct sched_ctx *ctx, struct operator *out, s
 		uint64_t s_score = src[i].score;
 		/* Sources come in falling score order: once even the best target
 		 * is within tolerance of this one, it is of every later one. */
-		uint64_t best = sched_region_score(tgt[0]);
+		uint64_t best = sc_region_score(&inf, tgt[0]);
 		if (s_score <= best || (double)(s_score - best) <= tolerance)
 			break;
 		size_t nc = cluster_store_sample(ctx->cluster, source->id, false,
@@ -102,7 +106,7 @@ size_t sched_balance_region(const struct sched_ctx *ctx, struct operator *out, s
 						target = tgt[j];
 				if (!target)
 					continue;
-				uint64_t t_score = sched_region_score(target);
+				uint64_t t_score = sc_region_score(&inf, target);
 				uint64_t size = region_score_size(r);
 				if (s_score <= t_score)
 					continue;
@@ -118,6 +122,7 @@ size_t sched_balance_region(const struct sched_ctx *ctx, struct operator *out, s
 out:
 	free(src);
 	free(tgt);
+	sc_influence_destroy(&inf);
 	return made;
 }
 
@@ -139,11 +144,6 @@ static bool leader_store_ok(const struct sched_ctx *ctx, const struct store *s)
 	return leader_source_ok(ctx, s) || leader_target_ok(ctx, s);
 }
 
-static uint64_t leader_score(const struct store *s)
-{
-	return s->leader_count;
-}
-
 static bool worth_moving(const struct sched_ctx *ctx, uint64_t from, uint64_t to)
 {
 	uint64_t tol = ctx->cfg->leader_tolerance < 1 ? 1 : ctx->cfg->leader_tolerance;
@@ -152,9 +152,11 @@ static bool worth_moving(const struct sched_ctx *ctx, uint64_t from, uint64_t to
 
 /* A follower of r that can take leadership: eligible, caught up, and the
  * fewest leaders.  NULL when none. */
-static const struct store *leader_target(const struct sched_ctx *ctx, const struct region *r)
+static const struct store *leader_target(const struct sched_ctx *ctx,
+					 const struct sc_influence *inf, const struct region *r)
 {
 	const struct store *best = NULL;
+	uint64_t best_score = 0;
 	for (size_t i = 0; i < r->n_peers; i++) {
 		const struct region_peer *p = &r->peers[i];
 		if (p->id == r->leader_peer_id || region_peer_is_pending(r, p->id) ||
@@ -163,9 +165,11 @@ static const struct store *leader_target(const struct sched_ctx *ctx, const stru
 		const struct store *s = sc_store(ctx, p->store_id);
 		if (!s || !leader_target_ok(ctx, s))
 			continue;
-		if (!best || s->leader_count < best->leader_count ||
-		    (s->leader_count == best->leader_count && s->id < best->id))
+		uint64_t ls = sc_leader_score(inf, s);
+		if (!best || ls < best_score || (ls == best_score && s->id < best->id)) {
 			best = s;
+			best_score = ls;
+		}
 	}
 	return best;
 }
@@ -182,10 +186,11 @@ static void make_transfer(const struct sched_ctx *ctx, const struct region *r, u
 
 size_t sched_balance_leader(const struct sched_ctx *ctx, struct operator *out, size_t max_out)
 {
-	if (max_out == 0)
+	struct sc_influence inf;
+	if (max_out == 0 || !sc_influence_init(&inf, ctx))
 		return 0;
 	struct scored *st;
-	size_t n = scored_stores(ctx, leader_store_ok, leader_score, &st);
+	size_t n = scored_stores(ctx, &inf, leader_store_ok, sc_leader_score, &st);
 	size_t made = 0;
 	const struct region *cand[SAMPLE];
 	uint64_t start = ctx->seed * 0x9e3779b97f4a7c15ULL;
@@ -202,13 +207,13 @@ size_t sched_balance_leader(const struct sched_ctx *ctx, struct operator *out, s
 			if (sc_busy_region(ctx, cand[k]) ||
 			    region_leader_store(cand[k]) != source->id)
 				continue;
-			const struct store *t = leader_target(ctx, cand[k]);
-			if (t && (!best_t || t->leader_count < best_t->leader_count)) {
+			const struct store *t = leader_target(ctx, &inf, cand[k]);
+			if (t && (!best_t || sc_leader_score(&inf, t) < sc_leader_score(&inf, best_t))) {
 				best_t = t;
 				best_r = cand[k];
 			}
 		}
-		if (best_t && worth_moving(ctx, source->leader_count, best_t->leader_count)) {
+		if (best_t && worth_moving(ctx, st[i].score, sc_leader_score(&inf, best_t))) {
 			make_transfer(ctx, best_r, source->id, best_t, out);
 			made = 1;
 		}
@@ -229,12 +234,13 @@ size_t sched_balance_leader(const struct sched_ctx *ctx, struct operator *out, s
 			if (!source || ls == target->id || sc_busy_region(ctx, r) ||
 			    !leader_source_ok(ctx, source) || region_peer_is_pending(r, p->id) ||
 			    region_peer_is_down(r, p->id) ||
-			    !worth_moving(ctx, source->leader_count, target->leader_count))
+			    !worth_moving(ctx, sc_leader_score(&inf, source), st[i].score))
 				continue;
 			make_transfer(ctx, r, ls, target, out);
 			made = 1;
 		}
 	}
 	free(st);
+	sc_influence_destroy(&inf);
 	return made;
 }

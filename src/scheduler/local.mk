@@ -11,6 +11,7 @@ src_scheduler_libtksched_la_SOURCES = \
 	src/scheduler/cluster.c src/scheduler/cluster.h \
 	src/scheduler/operator.c src/scheduler/operator.h \
 	src/scheduler/sched.h src/scheduler/sched_common.c src/scheduler/sched_common.h \
+	src/scheduler/influence.c \
 	src/scheduler/replica_checker.c src/scheduler/balance.c \
 	src/scheduler/sched_registry.c \
 	src/scheduler/coordinator.c src/scheduler/coordinator.h \

@@ -29,7 +29,12 @@
  *    offline) to a follower's store with the fewest (up, not busy) when the
  *    gap exceeds leader-tolerance (and is at least 2).
  *  - Regions with a running operator, no known leader, or a stale view are
- *    skipped. */
+ *    skipped.
+ *  - Operators in flight: both balance schedulers score stores as they will
+ *    be once the running operators (ctx->ops) are done, counting the steps
+ *    the heartbeats do not show yet, so a move still under way is not made
+ *    again and the cluster converges without overshooting and moving load
+ *    back (flapping). */
 #ifndef TK_SCHEDULER_SCHED_H
 #define TK_SCHEDULER_SCHED_H
 

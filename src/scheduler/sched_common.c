@@ -37,37 +37,48 @@ bool sched_store_can_receive(const struct sched_ctx *ctx, const struct store *s)
 	return s->stats.capacity == 0 || store_available_ratio(s) >= ctx->cfg->low_space_ratio;
 }
 
-static bool better_target(const struct store *a, const struct store *b)
+/* Target order: lower score (sa for a, sb for b), then fewer regions,
+ * then lower id.  <0 when a is the better target. */
+static int target_order(uint64_t sa, const struct store *a, uint64_t sb, const struct store *b)
 {
-	if (!b)
-		return true;
-	if (sched_region_score(a) != sched_region_score(b))
-		return sched_region_score(a) < sched_region_score(b);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
 	if (a->region_count != b->region_count)
-		return a->region_count < b->region_count;
-	return a->id < b->id;
+		return a->region_count < b->region_count ? -1 : 1;
+	return a->id < b->id ? -1 : (a->id > b->id);
 }
+
+struct scored_target {
+	const struct store *s;
+	uint64_t score;
+};
 
 static int target_cmp(const void *a, const void *b)
 {
-	const struct store *x = *(const struct store *const *)a;
-	const struct store *y = *(const struct store *const *)b;
-	return better_target(x, y) ? -1 : better_target(y, x) ? 1 : 0;
+	const struct scored_target *x = a, *y = b;
+	return target_order(x->score, x->s, y->score, y->s);
 }
 
-size_t sc_sorted_targets(const struct sched_ctx *ctx, const struct store ***out)
+size_t sc_sorted_targets(const struct sched_ctx *ctx, const struct sc_influence *inf,
+			 const struct store ***out)
 {
 	size_t ns = cluster_store_count(ctx->cluster), n = 0;
 	const struct store **v = calloc(ns ? ns : 1, sizeof(*v));
+	struct scored_target *t = calloc(ns ? ns : 1, sizeof(*t));
 	*out = v;
-	if (!v)
+	if (!v || !t) {
+		free(t);
 		return 0;
+	}
 	for (size_t i = 0; i < ns; i++) {
 		const struct store *s = cluster_store_at(ctx->cluster, i);
 		if (sched_store_can_receive(ctx, s))
-			v[n++] = s;
+			t[n++] = (struct scored_target){s, sc_region_score(inf, s)};
 	}
-	qsort(v, n, sizeof(*v), target_cmp);
+	qsort(t, n, sizeof(*t), target_cmp);
+	for (size_t i = 0; i < n; i++)
+		v[i] = t[i].s;
+	free(t);
 	return n;
 }
 
@@ -82,7 +93,8 @@ const struct store *sc_best_target(const struct sched_ctx *ctx, const struct reg
 			continue;
 		if (!sched_store_can_receive(ctx, s))
 			continue;
-		if (better_target(s, best))
+		if (!best || target_order(sched_region_score(s), s, sched_region_score(best),
+					  best) < 0)
 			best = s;
 	}
 	return best;

@@ -38,11 +38,48 @@ static uint64_t daemon_get(struct tso_daemon *d, uint64_t now, uint32_t count)
 			d->persists++;
 			tso_set_limit(&d->t, limit);
 			break;
+		case TSO_WAIT:
+			ck_abort_msg("unexpected wait at %llu", (unsigned long long)now);
+			break;
 		default:
 			ck_abort_msg("bad count");
 		}
 	}
 	ck_abort_msg("tso did not serve after persisting");
+	return 0;
+}
+
+/* daemon_get with a clock (*now) that the caller waits on whenever the TSO
+ * says so, as the daemon's retry timer does. */
+static uint64_t daemon_get_waiting(struct tso_daemon *d, uint64_t *now, uint32_t count,
+				   unsigned *waits)
+{
+	uint64_t first, ms;
+	for (int tries = 0; tries < 5; tries++) {
+		switch (tso_alloc(&d->t, *now, count, &first, &ms)) {
+		case TSO_OK:
+			if (tso_physical(first) >= d->disk)
+				ck_abort_msg("served %llu beyond limit %llu",
+					     (unsigned long long)first,
+					     (unsigned long long)d->disk);
+			return first;
+		case TSO_NEED_PERSIST:
+			d->disk = ms;
+			d->persists++;
+			tso_set_limit(&d->t, ms);
+			break;
+		case TSO_WAIT:
+			if (ms <= *now)
+				ck_abort_msg("wait for %llu at %llu", (unsigned long long)ms,
+					     (unsigned long long)*now);
+			(*waits)++;
+			*now = ms;
+			break;
+		default:
+			ck_abort_msg("bad count");
+		}
+	}
+	ck_abort_msg("tso did not serve");
 	return 0;
 }
 
@@ -60,6 +97,7 @@ START_TEST(test_tso_is_strictly_increasing_under_random_clock_jumps)
 	struct tso_daemon d = {.disk = 0};
 	daemon_start(&d, 3000);
 	uint64_t seed = 0x1234567 + (uint64_t)_i, now = 1700000000000ULL, last = 0;
+	unsigned waits = 0;
 	for (int i = 0; i < 2000000; i++) {
 		uint64_t x = rng(&seed);
 		switch (x % 64) {
@@ -78,7 +116,7 @@ START_TEST(test_tso_is_strictly_increasing_under_random_clock_jumps)
 			break; /* stalled clock: many calls in one ms */
 		}
 		uint32_t count = (x >> 40) % 8 == 0 ? (uint32_t)((x >> 20) % 1000) + 1 : 1;
-		uint64_t ts = daemon_get(&d, now, count);
+		uint64_t ts = daemon_get_waiting(&d, &now, count, &waits);
 		if (ts <= last || tso_physical(ts + count - 1) != tso_physical(ts))
 			ck_abort_msg("call %d: ts %llu after %llu", i, (unsigned long long)ts,
 				     (unsigned long long)last);
@@ -86,28 +124,112 @@ START_TEST(test_tso_is_strictly_increasing_under_random_clock_jumps)
 	}
 	/* A window is persisted per ~3 s of physical time, not per call. */
 	ck_assert_uint_lt(d.persists, 200000);
+	/* Steps back and stalls used some milliseconds up: the waits ran. */
+	ck_assert_uint_gt(waits, 0);
 }
 END_TEST
 
-START_TEST(test_tso_logical_overflow_advances_physical_by_one_ms)
+START_TEST(test_tso_waits_for_the_clock_when_a_millisecond_is_used_up)
 {
 	struct tso_daemon d = {.disk = 0};
 	daemon_start(&d, 3000);
-	uint64_t now = 5000;
-	uint64_t a = daemon_get(&d, now, (uint32_t)TSO_MAX_COUNT - 10);
+	uint64_t now = 5000, first, ms;
+	/* Fill ms 5000 up to 10 logical parts from its end. */
+	uint64_t a = daemon_get(&d, now, 1);
+	while (tso_logical(d.t.last) + TSO_MAX_COUNT <= TSO_LOGICAL_MAX)
+		daemon_get(&d, now, (uint32_t)TSO_MAX_COUNT);
 	ck_assert_uint_eq(tso_physical(a), 5000);
 	ck_assert_uint_eq(tso_logical(a), 0);
-	uint64_t b = daemon_get(&d, now, 5);
+	uint64_t left = TSO_LOGICAL_MAX - tso_logical(tso_last(&d.t));
+	uint64_t b = daemon_get(&d, now, (uint32_t)left);
 	ck_assert_uint_eq(tso_physical(b), 5000);
-	ck_assert_uint_eq(tso_logical(b), TSO_MAX_COUNT - 10);
-	/* 20 more do not fit in ms 5000: they go to ms 5001 with the clock stalled. */
-	uint64_t c = daemon_get(&d, now, 20);
+	ck_assert_uint_eq(tso_logical(b + left - 1), TSO_LOGICAL_MAX);
+	/* The millisecond is used up and the clock has not moved: wait for
+	 * ms 5001 rather than serve from it ahead of the clock. */
+	ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(ms, 5001);
+	ck_assert_uint_eq(tso_last(&d.t), b + left - 1); /* nothing served */
+	/* The clock reached 5001. */
+	uint64_t c = daemon_get(&d, 5001, 20);
 	ck_assert_uint_eq(tso_physical(c), 5001);
 	ck_assert_uint_eq(tso_logical(c), 0);
-	/* Even with the clock going back. */
-	uint64_t e = daemon_get(&d, now - 100, 1);
-	ck_assert_uint_eq(tso_physical(e), 5001);
-	ck_assert_uint_eq(tso_logical(e), 20);
+	/* A batch that does not fit in what is left of a millisecond waits
+	 * too, and is not split over two. */
+	d.t.next_logical = TSO_LOGICAL_MAX - 5;
+	ck_assert_int_eq(tso_alloc(&d.t, 5001, 10, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(daemon_get(&d, 5001, 6), tso_compose(5001, TSO_LOGICAL_MAX - 5));
+}
+END_TEST
+
+/* The issue's attack: many pipelined requests of the largest count, with
+ * the clock moving at its own pace (here 1 ms per 100 requests served or
+ * refused).  The physical part must stay with the clock: before, 100,000
+ * requests of 262,144 moved it 88 s ahead. */
+START_TEST(test_tso_flood_keeps_the_physical_part_at_the_clock)
+{
+	struct tso_daemon d = {.disk = 0};
+	daemon_start(&d, 3000);
+	uint64_t now = 1700000000000ULL, last = 0, ahead_max = 0, served = 0;
+	unsigned calls = 0;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t first, ms;
+		if (++calls % 100 == 0)
+			now++;
+		switch (tso_alloc(&d.t, now, (uint32_t)TSO_MAX_COUNT, &first, &ms)) {
+		case TSO_OK:
+			if (first <= last)
+				ck_abort_msg("ts went back");
+			last = first + TSO_MAX_COUNT - 1;
+			served++;
+			if (tso_physical(first) > now && tso_physical(first) - now > ahead_max)
+				ahead_max = tso_physical(first) - now;
+			break;
+		case TSO_NEED_PERSIST:
+			d.disk = ms;
+			tso_set_limit(&d.t, ms);
+			break;
+		case TSO_WAIT:
+			ck_assert_uint_eq(ms, now + 1);
+			break; /* parked: retried as a new call */
+		default:
+			ck_abort_msg("bad count");
+		}
+	}
+	ck_assert_uint_eq(ahead_max, 0);
+	/* 1,000 ms of clock, 16 batches of 16,384 per ms. */
+	ck_assert_uint_ge(served, 1000 * 16 - 16);
+	ck_assert_uint_le(tso_physical(last), now);
+}
+END_TEST
+
+START_TEST(test_tso_ahead_of_the_clock_moves_on_one_ms_per_tick)
+{
+	/* Restarted with the clock 2 s behind the persisted limit: serving
+	 * starts at the limit, and each used-up millisecond waits for one
+	 * tick of the clock, so the lead stays 2 s and never grows. */
+	struct tso_daemon d = {.disk = 12000};
+	daemon_start(&d, 3000);
+	uint64_t now = 10000, first, ms;
+	for (uint64_t i = 0; i < 50; i++) {
+		uint64_t a = daemon_get(&d, now, 1);
+		ck_assert_uint_eq(tso_physical(a), 12000 + i);
+		d.t.next_logical = TSO_LOGICAL_MAX + 1; /* used up */
+		ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
+		ck_assert_uint_eq(ms, now + 1);
+		now = ms;
+	}
+	/* The clock steps back 5 s: the same pace, its ticks counted from
+	 * the new reading. */
+	now -= 5000;
+	uint64_t before = tso_physical(tso_last(&d.t));
+	ck_assert_int_eq(tso_alloc(&d.t, now, 1, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(ms, now + 1);
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, now + 1, 1)), before + 1);
+	d.t.next_logical = TSO_LOGICAL_MAX + 1;
+	ck_assert_int_eq(tso_alloc(&d.t, now + 1, 1, &first, &ms), TSO_WAIT);
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, now + 2, 1)), before + 2);
+	/* Once the clock passes the physical part, it is the clock again. */
+	ck_assert_uint_eq(tso_physical(daemon_get(&d, before + 100, 1)), before + 100);
 }
 END_TEST
 
@@ -122,6 +244,8 @@ START_TEST(test_tso_batch_hands_out_consecutive_timestamps)
 	ck_assert_int_eq(tso_alloc(&d.t, 1000, 0, &first, &limit), TSO_BAD_COUNT);
 	ck_assert_int_eq(tso_alloc(&d.t, 1000, (uint32_t)TSO_MAX_COUNT + 1, &first, &limit),
 			 TSO_BAD_COUNT);
+	ck_assert_uint_eq(TSO_MAX_COUNT, 16384); /* the limit proto-spec documents */
+	ck_assert_uint_eq(daemon_get(&d, 1000, (uint32_t)TSO_MAX_COUNT), b + 1);
 }
 END_TEST
 
@@ -163,17 +287,21 @@ START_TEST(test_tso_restart_from_saved_limit_never_repeats)
 }
 END_TEST
 
-START_TEST(test_tso_first_physical_after_restart_exceeds_the_limit)
+START_TEST(test_tso_first_physical_after_restart_is_the_limit)
 {
 	struct tso t;
 	tso_init(&t, 50000, 3000);
 	uint64_t first, limit;
-	/* Clock far behind the persisted limit: still > 50000. */
+	ck_assert_uint_eq(tso_last(&t), 0);
+	/* Clock far behind the persisted limit: nothing below 50000 again
+	 * (an earlier life may have served up to 49999.max), and no wait:
+	 * ms 50000 itself was never served. */
 	ck_assert_int_eq(tso_alloc(&t, 100, 1, &first, &limit), TSO_NEED_PERSIST);
 	tso_set_limit(&t, limit);
 	ck_assert_int_eq(tso_alloc(&t, 100, 1, &first, &limit), TSO_OK);
-	ck_assert_uint_eq(tso_physical(first), 50001);
+	ck_assert_uint_eq(tso_physical(first), 50000);
 	ck_assert_uint_eq(tso_logical(first), 0);
+	ck_assert_uint_eq(tso_last(&t), first);
 }
 END_TEST
 
@@ -245,11 +373,13 @@ int main(void)
 	Suite *s = suite_create("sched_alloc");
 	TCase *tc = tcase_create("tso");
 	tcase_add_loop_test(tc, test_tso_is_strictly_increasing_under_random_clock_jumps, 0, 2);
-	tcase_add_test(tc, test_tso_logical_overflow_advances_physical_by_one_ms);
+	tcase_add_test(tc, test_tso_waits_for_the_clock_when_a_millisecond_is_used_up);
+	tcase_add_test(tc, test_tso_flood_keeps_the_physical_part_at_the_clock);
+	tcase_add_test(tc, test_tso_ahead_of_the_clock_moves_on_one_ms_per_tick);
 	tcase_add_test(tc, test_tso_batch_hands_out_consecutive_timestamps);
 	tcase_add_test(tc, test_tso_never_serves_at_or_beyond_the_persisted_limit);
 	tcase_add_test(tc, test_tso_restart_from_saved_limit_never_repeats);
-	tcase_add_test(tc, test_tso_first_physical_after_restart_exceeds_the_limit);
+	tcase_add_test(tc, test_tso_first_physical_after_restart_is_the_limit);
 	tcase_add_test(tc, test_tso_asks_to_extend_before_the_window_runs_out);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("id_alloc");

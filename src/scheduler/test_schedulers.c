@@ -769,6 +769,176 @@ START_TEST(test_balance_region_converges_without_flapping)
 }
 END_TEST
 
+/* ---- balance with operators in flight ---- */
+
+/* Create operators from one balance scheduler, without carrying any out,
+ * until it has nothing more to do (or `cap` operators): what a daemon does
+ * while the stores have not heartbeated the effect yet.  Returns how many. */
+static int plan_all(struct fxc *f, size_t (*fn)(const struct sched_ctx *, struct operator *, size_t),
+		    int cap, int *to_store)
+{
+	int made = 0;
+	for (; made < cap; made++) {
+		struct operator op;
+		struct sched_ctx ctx = fxc_ctx(f);
+		ctx.seed = (uint64_t)made;
+		if (!fn(&ctx, &op, 1))
+			break;
+		struct tk_errbuf eb;
+		ck_assert_int_eq(opctl_add(f->oc, &op, &eb), TK_OK);
+		to_store[op.steps[0].store_id]++;
+	}
+	return made;
+}
+
+START_TEST(test_balance_leader_counts_transfers_already_running)
+{
+	struct fxc f;
+	fxc_init(&f);
+	for (uint64_t s = 1; s <= 4; s++)
+		fxc_store(&f, s);
+	LEAD(&f, 24, 1, 2, 3, 4);
+	int to[8] = {0};
+	/* 24 leaders over 4 stores: 18 transfers leave 6 on each; a 19th
+	 * (the view still says 24/0/0/0) would overshoot. */
+	ck_assert_int_eq(plan_all(&f, sched_balance_leader, 30, to), 18);
+	for (uint64_t s = 2; s <= 4; s++)
+		ck_assert_int_eq(to[s], 6);
+	fxc_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_balance_region_counts_moves_already_running)
+{
+	struct fxc f;
+	fxc_init(&f);
+	for (uint64_t s = 1; s <= 3; s++)
+		fxc_store(&f, s);
+	for (uint64_t i = 1; i <= 30; i++)
+		FXC_REGION(&f, i, 8, 1, 2, 3);
+	fxc_store(&f, 4);
+	int to[8] = {0};
+	/* 90 replicas over 4 stores: 22 or 23 belong on store 4.  Counting
+	 * the moves in flight stops there; not counting them moves every
+	 * region (30), leaving 4 with more than any other store. */
+	int made = plan_all(&f, sched_balance_region, 40, to);
+	ck_assert_int_ge(made, 21);
+	ck_assert_int_le(made, 23);
+	ck_assert_int_eq(to[4], made);
+	fxc_destroy(&f);
+}
+END_TEST
+
+/* Leaders or replicas each store gave and received over a run. */
+struct flow {
+	int gave[8], got[8];
+	int ops;
+};
+
+/* Play a daemon whose operators show in heartbeats only `lag` ticks after
+ * they were created: every tick the stores heartbeat, the active
+ * schedulers run under their limits, and operators `lag` ticks old are
+ * carried out.  Records who gave and received what. */
+static void run_lagged(struct fxc *f, const struct sched_registry *reg, int ticks, int lag,
+		       struct flow *fl)
+{
+	struct {
+		uint64_t region;
+		int tick;
+	} inflight[64];
+	size_t n_in = 0;
+	memset(fl, 0, sizeof(*fl));
+	for (int tick = 0; tick < ticks; tick++) {
+		f->now += 1000;
+		fxc_heartbeat_all(f);
+		size_t j = 0;
+		for (size_t i = 0; i < n_in; i++) {
+			if (tick - inflight[i].tick >= lag)
+				execute(f, inflight[i].region);
+			else
+				inflight[j++] = inflight[i];
+		}
+		n_in = j;
+		struct operator ops[8];
+		struct sched_ctx ctx = fxc_ctx(f);
+		ctx.seed = (uint64_t)tick;
+		size_t n = sched_registry_run(reg, &ctx, ops, 8);
+		for (size_t i = 0; i < n; i++) {
+			const struct operator *op = &ops[i];
+			uint64_t from, to;
+			if (op->kind == OP_KIND_BALANCE_LEADER) {
+				from = region_leader_store(cluster_region(f->c, op->region_id));
+				to = op->steps[0].store_id;
+			} else {
+				from = op->steps[op->n_steps - 1].store_id;
+				to = op->steps[0].store_id;
+			}
+			struct tk_errbuf eb;
+			ck_assert_int_eq(opctl_add(f->oc, op, &eb), TK_OK);
+			ck_assert_uint_lt(n_in, 64);
+			inflight[n_in].region = op->region_id;
+			inflight[n_in++].tick = tick;
+			fl->gave[from]++;
+			fl->got[to]++;
+			fl->ops++;
+		}
+	}
+	for (size_t i = 0; i < n_in; i++)
+		execute(f, inflight[i].region);
+}
+
+START_TEST(test_balance_leader_does_not_flap_when_transfers_take_several_ticks)
+{
+	struct fxc f;
+	fxc_init(&f);
+	for (uint64_t s = 1; s <= 4; s++)
+		fxc_store(&f, s);
+	LEAD(&f, 20, 1, 2, 3, 4);
+	LEAD(&f, 4, 2, 1, 3, 4);
+	struct sched_registry reg;
+	struct tk_errbuf eb;
+	sched_registry_init_default(&reg);
+	ck_assert_int_eq(sched_registry_remove(&reg, "balance-region", &eb), TK_OK);
+	struct flow fl;
+	run_lagged(&f, &reg, 60, 5, &fl);
+	/* 20/4/0/0 -> 6/6/6/6: 14 transfers out of store 1, none back. */
+	for (uint64_t s = 1; s <= 4; s++) {
+		ck_assert_msg(!(fl.gave[s] && fl.got[s]), "store %llu gave %d and got %d leaders",
+			      (unsigned long long)s, fl.gave[s], fl.got[s]);
+		ck_assert_uint_eq(cluster_store(f.c, s)->leader_count, 6);
+	}
+	ck_assert_int_eq(fl.ops, 14);
+	fxc_destroy(&f);
+}
+END_TEST
+
+START_TEST(test_balance_region_does_not_flap_when_moves_take_several_ticks)
+{
+	struct fxc f;
+	fxc_init(&f);
+	for (uint64_t s = 1; s <= 3; s++)
+		fxc_store(&f, s);
+	for (uint64_t i = 1; i <= 30; i++)
+		FXC_REGION(&f, i, 8, 1, 2, 3);
+	fxc_store(&f, 4);
+	struct sched_registry reg;
+	struct tk_errbuf eb;
+	sched_registry_init_default(&reg);
+	ck_assert_int_eq(sched_registry_remove(&reg, "balance-leader", &eb), TK_OK);
+	struct flow fl;
+	run_lagged(&f, &reg, 80, 6, &fl);
+	for (uint64_t s = 1; s <= 4; s++) {
+		ck_assert_msg(!(fl.gave[s] && fl.got[s]), "store %llu gave %d and got %d replicas",
+			      (unsigned long long)s, fl.gave[s], fl.got[s]);
+		uint64_t c = cluster_store(f.c, s)->region_count;
+		ck_assert_msg(c >= 21 && c <= 24, "store %llu has %llu", (unsigned long long)s,
+			      (unsigned long long)c);
+	}
+	ck_assert_int_le(fl.ops, 23);
+	fxc_destroy(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sched_schedulers");
@@ -801,6 +971,12 @@ int main(void)
 	tcase_add_test(bl, test_balance_leader_leaves_a_balanced_cluster_alone);
 	tcase_add_test(bl, test_balance_leader_only_moves_to_a_follower_store);
 	tcase_add_test(bl, test_balance_leader_from_a_single_store_spreads_leaders);
+	TCase *fl = tcase_create("in_flight");
+	suite_add_tcase(s, fl);
+	tcase_add_test(fl, test_balance_leader_counts_transfers_already_running);
+	tcase_add_test(fl, test_balance_region_counts_moves_already_running);
+	tcase_add_test(fl, test_balance_leader_does_not_flap_when_transfers_take_several_ticks);
+	tcase_add_test(fl, test_balance_region_does_not_flap_when_moves_take_several_ticks);
 	suite_add_tcase(s, bl);
 	TCase *rg = tcase_create("registry");
 	tcase_add_test(rg, test_registry_lists_adds_and_removes_schedulers);
