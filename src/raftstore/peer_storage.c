@@ -114,7 +114,7 @@ static enum tk_err read_term(struct rs_peer_storage *ps, raft_index i, raft_term
 	bool found;
 	enum tk_err rc = eng_get_key(ps->eng, &k, &ps->val, &found, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "region %llu: read entry %llu",
+		return tk_err_wrap(eb, rc, "region %llu: read entry %llu",
 		                   (unsigned long long)ps->region_id, (unsigned long long)i);
 	if (!found)
 		return tk_err_set(eb, TK_E_CORRUPTION, "region %llu: log entry %llu is missing",
@@ -123,7 +123,7 @@ static enum tk_err read_term(struct rs_peer_storage *ps, raft_index i, raft_term
 	struct raft_entry e;
 	rc = rs_entry_value_decode(tk_buf_slice(&ps->val), i, &e, eb);
 	if (rc != TK_OK)
-		return tk_err_wrap(eb, "region %llu", (unsigned long long)ps->region_id);
+		return tk_err_wrap(eb, rc, "region %llu", (unsigned long long)ps->region_id);
 	*t = e.term;
 	return TK_OK;
 }
@@ -155,7 +155,7 @@ static enum tk_err read_disk(struct rs_peer_storage *ps, raft_index lo, raft_ind
 		struct raft_entry e;
 		rc = rs_entry_value_decode(eng_iter_value(it), index, &e, eb);
 		if (rc != TK_OK) {
-			tk_err_wrap(eb, "region %llu", (unsigned long long)ps->region_id);
+			tk_err_wrap(eb, rc, "region %llu", (unsigned long long)ps->region_id);
 			break;
 		}
 		if (out->n && *bytes + e.len > max_bytes) {
@@ -170,7 +170,7 @@ static enum tk_err read_disk(struct rs_peer_storage *ps, raft_index lo, raft_ind
 	if (rc == TK_OK && !*stopped && want < hi) {
 		rc = eng_iter_status(it, eb);
 		if (rc != TK_OK)
-			tk_err_wrap(eb, "region %llu: read log", (unsigned long long)ps->region_id);
+			tk_err_wrap(eb, rc, "region %llu: read log", (unsigned long long)ps->region_id);
 		else
 			rc = tk_err_set(
 			    eb, TK_E_CORRUPTION, "region %llu: log entry %llu is missing",

@@ -17,7 +17,7 @@ static enum tk_err read_rec(struct rs_peer_storage *ps, const struct eng_key *k,
 {
 	enum tk_err rc = eng_get_key(ps->eng, k, &ps->val, found, eb);
 	if (rc != TK_OK)
-		tk_err_wrap(eb, "region %llu: read %s", RID(ps), what);
+		tk_err_wrap(eb, rc, "region %llu: read %s", RID(ps), what);
 	return rc;
 }
 
@@ -33,21 +33,21 @@ static enum tk_err load_records(struct rs_peer_storage *ps, bool *has_raft, bool
 			                U(ps->region.region.id));
 		if (rc != TK_OK) {
 			ps->has_region = false;
-			return tk_err_wrap(eb, "region %llu", RID(ps));
+			return tk_err_wrap(eb, rc, "region %llu", RID(ps));
 		}
 	}
 	k = eng_key_raft_state(ps->region_id);
 	if (rc == TK_OK)
 		rc = read_rec(ps, &k, has_raft, "raft state", eb);
 	if (rc == TK_OK && *has_raft &&
-	    rs_raft_state_decode(tk_buf_slice(&ps->val), &ps->raft, eb) != TK_OK)
-		return tk_err_wrap(eb, "region %llu", RID(ps));
+	    (rc = rs_raft_state_decode(tk_buf_slice(&ps->val), &ps->raft, eb)) != TK_OK)
+		return tk_err_wrap(eb, rc, "region %llu", RID(ps));
 	k = eng_key_apply_state(ps->region_id);
 	if (rc == TK_OK)
 		rc = read_rec(ps, &k, has_apply, "apply state", eb);
 	if (rc == TK_OK && *has_apply &&
-	    rs_apply_state_decode(tk_buf_slice(&ps->val), &ps->apply, eb) != TK_OK)
-		return tk_err_wrap(eb, "region %llu", RID(ps));
+	    (rc = rs_apply_state_decode(tk_buf_slice(&ps->val), &ps->apply, eb)) != TK_OK)
+		return tk_err_wrap(eb, rc, "region %llu", RID(ps));
 	return rc;
 }
 
@@ -110,8 +110,8 @@ static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *
 		    !eng_key_raft_log_parse(eng_iter_key(it), &region, &last))
 			rc = corrupt(ps, eb, "malformed log key");
 	}
-	if (rc == TK_OK && eng_iter_status(it, eb) != TK_OK)
-		rc = tk_err_wrap(eb, "region %llu: read log", RID(ps));
+	if (rc == TK_OK && (rc = eng_iter_status(it, eb)) != TK_OK)
+		tk_err_wrap(eb, rc, "region %llu: read log", RID(ps));
 	if (rc == TK_OK && !want_entries && any)
 		rc = corrupt(ps, eb, "log entries stored beyond the last index");
 	if (rc == TK_OK && want_entries && (!any || first != ps->apply.truncated_index + 1))
@@ -122,7 +122,7 @@ static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *
 		struct raft_entry e;
 		rc = rs_entry_value_decode(eng_iter_value(it), last, &e, eb);
 		if (rc != TK_OK)
-			tk_err_wrap(eb, "region %llu", RID(ps));
+			tk_err_wrap(eb, rc, "region %llu", RID(ps));
 		else if (e.term < ps->apply.truncated_term || e.term > ps->raft.hs.term)
 			rc = corrupt(ps, eb, "last entry's term outside [truncated term, term]");
 	}
