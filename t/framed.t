@@ -145,6 +145,20 @@ tk_like "$(reply 71 "$r")" '"id":71,"e":\{"code":"PROTOCOL"' "a reply sent by th
 tk_is "$(reply 72 "$r")" '{"t":"ping","id":72,"r":{}}' "after all these errors the connection still answers"
 tk_is "$(grep -c . <<<"$r")" 14 "one reply per request, nothing more"
 
+# Replies echo request bytes in str fields (the type, a quoted field name):
+# they must still be valid UTF-8, the bad bytes escaped as \xHH.
+raw() { { "$TKFRAME" encode --hello; printf "$1"; "$TKFRAME" encode '{"t":"ping","id":9,"b":{}}'; } |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}"; }
+bytes=$(raw '\x00\x00\x00\x0d\x83\xa1t\xa2\xff\xfe\xa2id\x05\xa1b\x80' | od -An -v -tx1 | tr -d ' \n')
+tk_unlike "$bytes" 'fffe' "a type of bytes ff fe is not echoed raw"
+r=$(raw '\x00\x00\x00\x0d\x83\xa1t\xa2\xff\xfe\xa2id\x05\xa1b\x80' | "$TKFRAME" decode)
+tk_is "$(sed -n 2p <<<"$r")" "{\"t\":\"\\\\xff\\\\xfe\",\"id\":5,\"e\":{\"code\":\"UNKNOWN_MESSAGE\",\"msg\":\"unknown message type '\\\\xff\\\\xfe'\"}}" \
+	"... it comes back as the text \\xff\\xfe, in t and in the message"
+tk_is "$(sed -n 3p <<<"$r")" '{"t":"ping","id":9,"r":{}}' "... and the connection goes on"
+r=$(raw '\x00\x00\x00\x16\x83\xa1t\xa7raw_get\xa2id\x05\xa1b\x81\xa2\xff\xfe\x01' | "$TKFRAME" decode | sed -n 2p)
+tk_is "$r" "$(cat "$G/error_resp_not_utf8.json")" "a field named ff fe: the reply is golden/error_resp_not_utf8.json"
+tk_ok "$(iconv -f UTF-8 -t UTF-8 <<<"$r" >/dev/null 2>&1; echo $?)" "... which is valid UTF-8"
+
 r=$(tk_http s /metrics | awk '$1 ~ /^tinykv_requests_total\{type="raw_scan"\}$/ {print $2}')
 tk_ok "$([ "${r:-0}" -ge 10 ]; echo $?)" "/metrics counts the scans by type ($r)"
 

@@ -340,11 +340,79 @@ static bool field_present(const struct tk_field_def *f, const char *base)
 	return false;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
+ * the bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A str goes out as valid UTF-8 whatever it holds: text fields may carry
+ * bytes a peer sent (an echoed type name, a field name quoted in an error),
+ * and a strict decoder rejects a whole message for one bad str.  Each byte
+ * that is not part of a well-formed sequence is written as the four
+ * characters \xHH (proto-spec/README.md); valid text is written as it is. */
+static void pack_text(msgpack_packer *pk, struct tk_slice s)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < s.n;) {
+		size_t l = utf8_seq(s.p + i, s.n - i);
+		out += l ? l : 4;
+		i += l ? l : 1;
+	}
+	msgpack_pack_str(pk, out);
+	if (out == s.n) {
+		msgpack_pack_str_body(pk, s.p, s.n);
+		return;
+	}
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0; /* start of the pending valid bytes */
+	for (size_t i = 0; i < s.n;) {
+		size_t l = utf8_seq(s.p + i, s.n - i);
+		if (l) {
+			i += l;
+			continue;
+		}
+		msgpack_pack_str_body(pk, s.p + run, i - run);
+		char esc[4] = {'\\', 'x', hex[s.p[i] >> 4], hex[s.p[i] & 15]};
+		msgpack_pack_str_body(pk, esc, 4);
+		run = ++i;
+	}
+	msgpack_pack_str_body(pk, s.p + run, s.n - run);
+}
+
 static void pack_bytes(msgpack_packer *pk, struct tk_slice s, bool str)
 {
 	if (str) {
-		msgpack_pack_str(pk, s.n);
-		msgpack_pack_str_body(pk, s.p, s.n);
+		pack_text(pk, s);
 	} else {
 		msgpack_pack_bin(pk, s.n);
 		msgpack_pack_bin_body(pk, s.p, s.n);

@@ -348,6 +348,72 @@ START_TEST(test_golden_vectors_match_both_ways)
 END_TEST
 
 
+/* Replies copy request bytes into str fields: the echoed type, a field name
+ * quoted in an error.  Every str goes out as valid UTF-8, the bad bytes as
+ * \xHH.  A raw_get with a field named ff fe gets exactly the golden reply
+ * golden/error_resp_not_utf8; a type of bytes ff fe is echoed escaped. */
+START_TEST(test_replies_quoting_bytes_that_are_not_utf8_are_valid_utf8)
+{
+	const uint8_t req[] = {0x83, 0xa1, 't',  0xa7, 'r', 'a', 'w',  '_',  'g',  'e',
+			       't',  0xa2, 'i',  'd',  0x05, 0xa1, 'b', 0x81, 0xa2, 0xff, 0xfe, 0x01};
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(req, sizeof req), &arena, &m, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	struct tk_buf out;
+	tk_buf_init(&out);
+	ck_assert_int_eq(tk_encode_error_frame(&out, m.type, m.type_name, m.id, TK_E_BAD_REQUEST,
+					       eb.msg), TK_OK);
+	size_t hlen;
+	char *hex = slurp(TK_GOLDEN_DIR "/error_resp_not_utf8.hex", &hlen);
+	struct tk_buf want;
+	tk_buf_init(&want);
+	for (size_t i = 0; i + 1 < hlen; i++) {
+		unsigned v;
+		if (hex[i] == '\n')
+			continue;
+		ck_assert_int_eq(sscanf(hex + i++, "%2x", &v), 1);
+		tk_buf_append_byte(&want, (uint8_t)v);
+	}
+	ck_assert_msg(out.len == want.len && memcmp(out.data, want.data, out.len) == 0,
+		      "the reply differs from golden/error_resp_not_utf8.hex");
+	const uint8_t bad_type[] = {0x83, 0xa1, 't', 0xa2, 0xff, 0xfe, 0xa2, 'i', 'd', 0x06, 0xa1, 'b', 0x80};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(bad_type, sizeof bad_type), &arena, &m, &eb),
+			 TK_E_UNKNOWN_MESSAGE);
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_encode_error_frame(&out, m.type, m.type_name, m.id, TK_E_UNKNOWN_MESSAGE,
+					       eb.msg), TK_OK);
+	struct tk_buf json;
+	tk_buf_init(&json);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(out.data + 4, out.len - 4), &json, &eb), TK_OK);
+	tk_buf_append_byte(&json, 0);
+	ck_assert_str_eq((char *)json.data, "{\"t\":\"\\\\xff\\\\xfe\",\"id\":6,\"e\":{\"code\":"
+					    "\"UNKNOWN_MESSAGE\",\"msg\":\"unknown message type "
+					    "'\\\\xff\\\\xfe'\"}}");
+	tk_buf_destroy(&json);
+	/* truncated and invalid sequences of every kind are escaped byte by byte */
+	struct tk_error err = {.code = tk_slice_str("X"),
+			       .msg = tk_slice_of("a\xc3\xed\xa0\x80\xf4\x90\x80\x80\xc0\xafz\xe2\x82", 14)};
+	struct tk_msg em = {.type = TK_MSG_ping, .id = 1, .kind = TK_ERROR, .body = &err};
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &em), TK_OK);
+	struct tk_msg d;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	struct tk_error *de = d.body;
+	ck_assert(tk_slice_eq(de->msg, tk_slice_str("a\\xc3\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80"
+						    "\\xc0\\xafz\\xe2\\x82")));
+	/* valid multi-byte text passes unchanged */
+	err.msg = tk_slice_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &em), TK_OK);
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	ck_assert(tk_slice_eq(((struct tk_error *)d.body)->msg, err.msg));
+	tk_buf_destroy(&out);
+	tk_buf_destroy(&want);
+	free(hex);
+}
+END_TEST
+
 /* proto-spec/ must document every message, every field and every error code
  * of the table, so the spec cannot silently fall behind the code. */
 static char *slurp_spec(void)
@@ -425,6 +491,7 @@ int main(void)
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
+	tcase_add_test(tc, test_replies_quoting_bytes_that_are_not_utf8_are_valid_utf8);
 	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
