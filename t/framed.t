@@ -71,6 +71,26 @@ tk_is "$r" '{"t":"raw_get","id":43,"r":{}}' "... and none of it was written (all
 bigkey=$(head -c 9000 /dev/zero | tr '\0' k)
 r=$(one "{\"t\":\"raw_put\",\"id\":44,\"b\":{\"k\":\"$bigkey\",\"v\":\"x\"}}")
 tk_like "$r" '"id":44,"e":\{"code":"TOO_LARGE"' "a key above 8 KiB is TOO_LARGE"
+# scan bounds obey the key limit too: a bound no key can reach is a client bug
+maxkey=$(head -c 8192 /dev/zero | tr '\0' k)
+r=$(tk_framed s "{\"t\":\"raw_scan\",\"id\":45,\"b\":{\"start\":\"$bigkey\"}}" \
+	"{\"t\":\"raw_scan\",\"id\":46,\"b\":{\"start\":\"a\",\"end\":\"$bigkey\"}}" \
+	"{\"t\":\"kv_scan\",\"id\":47,\"b\":{\"start\":\"$bigkey\",\"version\":1}}" \
+	"{\"t\":\"kv_scan\",\"id\":48,\"b\":{\"start\":\"a\",\"end\":\"$bigkey\",\"version\":1}}" \
+	"{\"t\":\"kv_scan_lock\",\"id\":49,\"b\":{\"max_ts\":1,\"start\":\"$bigkey\"}}" \
+	"{\"t\":\"kv_scan_lock\",\"id\":50,\"b\":{\"max_ts\":1,\"end\":\"$bigkey\"}}" \
+	"{\"t\":\"raw_scan\",\"id\":51,\"b\":{\"start\":\"$maxkey\",\"end\":\"$maxkey\"}}" \
+	"{\"t\":\"kv_scan\",\"id\":52,\"b\":{\"start\":\"$maxkey\",\"version\":1}}")
+for i in 45 47 49; do
+	tk_like "$(reply $i "$r")" "\"id\":$i,\"e\":\\{\"code\":\"TOO_LARGE\",\"msg\":\"scan start of 9000 bytes is above the 8192 byte key limit\"" \
+		"$(reply $i "$r" | cut -d'"' -f4): a start above 8 KiB is TOO_LARGE"
+done
+for i in 46 48 50; do
+	tk_like "$(reply $i "$r")" "\"id\":$i,\"e\":\\{\"code\":\"TOO_LARGE\",\"msg\":\"scan end of 9000 bytes is above the 8192 byte key limit\"" \
+		"$(reply $i "$r" | cut -d'"' -f4): an end above 8 KiB is TOO_LARGE"
+done
+tk_is "$(reply 51 "$r")" '{"t":"raw_scan","id":51,"r":{"kvs":[]}}' "raw_scan bounds of exactly 8 KiB are fine"
+tk_is "$(reply 52 "$r")" '{"t":"kv_scan","id":52,"r":{"pairs":[]}}' "kv_scan bounds of exactly 8 KiB are fine"
 
 # pipelining: 200 requests in one write, 200 replies, in order for one connection
 reqs=()
@@ -103,8 +123,14 @@ r=$("$TKFRAME" encode '{"t":"hello","id":9,"b":{"proto":1,"role":"store"}}' '{"t
 tk_like "$r" "^\\{\"t\":\"hello\",\"id\":9,\"e\":\\{\"code\":\"VERSION_MISMATCH\",\"msg\":\"role 'store' not served" \
 	"a wrong role is VERSION_MISMATCH"
 tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed"
-r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":1}}' | timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
+r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":1}}' '{"t":"ping","id":2,"b":{}}' |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" '"id":1,"e":\{"code":"BAD_REQUEST","msg":"[^"]*missing field .role.' "a hello without role is BAD_REQUEST"
+tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed (a refused hello ends it)"
+r=$("$TKFRAME" encode '{"t":"frob","id":5,"b":{}}' '{"t":"ping","id":6,"b":{}}' |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
+tk_is "$r" '{"t":"hello","id":0,"e":{"code":"PROTOCOL","msg":"the first message on a connection must be hello"}}' \
+	"an unknown type before hello is a connection error"
 r=$(tk_framed s '{"t":"hello","id":3,"b":{"proto":1,"role":"client"}}' '{"t":"ping","id":4,"b":{}}')
 tk_like "$(reply 3 "$r")" '"e":\{"code":"PROTOCOL","msg":"hello was already done"' "a second hello is PROTOCOL"
 tk_is "$(reply 4 "$r")" '{"t":"ping","id":4,"r":{}}' "... and the connection goes on"
@@ -159,6 +185,63 @@ r=$(raw '\x00\x00\x00\x16\x83\xa1t\xa7raw_get\xa2id\x05\xa1b\x81\xa2\xff\xfe\x01
 tk_is "$r" "$(cat "$G/error_resp_not_utf8.json")" "a field named ff fe: the reply is golden/error_resp_not_utf8.json"
 tk_ok "$(iconv -f UTF-8 -t UTF-8 <<<"$r" >/dev/null 2>&1; echo $?)" "... which is valid UTF-8"
 
+# ---- envelope errors (proto-spec/framing.md, "Envelope errors") ----
+# fr HEX: a frame around the payload HEX, as a printf format
+fr() {
+	local n=$((${#1} / 2))
+	printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255))
+	sed 's/../\\x&/g' <<<"$1"
+}
+# after_hello BYTES(printf format) | JSON: hello, that frame, then ping 99;
+# the replies after the hello's
+after_hello() {
+	{
+		"$TKFRAME" encode --hello
+		if [ "${1:0:1}" = '{' ]; then "$TKFRAME" encode "$1"; else printf "$1"; fi
+		"$TKFRAME" encode '{"t":"ping","id":99,"b":{}}'
+	} | timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode | tail -n +2
+}
+ping99='{"t":"ping","id":99,"r":{}}'
+# conn_error WHAT FRAME MSG_ERE: a reply for id 0, then the connection closes
+conn_error() {
+	local r
+	r=$(after_hello "$2")
+	tk_like "$r" "^\\{\"t\":\"hello\",\"id\":0,\"e\":\\{\"code\":\"(BAD_REQUEST|PROTOCOL)\",\"msg\":\"$3" \
+		"$1: a connection error (id 0)"
+	tk_is "$(wc -l <<<"$r")" 1 "$1: ... and the connection is closed"
+}
+# req_error WHAT FRAME REPLY_ERE: an error with the request's id, then the connection goes on
+req_error() {
+	local r
+	r=$(after_hello "$2")
+	tk_like "$(sed -n 1p <<<"$r")" "$3" "$1: an error for that request"
+	tk_is "$(sed -n 2p <<<"$r")" "$ping99" "$1: ... and the connection goes on"
+}
+conn_error "a body cut short after the id" "$(fr 83a2696405a174a470696e67a16281)" 'envelope: malformed or truncated'
+conn_error "bytes after the envelope" "$(fr 83a174a470696e67a2696405a16280c0)" 'envelope: 1 trailing bytes'
+conn_error "no id" '{"t":"ping","b":{}}' "envelope: 'id' must be one unsigned integer"
+conn_error "a str id" '{"t":"ping","id":"5","b":{}}' "envelope: 'id' must be one unsigned integer"
+conn_error "a negative id" '{"t":"ping","id":-5,"b":{}}' "envelope: 'id' must be one unsigned integer"
+conn_error "two ids" '{"t":"ping","id":5,"id":6,"b":{}}' "envelope: 'id' must be one unsigned integer"
+conn_error "id 0 on a request" '{"t":"ping","id":0,"b":{}}' 'id 0 is reserved for hello'
+conn_error "id 0 on an unknown type" '{"t":"frob","id":0,"b":{}}' 'id 0 is reserved for hello'
+req_error "no t" '{"id":5,"b":{}}' \
+	"^\\{\"t\":\"\\?\",\"id\":5,\"e\":\\{\"code\":\"BAD_REQUEST\",\"msg\":\"envelope: needs 't'"
+req_error "a number for t" '{"t":5,"id":5,"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: .t. must be one str'
+req_error "two t" '{"t":"ping","t":"ping","id":5,"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: .t. must be one str'
+req_error "an unknown type" '{"t":"frob","id":5,"b":{}}' '^\{"t":"frob","id":5,"e":\{"code":"UNKNOWN_MESSAGE"'
+req_error "an unknown key before t and id" '{"x":1,"id":5,"t":"ping","b":{}}' \
+	"^\\{\"t\":\"ping\",\"id\":5,\"e\":\\{\"code\":\"BAD_REQUEST\",\"msg\":\"envelope: unknown key 'x'"
+req_error "a key that is not a str" "$(fr 840102a174a470696e67a2696405a16280)" '^\{"t":"ping","id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: keys must be str'
+req_error "no body" '{"t":"ping","id":5}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: needs'
+req_error "two bodies" '{"t":"ping","id":5,"b":{},"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: needs'
+req_error "a reply ('r') sent to the server" '{"t":"ping","id":5,"r":{}}' '"id":5,"e":\{"code":"PROTOCOL"'
+req_error "an error ('e') sent to the server" '{"t":"ping","id":5,"e":{"code":"X","msg":"y"}}' '"id":5,"e":\{"code":"PROTOCOL"'
+req_error "a body that is a list" '{"t":"ping","id":5,"b":[]}' '"id":5,"e":\{"code":"BAD_REQUEST"'
+deep=$(printf '%.0s[' $(seq 1 50))$(printf "%.0s]" $(seq 1 50))
+req_error "a body nested 50 deep (more than the 16 of a body)" "{\"t\":\"ping\",\"id\":5,\"b\":{\"x\":$deep}}" '"id":5,"e":\{"code":"BAD_REQUEST"'
+req_error "a second hello" '{"t":"hello","id":5,"b":{"proto":1,"role":"client"}}' '"id":5,"e":\{"code":"PROTOCOL","msg":"hello was already done'
+
 r=$(tk_http s /metrics | awk '$1 ~ /^tinykv_requests_total\{type="raw_scan"\}$/ {print $2}')
 tk_ok "$([ "${r:-0}" -ge 10 ]; echo $?)" "/metrics counts the scans by type ($r)"
 
@@ -193,12 +276,11 @@ tk_start n --sync off --max-scan-limit 3 || tk_bail "cannot start tinykvd"
 r=$(tk_framed n '{"t":"ping","id":18446744073709551615,"b":{}}' \
 	'{"t":"raw_batch_put","id":2,"b":{"kvs":[["a","1"],["b","2"],["c","3"],["d","4"]]}}' \
 	'{"t":"raw_scan","id":3,"b":{"start":"a","end":"z","limit":10,"keys_only":true}}' \
-	'{"t":"raw_batch_get","id":4,"b":{"keys":["a","b","c","d"]}}' '{"t":"ping","id":0,"b":{}}')
+	'{"t":"raw_batch_get","id":4,"b":{"keys":["a","b","c","d"]}}')
 tk_is "$(sed -n 2p <<<"$r")" '{"t":"ping","id":18446744073709551615,"r":{}}' "the largest 64-bit id is echoed"
 tk_is "$(reply 3 "$r")" '{"t":"raw_scan","id":3,"r":{"kvs":[[{"$b":"a"},null],[{"$b":"b"},null],[{"$b":"c"},null]],"more":true}}' \
 	"a scan limit above max-scan-limit is capped, with more"
 tk_like "$(reply 4 "$r")" '"e":\{"code":"TOO_LARGE","msg":"batch of 4 keys is above max-scan-limit 3"' \
 	"a batch_get above max-scan-limit is TOO_LARGE"
-tk_is "$(sed -n 6p <<<"$r")" '{"t":"ping","id":0,"r":{}}' "id 0 is a valid request id"
 tk_stop n
 tk_done

@@ -47,9 +47,14 @@ struct tk_msg {
 };
 
 /* Decode one payload (without the length prefix).  On error, msg->id_known
- * and msg->type tell whether an error reply can name the request.  Errors:
- * TK_E_BAD_REQUEST (malformed msgpack, wrong types, missing/unknown/duplicate
- * fields, trailing bytes), TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
+ * says whose error it is (proto-spec/framing.md, "Envelope errors"): false
+ * when there is no request to answer (the payload is not one well-formed
+ * msgpack map, has trailing bytes, or lacks one uint `id`: a connection
+ * error); true when the envelope is readable and the error concerns request
+ * msg->id alone (msg->type_name is its `t` when that was one str, msg->type
+ * TK_MSG__COUNT when unknown).  Errors: TK_E_BAD_REQUEST (malformed
+ * msgpack, wrong types, missing/unknown/duplicate fields, trailing bytes),
+ * TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
 enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
 			  struct tk_errbuf *eb);
 

@@ -191,6 +191,78 @@ START_TEST(test_unknown_message_type_keeps_id_for_the_error_reply)
 }
 END_TEST
 
+/* proto-spec/framing.md "Envelope errors": whether an error can be answered
+ * with the request's id does not depend on the order of the keys; it needs a
+ * well-formed map with exactly one uint id. */
+START_TEST(test_envelope_errors_are_per_request_only_with_one_readable_id)
+{
+	struct tk_msg m;
+	/* id first, then a body cut short: no request to answer */
+	const uint8_t cut[] = {0x83, 0xa2, 'i', 'd', 0x05, 0xa1, 't', 0xa4, 'p', 'i', 'n', 'g', 0xa1, 'b', 0x81};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(cut, sizeof cut), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":5,\"id\":6,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":-1,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	/* an unknown key before t and id: per request, and t is known */
+	ck_assert_int_eq(decode_json("{\"x\":1,\"id\":7,\"t\":\"ping\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 7);
+	ck_assert_int_eq(m.type, TK_MSG_ping);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "unknown key 'x'"));
+	/* two t: per request, no type echoed */
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"t\":\"ping\",\"id\":8,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_ptr_null(m.type_name.p);
+	/* a body nested deeper than any body may be is still per request */
+	struct tk_buf b;
+	tk_buf_init(&b);
+	tk_buf_append(&b, "\x83\xa2id\x09\xa1t\xa4ping\xa1" "b\x81\xa1x", 17);
+	for (int i = 0; i < 1000; i++)
+		tk_buf_append_byte(&b, 0x91);
+	tk_buf_append_byte(&b, 0xc0);
+	ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 9);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+/* Integers are never clamped or wrapped into their field: a negative int of
+ * any width, a float or a bool where a uint is expected is refused; any
+ * msgpack encoding of a value that fits (here int64 5) is that value. */
+START_TEST(test_uint_fields_refuse_negative_and_float_numbers)
+{
+	const uint8_t *bad[] = {(const uint8_t *)"\xff", (const uint8_t *)"\xd0\xff",
+				(const uint8_t *)"\xd1\xff\xff", (const uint8_t *)"\xd2\x80\x00\x00\x00",
+				(const uint8_t *)"\xd3\x80\x00\x00\x00\x00\x00\x00\x00",
+				(const uint8_t *)"\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00", (const uint8_t *)"\xc3"};
+	const size_t len[] = {1, 2, 3, 5, 9, 9, 1};
+	for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) {
+		struct tk_buf b;
+		tk_buf_init(&b);
+		tk_buf_append(&b, "\x83\xa1t\xa8raw_scan\xa2id\x01\xa1" "b\x82\xa5start\xa1" "a\xa5limit", 33);
+		tk_buf_append(&b, bad[i], len[i]);
+		struct tk_msg m;
+		ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+		ck_assert_ptr_nonnull(strstr(eb.msg, "field 'limit'"));
+		tk_buf_destroy(&b);
+	}
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_scan\",\"id\":1,\"b\":{\"start\":\"a\",\"limit\":18446744073709551615}}", &m),
+			 TK_OK);
+	ck_assert_uint_eq(((struct tk_raw_scan_req *)m.body)->limit, UINT64_MAX);
+	const uint8_t i64[] = {0x83, 0xa1, 't', 0xa8, 'r', 'a', 'w', '_', 's', 'c', 'a', 'n', 0xa2, 'i', 'd', 0x01,
+			       0xa1, 'b', 0x82, 0xa5, 's', 't', 'a', 'r', 't', 0xa1, 'a', 0xa5, 'l', 'i', 'm', 'i', 't',
+			       0xd3, 0, 0, 0, 0, 0, 0, 0, 5};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(i64, sizeof i64), &arena, &m, &eb), TK_OK);
+	ck_assert_uint_eq(((struct tk_raw_scan_req *)m.body)->limit, 5);
+}
+END_TEST
+
 START_TEST(test_impossible_container_counts_are_refused_before_allocation)
 {
 	/* a map declaring 2^32-1 pairs in a 6-byte payload */
@@ -486,6 +558,8 @@ int main(void)
 	tcase_add_test(tc, test_wrong_types_name_the_field_and_the_types);
 	tcase_add_test(tc, test_missing_unknown_and_duplicate_fields_are_refused);
 	tcase_add_test(tc, test_unknown_message_type_keeps_id_for_the_error_reply);
+	tcase_add_test(tc, test_envelope_errors_are_per_request_only_with_one_readable_id);
+	tcase_add_test(tc, test_uint_fields_refuse_negative_and_float_numbers);
 	tcase_add_test(tc, test_impossible_container_counts_are_refused_before_allocation);
 	tcase_add_test(tc, test_deep_nesting_is_refused);
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);

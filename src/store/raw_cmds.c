@@ -17,6 +17,19 @@ enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb)
 	return TK_OK;
 }
 
+enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb)
+{
+	if (start.n > STORE_MAX_KEY)
+		return tk_err_set(eb, TK_E_TOO_LARGE,
+				  "scan start of %zu bytes is above the %d byte key limit", start.n,
+				  STORE_MAX_KEY);
+	if (end.n > STORE_MAX_KEY)
+		return tk_err_set(eb, TK_E_TOO_LARGE,
+				  "scan end of %zu bytes is above the %d byte key limit", end.n,
+				  STORE_MAX_KEY);
+	return TK_OK;
+}
+
 /* Bytes of pairs a reply may carry: the frame limit less the envelope and
  * the body's own keys (well under 128 bytes for any raw reply). */
 static size_t reply_budget(const struct store *s)
@@ -142,6 +155,9 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	(void)deferred;
 	const struct tk_raw_scan_req *req = reqp;
 	struct tk_raw_scan_resp *resp = respp;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	uint64_t limit = req->limit ? req->limit : 100;
 	if (limit > s->net.cfg.max_scan_limit)
 		limit = s->net.cfg.max_scan_limit; /* the reply says "more" */

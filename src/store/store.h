@@ -72,6 +72,8 @@ enum tk_err store_raw_batch_put(struct store *, struct net_conn *, const void *,
 enum tk_err store_raw_batch_delete(struct store *, struct net_conn *, const void *, void *, bool *,
                                    struct tk_errbuf *);
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb);
+/* Scan bounds obey the key length limit (TOO_LARGE); empty ones are fine. */
+enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb);
 
 /* ---- txn_cmds.c: Percolator commands ---- */
 enum tk_err store_kv_get(struct store *, struct net_conn *, const void *, void *, bool *,

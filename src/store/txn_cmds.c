@@ -170,6 +170,9 @@ enum tk_err store_kv_scan(struct store *s, struct net_conn *c, const void *reqp,
 	const struct tk_kv_scan_req *req = reqp;
 	struct tk_kv_scan_resp *resp = respp;
 	(void)deferred;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	struct mvcc_view v = VIEW(s);
 	uint64_t limit = req->limit ? req->limit : 100;
 	if (limit > s->net.cfg.max_scan_limit)
@@ -406,6 +409,9 @@ enum tk_err store_kv_scan_lock(struct store *s, struct net_conn *c, const void *
 	const struct tk_kv_scan_lock_req *req = reqp;
 	struct tk_kv_scan_lock_resp *resp = respp;
 	(void)deferred;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	struct mvcc_view v = VIEW(s);
 	size_t limit = req->limit ? req->limit : 1000;
 	if (limit > s->net.cfg.max_scan_limit)
