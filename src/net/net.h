@@ -229,8 +229,12 @@ void net_inline_input(struct net_conn *c);
 /* The reply text of an inline command: render(resp) or OK, or ERR line. */
 void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
                        const char *errmsg, const void *resp);
-/* A value on an inline reply line, quoted whenever it could be read as
- * something else ("(nil)", "(3 pairs)", an ERR line, an empty value). */
+/* A key or value on an inline reply line, quoted whenever it could be read
+ * as something else: what tk_quote quotes (spaces, quotes, unprintable
+ * bytes, empty), and text starting with "(" or "ERR" ("(nil)", "(3
+ * pairs)", an ERR line); proto-spec/inline.md.  net_inline_value ends the
+ * line. */
+void net_inline_text(struct tk_buf *out, struct tk_slice v);
 void net_inline_value(struct tk_buf *out, struct tk_slice v);
 
 /* ---- status.c ---- */
