@@ -248,28 +248,6 @@ tk_ok "$([ "${r:-0}" -ge 10 ]; echo $?)" "/metrics counts the scans by type ($r)
 tk_stop s
 tk_is "${TK_RC[s]}" 0 "SIGTERM: clean exit"
 
-# ---- the max-frame boundary: a payload of exactly max-frame is accepted ----
-tk_start m --sync off --max-frame 1024 || tk_bail "cannot start tinykvd"
-mk() { printf '{"t":"raw_put","id":1,"b":{"k":"big","v":"%s"}}' "$(head -c "$1" /dev/zero | tr '\0' x)"; }
-p0=$(($("$TKFRAME" encode "$(mk 500)" | wc -c) - 4))
-len=$((500 + 1024 - p0)) # str16 from 256 bytes on: one more byte of value, one more of payload
-tk_is "$(($("$TKFRAME" encode "$(mk $len)" | wc -c) - 4))" 1024 "a raw_put of a $len-byte value is a 1024-byte payload"
-r=$(tk_framed m "$(mk $len)" '{"t":"raw_get","id":2,"b":{"k":"big"}}')
-tk_is "$(reply 1 "$r")" '{"t":"raw_put","id":1,"r":{}}' "a payload of exactly max-frame (1024) is accepted"
-tk_like "$(reply 2 "$r")" "^\\{\"t\":\"raw_get\",\"id\":2,\"r\":\\{\"v\":\\{\"\\\$b\":\"x{$len}\"\\}\\}\\}\$" "... and its value reads back"
-r=$(tk_framed m "$(mk $((len + 1)))" '{"t":"ping","id":2,"b":{}}')
-tk_is "$(sed -n 2p <<<"$r")" '{"t":"hello","id":0,"e":{"code":"TOO_LARGE","msg":"frame of 1025 bytes is above max-frame 1024"}}' \
-	"one byte more is TOO_LARGE"
-tk_is "$(wc -l <<<"$r")" 2 "... and the connection is closed"
-# The reply budget of scans and batch gets must not eat the whole frame at
-# the smallest max-frame: three 1-byte keys fit in any frame.
-r=$(tk_framed m '{"t":"raw_batch_put","id":3,"b":{"kvs":[["a","1"],["b","2"],["c","3"]]}}' \
-	'{"t":"raw_scan","id":4,"b":{"start":"a","end":"b0"}}' '{"t":"raw_batch_get","id":5,"b":{"keys":["a","c"]}}')
-tk_is "$(reply 4 "$r")" '{"t":"raw_scan","id":4,"r":{"kvs":[[{"$b":"a"},{"$b":"1"}],[{"$b":"b"},{"$b":"2"}]]}}' \
-	"with max-frame 1024 a scan of two small pairs works"
-tk_is "$(reply 5 "$r")" '{"t":"raw_batch_get","id":5,"r":{"kvs":[[{"$b":"a"},{"$b":"1"}],[{"$b":"c"},{"$b":"3"}]]}}' \
-	"with max-frame 1024 a batch_get of two small pairs works"
-tk_stop m
 
 # ---- ids and max-scan-limit ----
 tk_start n --sync off --max-scan-limit 3 || tk_bail "cannot start tinykvd"

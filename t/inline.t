@@ -4,7 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 tk_init 60
 
-tk_start s --sync off --max-frame 4096 || tk_bail "cannot start tinykvd"
+tk_start s --sync off || tk_bail "cannot start tinykvd"
 
 r=$(tk_inline s $'PING\nping\n')
 tk_is "$r" $'PONG\nPONG' "PING answers PONG, commands are case-insensitive"
@@ -113,13 +113,15 @@ tk_like "$r" 'status-addr' "the 400 body points at the status address"
 r=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://${TK_ADDR[s]}/metrics")
 tk_is "$r" 400 "curl on the client port sees HTTP 400"
 
-# ---- lines longer than max-frame (4096 here) ----
-long=$(head -c 6000 /dev/zero | tr '\0' a)
+# ---- values above the limit, lines longer than max-frame (4194304) ----
+r=$(printf 'PUT v %s\nGET v\n' "$(head -c 4161537 /dev/zero | tr '\0' v)" | timeout 20 nc -N 127.0.0.1 "${TK_PORT[s]}")
+tk_is "$r" $'ERR TOO_LARGE value of 4161537 bytes is above the 4161536 byte limit\n(nil)' "PUT of a value above the limit is TOO_LARGE naming the limit"
+long=$(head -c 4200000 /dev/zero | tr '\0' a)
 tk_conn_open big s
 tk_conn_write big "PUT big $long"
 tk_wait_for 10 tk_conn_closed big
 tk_ok $? "a line growing past max-frame without a newline closes the connection"
-tk_is "$(tk_conn_out big)" "ERR TOO_LARGE line longer than max-frame (4096 bytes)" "... after ERR TOO_LARGE"
+tk_is "$(tk_conn_out big)" "ERR TOO_LARGE line longer than max-frame (4194304 bytes)" "... after ERR TOO_LARGE"
 tk_conn_close big
 
 # A complete over-long line arriving in one piece must be refused the same
@@ -134,7 +136,7 @@ tk_is "$r" "(nil)" "... and nothing was stored"
 # closes), never a reset that could destroy the error in flight.
 r=$(printf 'PUT big ' | "$TKFLOOD" "${TK_PORT[s]}" 10 aaaaaaaaaaaaaaaa)
 rc=$?
-tk_is "$r" "ERR TOO_LARGE line longer than max-frame (4096 bytes)" "a client still sending after an over-long line reads ERR TOO_LARGE"
+tk_is "$r" "ERR TOO_LARGE line longer than max-frame (4194304 bytes)" "a client still sending after an over-long line reads ERR TOO_LARGE"
 tk_is "$rc" 0 "... then EOF, not a connection reset"
 
 r=$(tk_inline s $'PING\n')

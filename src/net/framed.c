@@ -17,9 +17,12 @@ enum tk_err net_framed_encode(struct tk_buf *out, enum tk_msg_type type, struct 
 		return tk_encode_error_frame(out, type, type_name, id, code, errmsg);
 	struct tk_msg m = {.type = type, .id = id, .kind = TK_RESPONSE, .body = (void *)resp};
 	enum tk_err e = tk_msg_encode_frame(out, &m);
-	if (e == TK_E_TOO_LARGE)
-		e = tk_encode_error_frame(out, type, type_name, id, TK_E_TOO_LARGE,
-		                          "reply larger than the frame limit");
+	if (e == TK_E_TOO_LARGE) {
+		char why[96];
+		snprintf(why, sizeof why, "reply larger than the frame limit (%u bytes)",
+		         TK_MAX_FRAME_LIMIT);
+		e = tk_encode_error_frame(out, type, type_name, id, TK_E_TOO_LARGE, why);
+	}
 	return e;
 }
 

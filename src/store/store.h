@@ -18,7 +18,10 @@
 
 /* Keys longer than this are refused (TOO_LARGE): they bloat every index
  * block they land in, and no sane schema needs them. */
-#define STORE_MAX_KEY 8192
+#define STORE_MAX_KEY TK_MAX_KEY
+
+/* Values longer than this are refused (TOO_LARGE): see TK_MAX_VALUE. */
+enum tk_err store_check_value(struct tk_slice v, struct tk_errbuf *eb);
 
 /* Transactional state of the store (txn_cmds.c). */
 struct store_txn {

@@ -233,6 +233,8 @@ enum tk_err store_kv_prewrite(struct store *s, struct net_conn *c, const void *r
 					  "mutation %u: key must be 1 to %d bytes", i, STORE_MAX_KEY);
 		if (muts[i].op == TXN_OP_PUT && !m->value.p)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "mutation %u: put needs a value", i);
+		if (store_check_value(m->value, eb))
+			return tk_err_wrap(eb, TK_E_TOO_LARGE, "mutation %u", i);
 		muts[i].key = keys[i] = m->key;
 		muts[i].value = m->value.p ? m->value : tk_slice_of("", 0);
 	}
