@@ -185,63 +185,6 @@ r=$(raw '\x00\x00\x00\x16\x83\xa1t\xa7raw_get\xa2id\x05\xa1b\x81\xa2\xff\xfe\x01
 tk_is "$r" "$(cat "$G/error_resp_not_utf8.json")" "a field named ff fe: the reply is golden/error_resp_not_utf8.json"
 tk_ok "$(iconv -f UTF-8 -t UTF-8 <<<"$r" >/dev/null 2>&1; echo $?)" "... which is valid UTF-8"
 
-# ---- envelope errors (proto-spec/framing.md, "Envelope errors") ----
-# fr HEX: a frame around the payload HEX, as a printf format
-fr() {
-	local n=$((${#1} / 2))
-	printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255))
-	sed 's/../\\x&/g' <<<"$1"
-}
-# after_hello BYTES(printf format) | JSON: hello, that frame, then ping 99;
-# the replies after the hello's
-after_hello() {
-	{
-		"$TKFRAME" encode --hello
-		if [ "${1:0:1}" = '{' ]; then "$TKFRAME" encode "$1"; else printf "$1"; fi
-		"$TKFRAME" encode '{"t":"ping","id":99,"b":{}}'
-	} | timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode | tail -n +2
-}
-ping99='{"t":"ping","id":99,"r":{}}'
-# conn_error WHAT FRAME MSG_ERE: a reply for id 0, then the connection closes
-conn_error() {
-	local r
-	r=$(after_hello "$2")
-	tk_like "$r" "^\\{\"t\":\"hello\",\"id\":0,\"e\":\\{\"code\":\"(BAD_REQUEST|PROTOCOL)\",\"msg\":\"$3" \
-		"$1: a connection error (id 0)"
-	tk_is "$(wc -l <<<"$r")" 1 "$1: ... and the connection is closed"
-}
-# req_error WHAT FRAME REPLY_ERE: an error with the request's id, then the connection goes on
-req_error() {
-	local r
-	r=$(after_hello "$2")
-	tk_like "$(sed -n 1p <<<"$r")" "$3" "$1: an error for that request"
-	tk_is "$(sed -n 2p <<<"$r")" "$ping99" "$1: ... and the connection goes on"
-}
-conn_error "a body cut short after the id" "$(fr 83a2696405a174a470696e67a16281)" 'envelope: malformed or truncated'
-conn_error "bytes after the envelope" "$(fr 83a174a470696e67a2696405a16280c0)" 'envelope: 1 trailing bytes'
-conn_error "no id" '{"t":"ping","b":{}}' "envelope: 'id' must be one unsigned integer"
-conn_error "a str id" '{"t":"ping","id":"5","b":{}}' "envelope: 'id' must be one unsigned integer"
-conn_error "a negative id" '{"t":"ping","id":-5,"b":{}}' "envelope: 'id' must be one unsigned integer"
-conn_error "two ids" '{"t":"ping","id":5,"id":6,"b":{}}' "envelope: 'id' must be one unsigned integer"
-conn_error "id 0 on a request" '{"t":"ping","id":0,"b":{}}' 'id 0 is reserved for hello'
-conn_error "id 0 on an unknown type" '{"t":"frob","id":0,"b":{}}' 'id 0 is reserved for hello'
-req_error "no t" '{"id":5,"b":{}}' \
-	"^\\{\"t\":\"\\?\",\"id\":5,\"e\":\\{\"code\":\"BAD_REQUEST\",\"msg\":\"envelope: needs 't'"
-req_error "a number for t" '{"t":5,"id":5,"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: .t. must be one str'
-req_error "two t" '{"t":"ping","t":"ping","id":5,"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: .t. must be one str'
-req_error "an unknown type" '{"t":"frob","id":5,"b":{}}' '^\{"t":"frob","id":5,"e":\{"code":"UNKNOWN_MESSAGE"'
-req_error "an unknown key before t and id" '{"x":1,"id":5,"t":"ping","b":{}}' \
-	"^\\{\"t\":\"ping\",\"id\":5,\"e\":\\{\"code\":\"BAD_REQUEST\",\"msg\":\"envelope: unknown key 'x'"
-req_error "a key that is not a str" "$(fr 840102a174a470696e67a2696405a16280)" '^\{"t":"ping","id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: keys must be str'
-req_error "no body" '{"t":"ping","id":5}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: needs'
-req_error "two bodies" '{"t":"ping","id":5,"b":{},"b":{}}' '"id":5,"e":\{"code":"BAD_REQUEST","msg":"envelope: needs'
-req_error "a reply ('r') sent to the server" '{"t":"ping","id":5,"r":{}}' '"id":5,"e":\{"code":"PROTOCOL"'
-req_error "an error ('e') sent to the server" '{"t":"ping","id":5,"e":{"code":"X","msg":"y"}}' '"id":5,"e":\{"code":"PROTOCOL"'
-req_error "a body that is a list" '{"t":"ping","id":5,"b":[]}' '"id":5,"e":\{"code":"BAD_REQUEST"'
-deep=$(printf '%.0s[' $(seq 1 50))$(printf "%.0s]" $(seq 1 50))
-req_error "a body nested 50 deep (more than the 16 of a body)" "{\"t\":\"ping\",\"id\":5,\"b\":{\"x\":$deep}}" '"id":5,"e":\{"code":"BAD_REQUEST"'
-req_error "a second hello" '{"t":"hello","id":5,"b":{"proto":1,"role":"client"}}' '"id":5,"e":\{"code":"PROTOCOL","msg":"hello was already done'
-
 r=$(tk_http s /metrics | awk '$1 ~ /^tinykv_requests_total\{type="raw_scan"\}$/ {print $2}')
 tk_ok "$([ "${r:-0}" -ge 10 ]; echo $?)" "/metrics counts the scans by type ($r)"
 

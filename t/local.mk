@@ -5,6 +5,7 @@ T_TESTS = \
 	t/inline.t \
 	t/framed.t \
 	t/maxvalue.t \
+	t/envelope.t \
 	t/garbage.t \
 	t/client.t \
 	t/cli.t \
