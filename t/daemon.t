@@ -35,12 +35,21 @@ run1 --max-conns lots
 tk_like "$rc: $out" "^2: tinykvd: max-conns: expected a number, got 'lots'" "a bad flag value exits 2 naming the flag"
 run1 --sync
 tk_like "$rc: $out" "^2: .*--sync needs a value" "a flag without its value exits 2"
+# a frame that could not carry one stored pair of the largest size in a
+# reply (key 8192 + value 4161536 bytes, proto-spec/framing.md) is refused
+run1 --max-frame 64K
+tk_is "$rc: $out" "2: tinykvd: max-frame 65536 is below 4178944, the smallest frame that carries one pair of the largest key (8192 bytes) and value (4161536 bytes)" \
+	"a max-frame too small for the largest pair exits 2 and says why"
+out=$("$TKVD" --max-frame 4178943 --check-config 2>&1)
+tk_like "$?: $out" "^2: tinykvd: max-frame 4178943 is below 4178944" "... --check-config refuses it too, one byte below the minimum"
+out=$("$TKVD" --max-frame 4178944 --check-config 2>&1)
+tk_is "$?: $out" "0: tinykvd: configuration OK" "... and accepts exactly the minimum"
 
 # ---- --check-config ----
 cat >"$TK_TMP/good.conf" <<EOF
 # a comment
 sync = off
-max-frame = 64K
+max-frame = 8M
 idle-timeout = 0
 log-level = info
 data-dir = "$TK_TMP/cfg.d"
@@ -69,15 +78,15 @@ st=$(tk_http cfg /status)
 tk_like "$st" '"sync":"off"' "the config file's sync = off applies"
 tk_like "$st" "\"data_dir\":\"$TK_TMP/cfg.d\"" "the config file's data-dir applies"
 r=$(tk_framed cfg | head -n 1)
-tk_like "$r" '"max_frame":65536' "the config file's max-frame = 64K applies (hello reply)"
+tk_like "$r" '"max_frame":8388608' "the config file's max-frame = 8M applies (hello reply)"
 tk_stop cfg
-tk_start cfg2 --config "$TK_TMP/good.conf" --sync on --max-frame 128K --data-dir "$TK_TMP/cfg2.d" ||
+tk_start cfg2 --config "$TK_TMP/good.conf" --sync on --max-frame 12M --data-dir "$TK_TMP/cfg2.d" ||
 	tk_bail "cannot start tinykvd with a config file and flags"
 st=$(tk_http cfg2 /status)
 tk_like "$st" '"sync":"on"' "--sync on wins over the file"
 tk_like "$st" "\"data_dir\":\"$TK_TMP/cfg2.d\"" "--data-dir wins over the file"
 r=$(tk_framed cfg2 | head -n 1)
-tk_like "$r" '"max_frame":131072' "--max-frame wins over the file"
+tk_like "$r" '"max_frame":12582912' "--max-frame wins over the file"
 tk_stop cfg2
 
 # ---- /status and /metrics ----

@@ -71,6 +71,26 @@ tk_is "$r" '{"t":"raw_get","id":43,"r":{}}' "... and none of it was written (all
 bigkey=$(head -c 9000 /dev/zero | tr '\0' k)
 r=$(one "{\"t\":\"raw_put\",\"id\":44,\"b\":{\"k\":\"$bigkey\",\"v\":\"x\"}}")
 tk_like "$r" '"id":44,"e":\{"code":"TOO_LARGE"' "a key above 8 KiB is TOO_LARGE"
+# scan bounds obey the key limit too: a bound no key can reach is a client bug
+maxkey=$(head -c 8192 /dev/zero | tr '\0' k)
+r=$(tk_framed s "{\"t\":\"raw_scan\",\"id\":45,\"b\":{\"start\":\"$bigkey\"}}" \
+	"{\"t\":\"raw_scan\",\"id\":46,\"b\":{\"start\":\"a\",\"end\":\"$bigkey\"}}" \
+	"{\"t\":\"kv_scan\",\"id\":47,\"b\":{\"start\":\"$bigkey\",\"version\":1}}" \
+	"{\"t\":\"kv_scan\",\"id\":48,\"b\":{\"start\":\"a\",\"end\":\"$bigkey\",\"version\":1}}" \
+	"{\"t\":\"kv_scan_lock\",\"id\":49,\"b\":{\"max_ts\":1,\"start\":\"$bigkey\"}}" \
+	"{\"t\":\"kv_scan_lock\",\"id\":50,\"b\":{\"max_ts\":1,\"end\":\"$bigkey\"}}" \
+	"{\"t\":\"raw_scan\",\"id\":51,\"b\":{\"start\":\"$maxkey\",\"end\":\"$maxkey\"}}" \
+	"{\"t\":\"kv_scan\",\"id\":52,\"b\":{\"start\":\"$maxkey\",\"version\":1}}")
+for i in 45 47 49; do
+	tk_like "$(reply $i "$r")" "\"id\":$i,\"e\":\\{\"code\":\"TOO_LARGE\",\"msg\":\"scan start of 9000 bytes is above the 8192 byte key limit\"" \
+		"$(reply $i "$r" | cut -d'"' -f4): a start above 8 KiB is TOO_LARGE"
+done
+for i in 46 48 50; do
+	tk_like "$(reply $i "$r")" "\"id\":$i,\"e\":\\{\"code\":\"TOO_LARGE\",\"msg\":\"scan end of 9000 bytes is above the 8192 byte key limit\"" \
+		"$(reply $i "$r" | cut -d'"' -f4): an end above 8 KiB is TOO_LARGE"
+done
+tk_is "$(reply 51 "$r")" '{"t":"raw_scan","id":51,"r":{"kvs":[]}}' "raw_scan bounds of exactly 8 KiB are fine"
+tk_is "$(reply 52 "$r")" '{"t":"kv_scan","id":52,"r":{"pairs":[]}}' "kv_scan bounds of exactly 8 KiB are fine"
 
 # pipelining: 200 requests in one write, 200 replies, in order for one connection
 reqs=()
@@ -103,8 +123,14 @@ r=$("$TKFRAME" encode '{"t":"hello","id":9,"b":{"proto":1,"role":"store"}}' '{"t
 tk_like "$r" "^\\{\"t\":\"hello\",\"id\":9,\"e\":\\{\"code\":\"VERSION_MISMATCH\",\"msg\":\"role 'store' not served" \
 	"a wrong role is VERSION_MISMATCH"
 tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed"
-r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":1}}' | timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
+r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":1}}' '{"t":"ping","id":2,"b":{}}' |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" '"id":1,"e":\{"code":"BAD_REQUEST","msg":"[^"]*missing field .role.' "a hello without role is BAD_REQUEST"
+tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed (a refused hello ends it)"
+r=$("$TKFRAME" encode '{"t":"frob","id":5,"b":{}}' '{"t":"ping","id":6,"b":{}}' |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
+tk_is "$r" '{"t":"hello","id":0,"e":{"code":"PROTOCOL","msg":"the first message on a connection must be hello"}}' \
+	"an unknown type before hello is a connection error"
 r=$(tk_framed s '{"t":"hello","id":3,"b":{"proto":1,"role":"client"}}' '{"t":"ping","id":4,"b":{}}')
 tk_like "$(reply 3 "$r")" '"e":\{"code":"PROTOCOL","msg":"hello was already done"' "a second hello is PROTOCOL"
 tk_is "$(reply 4 "$r")" '{"t":"ping","id":4,"r":{}}' "... and the connection goes on"
@@ -145,46 +171,37 @@ tk_like "$(reply 71 "$r")" '"id":71,"e":\{"code":"PROTOCOL"' "a reply sent by th
 tk_is "$(reply 72 "$r")" '{"t":"ping","id":72,"r":{}}' "after all these errors the connection still answers"
 tk_is "$(grep -c . <<<"$r")" 14 "one reply per request, nothing more"
 
+# Replies echo request bytes in str fields (the type, a quoted field name):
+# they must still be valid UTF-8, the bad bytes escaped as \xHH.
+raw() { { "$TKFRAME" encode --hello; printf "$1"; "$TKFRAME" encode '{"t":"ping","id":9,"b":{}}'; } |
+	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}"; }
+bytes=$(raw '\x00\x00\x00\x0d\x83\xa1t\xa2\xff\xfe\xa2id\x05\xa1b\x80' | od -An -v -tx1 | tr -d ' \n')
+tk_unlike "$bytes" 'fffe' "a type of bytes ff fe is not echoed raw"
+r=$(raw '\x00\x00\x00\x0d\x83\xa1t\xa2\xff\xfe\xa2id\x05\xa1b\x80' | "$TKFRAME" decode)
+tk_is "$(sed -n 2p <<<"$r")" "{\"t\":\"\\\\xff\\\\xfe\",\"id\":5,\"e\":{\"code\":\"UNKNOWN_MESSAGE\",\"msg\":\"unknown message type '\\\\xff\\\\xfe'\"}}" \
+	"... it comes back as the text \\xff\\xfe, in t and in the message"
+tk_is "$(sed -n 3p <<<"$r")" '{"t":"ping","id":9,"r":{}}' "... and the connection goes on"
+r=$(raw '\x00\x00\x00\x16\x83\xa1t\xa7raw_get\xa2id\x05\xa1b\x81\xa2\xff\xfe\x01' | "$TKFRAME" decode | sed -n 2p)
+tk_is "$r" "$(cat "$G/error_resp_not_utf8.json")" "a field named ff fe: the reply is golden/error_resp_not_utf8.json"
+tk_ok "$(iconv -f UTF-8 -t UTF-8 <<<"$r" >/dev/null 2>&1; echo $?)" "... which is valid UTF-8"
+
 r=$(tk_http s /metrics | awk '$1 ~ /^tinykv_requests_total\{type="raw_scan"\}$/ {print $2}')
 tk_ok "$([ "${r:-0}" -ge 10 ]; echo $?)" "/metrics counts the scans by type ($r)"
 
 tk_stop s
 tk_is "${TK_RC[s]}" 0 "SIGTERM: clean exit"
 
-# ---- the max-frame boundary: a payload of exactly max-frame is accepted ----
-tk_start m --sync off --max-frame 1024 || tk_bail "cannot start tinykvd"
-mk() { printf '{"t":"raw_put","id":1,"b":{"k":"big","v":"%s"}}' "$(head -c "$1" /dev/zero | tr '\0' x)"; }
-p0=$(($("$TKFRAME" encode "$(mk 500)" | wc -c) - 4))
-len=$((500 + 1024 - p0)) # str16 from 256 bytes on: one more byte of value, one more of payload
-tk_is "$(($("$TKFRAME" encode "$(mk $len)" | wc -c) - 4))" 1024 "a raw_put of a $len-byte value is a 1024-byte payload"
-r=$(tk_framed m "$(mk $len)" '{"t":"raw_get","id":2,"b":{"k":"big"}}')
-tk_is "$(reply 1 "$r")" '{"t":"raw_put","id":1,"r":{}}' "a payload of exactly max-frame (1024) is accepted"
-tk_like "$(reply 2 "$r")" "^\\{\"t\":\"raw_get\",\"id\":2,\"r\":\\{\"v\":\\{\"\\\$b\":\"x{$len}\"\\}\\}\\}\$" "... and its value reads back"
-r=$(tk_framed m "$(mk $((len + 1)))" '{"t":"ping","id":2,"b":{}}')
-tk_is "$(sed -n 2p <<<"$r")" '{"t":"hello","id":0,"e":{"code":"TOO_LARGE","msg":"frame of 1025 bytes is above max-frame 1024"}}' \
-	"one byte more is TOO_LARGE"
-tk_is "$(wc -l <<<"$r")" 2 "... and the connection is closed"
-# The reply budget of scans and batch gets must not eat the whole frame at
-# the smallest max-frame: three 1-byte keys fit in any frame.
-r=$(tk_framed m '{"t":"raw_batch_put","id":3,"b":{"kvs":[["a","1"],["b","2"],["c","3"]]}}' \
-	'{"t":"raw_scan","id":4,"b":{"start":"a","end":"b0"}}' '{"t":"raw_batch_get","id":5,"b":{"keys":["a","c"]}}')
-tk_is "$(reply 4 "$r")" '{"t":"raw_scan","id":4,"r":{"kvs":[[{"$b":"a"},{"$b":"1"}],[{"$b":"b"},{"$b":"2"}]]}}' \
-	"with max-frame 1024 a scan of two small pairs works"
-tk_is "$(reply 5 "$r")" '{"t":"raw_batch_get","id":5,"r":{"kvs":[[{"$b":"a"},{"$b":"1"}],[{"$b":"c"},{"$b":"3"}]]}}' \
-	"with max-frame 1024 a batch_get of two small pairs works"
-tk_stop m
 
 # ---- ids and max-scan-limit ----
 tk_start n --sync off --max-scan-limit 3 || tk_bail "cannot start tinykvd"
 r=$(tk_framed n '{"t":"ping","id":18446744073709551615,"b":{}}' \
 	'{"t":"raw_batch_put","id":2,"b":{"kvs":[["a","1"],["b","2"],["c","3"],["d","4"]]}}' \
 	'{"t":"raw_scan","id":3,"b":{"start":"a","end":"z","limit":10,"keys_only":true}}' \
-	'{"t":"raw_batch_get","id":4,"b":{"keys":["a","b","c","d"]}}' '{"t":"ping","id":0,"b":{}}')
+	'{"t":"raw_batch_get","id":4,"b":{"keys":["a","b","c","d"]}}')
 tk_is "$(sed -n 2p <<<"$r")" '{"t":"ping","id":18446744073709551615,"r":{}}' "the largest 64-bit id is echoed"
 tk_is "$(reply 3 "$r")" '{"t":"raw_scan","id":3,"r":{"kvs":[[{"$b":"a"},null],[{"$b":"b"},null],[{"$b":"c"},null]],"more":true}}' \
 	"a scan limit above max-scan-limit is capped, with more"
 tk_like "$(reply 4 "$r")" '"e":\{"code":"TOO_LARGE","msg":"batch of 4 keys is above max-scan-limit 3"' \
 	"a batch_get above max-scan-limit is TOO_LARGE"
-tk_is "$(sed -n 6p <<<"$r")" '{"t":"ping","id":0,"r":{}}' "id 0 is a valid request id"
 tk_stop n
 tk_done

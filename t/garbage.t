@@ -43,6 +43,16 @@ garbage a '\x00\xff\xff\xff\x01\x02\x03' \
 	'{"t":"hello","id":0,"e":{"code":"TOO_LARGE","msg":"frame of 16777215 bytes is above max-frame 4194304"}}' \
 	"(a) a frame length above max-frame"
 
+# The oversized frame's error is delivered before the close, also to a
+# client that keeps sending: it reads the error, then EOF, never a reset.
+printf '\x00\xff\xff\xff' | "$TKFLOOD" "${TK_PORT[s]}" 10 xxxxxxxxxxxxxxxx >"$TK_TMP/flood.out"
+rc=$?
+r=$("$TKFRAME" decode <"$TK_TMP/flood.out")
+tk_is "$r" '{"t":"hello","id":0,"e":{"code":"TOO_LARGE","msg":"frame of 16777215 bytes is above max-frame 4194304"}}' \
+	"(a) a client still sending after an oversized frame header reads TOO_LARGE"
+tk_is "$rc" 0 "(a) ... then EOF, not a connection reset"
+n=$((n + 1)) # one more protocol closure
+
 hello=$("$TKFRAME" encode --hello | od -An -v -tx1 | tr -d ' \n' | sed 's/../\\x&/g')
 hello_reply=$(tk_framed s)
 garbage a2 "$hello"'\x00\x40\x00\x01' \

@@ -4,7 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
 tk_init 60
 
-tk_start s --sync off --max-frame 4096 || tk_bail "cannot start tinykvd"
+tk_start s --sync off || tk_bail "cannot start tinykvd"
 
 r=$(tk_inline s $'PING\nping\n')
 tk_is "$r" $'PONG\nPONG' "PING answers PONG, commands are case-insensitive"
@@ -65,6 +65,16 @@ r=$(tk_inline s $'PUT "\\x01" one\nPUT "\\xfe" two\nSCAN "\\x00" "\\xff"\n')
 tk_is "$r" $'OK\nOK\n"\\x01" one\na 1\n"a key" "it\'s"\nb 2\nc 3\nd 4\ne ""\n"k\\x00\\xff" "x\\x00y z\\xff\\"q"\ntabs "a\\tb\\nc\\\\d"\n"\\xfe" two\n(10 pairs)' \
 	"SCAN quotes binary keys and values and orders bytes unsigned"
 
+# values and keys that read like a reply line of their own are quoted
+r=$(tk_inline s $'PUT n1 (nil)\nGET n1\nPUT n2 "(3 pairs)"\nGET n2\nPUT n3 ERR\nGET n3\nPUT n4 ERRx\nGET n4\nPUT n5 x(nil)\nGET n5\n')
+tk_is "$r" $'OK\n"(nil)"\nOK\n"(3 pairs)"\nOK\n"ERR"\nOK\n"ERRx"\nOK\nx(nil)' \
+	'GET quotes a stored "(nil)", "(..." and "ERR...", so none reads as a missing key, a count or an error'
+r=$(tk_inline s $'PUT "(3" pairs)\nPUT ERR BAD_REQUEST\nPUT (p (nil)\nSCAN ( "(\\xff"\nSCAN E F\nDEL "(3"\nDEL ERR\nDEL (p\n')
+tk_is "$r" $'OK\nOK\nOK\n"(3" pairs)\n"(p" "(nil)"\n(2 pairs)\n"ERR" BAD_REQUEST\n(1 pairs)\nOK\nOK\nOK' \
+	'SCAN quotes such keys and values too: no pair line reads as "(N pairs)", "(nil)" or an ERR line'
+r=$(tk_inline s $'GET "(nil)"\nGET n1\n')
+tk_is "$r" $'(nil)\n"(nil)"' "... so a missing key and a stored \"(nil)\" read differently"
+
 # the same bytes seen through the framed protocol
 r=$(tk_framed s '{"t":"raw_get","id":1,"b":{"k":{"$hex":"6b00ff"}}}' | tail -n 1)
 tk_is "$r" '{"t":"raw_get","id":1,"r":{"v":{"$hex":"780079207aff2271"}}}' \
@@ -103,13 +113,15 @@ tk_like "$r" 'status-addr' "the 400 body points at the status address"
 r=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://${TK_ADDR[s]}/metrics")
 tk_is "$r" 400 "curl on the client port sees HTTP 400"
 
-# ---- lines longer than max-frame (4096 here) ----
-long=$(head -c 6000 /dev/zero | tr '\0' a)
+# ---- values above the limit, lines longer than max-frame (4194304) ----
+r=$(printf 'PUT v %s\nGET v\n' "$(head -c 4161537 /dev/zero | tr '\0' v)" | timeout 20 nc -N 127.0.0.1 "${TK_PORT[s]}")
+tk_is "$r" $'ERR TOO_LARGE value of 4161537 bytes is above the 4161536 byte limit\n(nil)' "PUT of a value above the limit is TOO_LARGE naming the limit"
+long=$(head -c 4200000 /dev/zero | tr '\0' a)
 tk_conn_open big s
 tk_conn_write big "PUT big $long"
 tk_wait_for 10 tk_conn_closed big
 tk_ok $? "a line growing past max-frame without a newline closes the connection"
-tk_is "$(tk_conn_out big)" "ERR TOO_LARGE line longer than max-frame (4096 bytes)" "... after ERR TOO_LARGE"
+tk_is "$(tk_conn_out big)" "ERR TOO_LARGE line longer than max-frame (4194304 bytes)" "... after ERR TOO_LARGE"
 tk_conn_close big
 
 # A complete over-long line arriving in one piece must be refused the same
@@ -118,6 +130,14 @@ r=$(printf 'PUT big %s\nGET big\n' "$long" | timeout 20 nc -N 127.0.0.1 "${TK_PO
 tk_like "$r" '^ERR TOO_LARGE' "a complete line longer than max-frame is refused with TOO_LARGE"
 r=$(tk_inline s $'GET big\n' | cut -c1-20)
 tk_is "$r" "(nil)" "... and nothing was stored"
+
+# A client that keeps sending after its line went over the limit must still
+# read the error, then a clean end of stream (the server drains before it
+# closes), never a reset that could destroy the error in flight.
+r=$(printf 'PUT big ' | "$TKFLOOD" "${TK_PORT[s]}" 10 aaaaaaaaaaaaaaaa)
+rc=$?
+tk_is "$r" "ERR TOO_LARGE line longer than max-frame (4194304 bytes)" "a client still sending after an over-long line reads ERR TOO_LARGE"
+tk_is "$rc" 0 "... then EOF, not a connection reset"
 
 r=$(tk_inline s $'PING\n')
 tk_is "$r" "PONG" "the daemon serves new connections after all that"

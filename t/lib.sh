@@ -29,6 +29,7 @@ TKVD=$top_builddir/src/store/tinykvd
 TKFRAME=$top_builddir/tools/tkframe
 TKCLI=$top_builddir/src/cli/tinykv-cli
 TKLOAD=$top_builddir/t/tkload
+TKFLOOD=$top_builddir/t/tkflood
 
 # ASan keeps freed memory in a 256 MB quarantine, which would drown the RSS
 # checks; a small one still catches use-after-free in tests of this size.

@@ -21,6 +21,18 @@ tk_is "$r" '{"t":"hello","id":0,"e":{"code":"SERVER_IS_BUSY","msg":"too many con
 r=$(timeout 10 nc -d 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" 'SERVER_IS_BUSY' "so does a 7th"
 tk_is "$(tk_metric s tinykv_connections_rejected_total)" 2 "tinykv_connections_rejected_total counts both"
+r=$(printf 'PING\n' | timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}")
+tk_is "$r" "ERR SERVER_IS_BUSY too many connections (max-conns 5)" \
+	"an inline (netcat) connection past max-conns gets the refusal as a text line"
+r=$(printf 'PING\n' | "$TKFLOOD" "${TK_PORT[s]}" 10 $'PING\n')
+rc=$?
+tk_is "$r" "ERR SERVER_IS_BUSY too many connections (max-conns 5)" "... also when it keeps sending commands"
+tk_is "$rc" 0 "... and then reads EOF, not a connection reset"
+printf '\x00' | "$TKFLOOD" "${TK_PORT[s]}" 10 aaaaaaaa >"$TK_TMP/flood.out"
+rc=$?
+tk_is "$("$TKFRAME" decode <"$TK_TMP/flood.out")" '{"t":"hello","id":0,"e":{"code":"SERVER_IS_BUSY","msg":"too many connections (max-conns 5)"}}' \
+	"a framed client that keeps sending past max-conns reads the framed refusal"
+tk_is "$rc" 0 "... then EOF, not a connection reset"
 tk_conn_write c3 'PING\n'
 tk_wait_for 10 eval '[ "$(grep -c PONG "${TK_CONN_OUT[c3]}")" -ge 2 ]'
 tk_ok $? "the 5 accepted connections are unaffected"

@@ -4,6 +4,8 @@
 T_TESTS = \
 	t/inline.t \
 	t/framed.t \
+	t/maxvalue.t \
+	t/envelope.t \
 	t/garbage.t \
 	t/client.t \
 	t/cli.t \
@@ -26,6 +28,9 @@ t_tkload_SOURCES = t/tkload.c
 t_tkload_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
 t_client_api_SOURCES = t/client-api.c
 t_client_api_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
+# A client that keeps sending while it reads (linger and refusal tests).
+check_PROGRAMS += t/tkflood
+t_tkflood_SOURCES = t/tkflood.c
 
 # tinykv-scheduler's tests: synthetic stores (t/tksched) against the daemon.
 check_PROGRAMS += t/tksched

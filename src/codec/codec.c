@@ -248,18 +248,79 @@ enum tk_err tk_obj_decode(struct tk_slice data, const struct tk_obj_def *def, vo
 	return e;
 }
 
-enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
-			  struct tk_errbuf *eb)
+static enum tk_err malformed_envelope(struct tk_errbuf *eb)
 {
-	memset(msg, 0, sizeof *msg);
-	msg->type = TK_MSG__COUNT;
+	return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: malformed or truncated msgpack");
+}
+
+/* First pass over an envelope: is there a request to answer?  The payload
+ * must be one well-formed msgpack map with nothing after it, holding exactly
+ * one `id` that is an unsigned integer; otherwise no reply can name the
+ * request and the whole connection is in error (proto-spec/framing.md).  It
+ * also picks up `t`, so that whatever the order of the keys every later
+ * error can echo the type. */
+static enum tk_err envelope_scan(struct tk_slice payload, struct tk_msg *msg, struct tk_errbuf *eb)
+{
 	struct mp_reader r;
 	mp_reader_init(&r, payload.p, payload.n);
 	struct mp_value v;
 	if (!mp_read(&r, &v) || v.kind != MP_MAP)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: expected a msgpack map");
+	int ids = 0, ts = 0;
+	bool id_ok = false;
+	for (uint32_t i = 0; i < v.count; i++) {
+		struct mp_reader kr = r;
+		if (!mp_skip(&r))
+			return malformed_envelope(eb);
+		struct mp_reader vr = r;
+		if (!mp_skip(&r))
+			return malformed_envelope(eb);
+		struct mp_value key, val;
+		mp_read(&kr, &key); /* both were just skipped: they read */
+		mp_read(&vr, &val);
+		if (key.kind != MP_STR)
+			continue;
+		if (key.s.n == 2 && memcmp(key.s.p, "id", 2) == 0) {
+			ids++;
+			id_ok = val.kind == MP_UINT;
+			msg->id = val.u;
+		} else if (key.s.n == 1 && key.s.p[0] == 't' && ts++ == 0 && val.kind == MP_STR) {
+			msg->type_name = val.s;
+		}
+	}
+	if (mp_left(&r))
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: %zu trailing bytes after the map",
+				  mp_left(&r));
+	if (ids != 1 || !id_ok) {
+		msg->id = 0;
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+				  "envelope: 'id' must be one unsigned integer");
+	}
+	msg->id_known = true;
+	if (ts != 1)
+		msg->type_name = tk_slice_of(NULL, 0);
+	if (msg->type_name.p &&
+	    !tk_msg_type_from_name((const char *)msg->type_name.p, msg->type_name.n, &msg->type))
+		msg->type = TK_MSG__COUNT;
+	return TK_OK;
+}
+
+enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
+			  struct tk_errbuf *eb)
+{
+	memset(msg, 0, sizeof *msg);
+	msg->type = TK_MSG__COUNT;
+	enum tk_err e = envelope_scan(payload, msg, eb);
+	if (e)
+		return e;
+	/* From here on the envelope is well-formed msgpack with an id: every
+	 * error is about this request alone. */
+	struct mp_reader r;
+	mp_reader_init(&r, payload.p, payload.n);
+	struct mp_value v;
+	mp_read(&r, &v);
 	struct mp_reader body = {NULL, NULL};
-	bool have_t = false, have_id = false;
+	bool have_t = false;
 	int bodies = 0;
 	for (uint32_t i = 0; i < v.count; i++) {
 		struct mp_value key, val;
@@ -270,31 +331,20 @@ enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struc
 				return tk_err_set(eb, TK_E_BAD_REQUEST,
 						  "envelope: 't' must be one str (the message type)");
 			have_t = true;
-			msg->type_name = val.s;
-			if (!tk_msg_type_from_name((const char *)val.s.p, val.s.n, &msg->type))
-				msg->type = TK_MSG__COUNT;
 		} else if (key.s.n == 2 && memcmp(key.s.p, "id", 2) == 0) {
-			if (!mp_read(&r, &val) || val.kind != MP_UINT || have_id)
-				return tk_err_set(eb, TK_E_BAD_REQUEST,
-						  "envelope: 'id' must be one unsigned integer");
-			have_id = msg->id_known = true;
-			msg->id = val.u;
+			mp_skip(&r); /* checked by envelope_scan */
 		} else if (key.s.n == 1 && (key.s.p[0] == 'b' || key.s.p[0] == 'r' || key.s.p[0] == 'e')) {
 			bodies++;
 			msg->kind = key.s.p[0] == 'b' ? TK_REQUEST : key.s.p[0] == 'r' ? TK_RESPONSE : TK_ERROR;
 			body = r;
-			if (!mp_skip(&r, TK_MAX_DEPTH))
-				return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: malformed body");
+			mp_skip(&r);
 			body.end = r.p;
 		} else {
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: unknown key '%.*s'",
 					  (int)(key.s.n > 32 ? 32 : key.s.n), key.s.p);
 		}
 	}
-	if (mp_left(&r))
-		return tk_err_set(eb, TK_E_BAD_REQUEST, "envelope: %zu trailing bytes after the map",
-				  mp_left(&r));
-	if (!have_t || !have_id || bodies != 1)
+	if (!have_t || bodies != 1)
 		return tk_err_set(eb, TK_E_BAD_REQUEST,
 				  "envelope: needs 't', 'id' and exactly one of 'b', 'r', 'e'");
 	if (msg->type == TK_MSG__COUNT)
@@ -308,7 +358,7 @@ enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struc
 	void *out = tk_arena_alloc(arena, def->size);
 	if (!out)
 		return tk_err_set(eb, TK_E_NOMEM, "decoding %s", md->name);
-	enum tk_err e = decode_obj(&body, def, out, arena, 0, eb);
+	e = decode_obj(&body, def, out, arena, 0, eb);
 	if (e)
 		return tk_err_wrap(eb, e, "%s", md->name);
 	msg->body = out;
@@ -352,11 +402,79 @@ static bool field_present(const struct tk_field_def *f, const char *base)
 	return false;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 when
+ * the bytes there are not one (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF). */
+static size_t utf8_seq(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A str goes out as valid UTF-8 whatever it holds: text fields may carry
+ * bytes a peer sent (an echoed type name, a field name quoted in an error),
+ * and a strict decoder rejects a whole message for one bad str.  Each byte
+ * that is not part of a well-formed sequence is written as the four
+ * characters \xHH (proto-spec/README.md); valid text is written as it is. */
+static void pack_text(msgpack_packer *pk, struct tk_slice s)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < s.n;) {
+		size_t l = utf8_seq(s.p + i, s.n - i);
+		out += l ? l : 4;
+		i += l ? l : 1;
+	}
+	msgpack_pack_str(pk, out);
+	if (out == s.n) {
+		msgpack_pack_str_body(pk, s.p, s.n);
+		return;
+	}
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0; /* start of the pending valid bytes */
+	for (size_t i = 0; i < s.n;) {
+		size_t l = utf8_seq(s.p + i, s.n - i);
+		if (l) {
+			i += l;
+			continue;
+		}
+		msgpack_pack_str_body(pk, s.p + run, i - run);
+		char esc[4] = {'\\', 'x', hex[s.p[i] >> 4], hex[s.p[i] & 15]};
+		msgpack_pack_str_body(pk, esc, 4);
+		run = ++i;
+	}
+	msgpack_pack_str_body(pk, s.p + run, s.n - run);
+}
+
 static void pack_bytes(msgpack_packer *pk, struct tk_slice s, bool str)
 {
 	if (str) {
-		msgpack_pack_str(pk, s.n);
-		msgpack_pack_str_body(pk, s.p, s.n);
+		pack_text(pk, s);
 	} else {
 		msgpack_pack_bin(pk, s.n);
 		msgpack_pack_bin_body(pk, s.p, s.n);

@@ -24,6 +24,20 @@
 #define TK_MAX_FRAME_LIMIT ((16u << 20) - 1)
 #define TK_MAX_DEPTH 16 /* nesting limit of decoded objects */
 
+/* Sizes of stored pairs (proto-spec/framing.md, "Limits").  A value is
+ * bounded so that any stored pair always fits one reply: a scan that
+ * reaches it can return it, and no pair hides the keys after it.  The
+ * bound is fixed, not derived from --max-frame, so that data written under
+ * one setting stays readable under any other; instead a store refuses to
+ * start with a max-frame below TK_MIN_MAX_FRAME, the smallest frame that
+ * carries one pair of the largest key and value in a reply, and in a
+ * kv_prewrite with the largest primary key too (TK_PAIR_OVERHEAD covers
+ * envelopes and field names with room to spare). */
+#define TK_MAX_KEY       8192u
+#define TK_MAX_VALUE     (TK_MAX_FRAME_DEFAULT - (32u << 10)) /* 4,161,536 */
+#define TK_PAIR_OVERHEAD 1024u
+#define TK_MIN_MAX_FRAME (TK_MAX_VALUE + 2 * TK_MAX_KEY + TK_PAIR_OVERHEAD) /* 4,178,944 */
+
 enum tk_frame_status { TK_FRAME_NEED_MORE, TK_FRAME_READY, TK_FRAME_TOO_LARGE };
 
 /* Look at the first bytes of a stream: is a whole frame there?  On READY and
@@ -47,9 +61,14 @@ struct tk_msg {
 };
 
 /* Decode one payload (without the length prefix).  On error, msg->id_known
- * and msg->type tell whether an error reply can name the request.  Errors:
- * TK_E_BAD_REQUEST (malformed msgpack, wrong types, missing/unknown/duplicate
- * fields, trailing bytes), TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
+ * says whose error it is (proto-spec/framing.md, "Envelope errors"): false
+ * when there is no request to answer (the payload is not one well-formed
+ * msgpack map, has trailing bytes, or lacks one uint `id`: a connection
+ * error); true when the envelope is readable and the error concerns request
+ * msg->id alone (msg->type_name is its `t` when that was one str, msg->type
+ * TK_MSG__COUNT when unknown).  Errors: TK_E_BAD_REQUEST (malformed
+ * msgpack, wrong types, missing/unknown/duplicate fields, trailing bytes),
+ * TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
 enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
 			  struct tk_errbuf *eb);
 

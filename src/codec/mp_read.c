@@ -132,19 +132,22 @@ bool mp_read(struct mp_reader *r, struct mp_value *v)
 	}
 }
 
-bool mp_skip(struct mp_reader *r, int max_depth)
+bool mp_skip(struct mp_reader *r)
 {
-	struct mp_value v;
-	if (!mp_read(r, &v))
-		return false;
-	if (v.kind != MP_ARRAY && v.kind != MP_MAP)
-		return true;
-	if (max_depth <= 0)
-		return false;
-	uint64_t items = v.kind == MP_MAP ? (uint64_t)v.count * 2 : v.count;
-	for (uint64_t i = 0; i < items; i++)
-		if (!mp_skip(r, max_depth - 1))
+	/* values still to skip: a container adds its elements.  No recursion,
+	 * so any nesting is checked in constant stack; every value read takes
+	 * at least one byte, so the loop ends. */
+	uint64_t pending = 1;
+	while (pending) {
+		struct mp_value v;
+		if (!mp_read(r, &v))
 			return false;
+		pending--;
+		if (v.kind == MP_ARRAY)
+			pending += v.count;
+		else if (v.kind == MP_MAP)
+			pending += (uint64_t)v.count * 2;
+	}
 	return true;
 }
 

@@ -44,8 +44,9 @@ static inline size_t mp_left(const struct mp_reader *r)
 /* Read one value header (containers: only the count; their elements follow).
  * False on truncation, a reserved type byte (0xc1) or an impossible count. */
 bool mp_read(struct mp_reader *r, struct mp_value *v);
-/* Skip one whole value, nesting at most max_depth containers deep. */
-bool mp_skip(struct mp_reader *r, int max_depth);
+/* Skip one whole value, however deeply nested (checked without recursion).
+ * False when it is malformed or truncated. */
+bool mp_skip(struct mp_reader *r);
 /* Name of a kind for error messages ("map", "bin", ...). */
 const char *mp_kind_name(enum mp_kind k);
 

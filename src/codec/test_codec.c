@@ -191,6 +191,78 @@ START_TEST(test_unknown_message_type_keeps_id_for_the_error_reply)
 }
 END_TEST
 
+/* proto-spec/framing.md "Envelope errors": whether an error can be answered
+ * with the request's id does not depend on the order of the keys; it needs a
+ * well-formed map with exactly one uint id. */
+START_TEST(test_envelope_errors_are_per_request_only_with_one_readable_id)
+{
+	struct tk_msg m;
+	/* id first, then a body cut short: no request to answer */
+	const uint8_t cut[] = {0x83, 0xa2, 'i', 'd', 0x05, 0xa1, 't', 0xa4, 'p', 'i', 'n', 'g', 0xa1, 'b', 0x81};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(cut, sizeof cut), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":5,\"id\":6,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":-1,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(!m.id_known);
+	/* an unknown key before t and id: per request, and t is known */
+	ck_assert_int_eq(decode_json("{\"x\":1,\"id\":7,\"t\":\"ping\",\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 7);
+	ck_assert_int_eq(m.type, TK_MSG_ping);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "unknown key 'x'"));
+	/* two t: per request, no type echoed */
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"t\":\"ping\",\"id\":8,\"b\":{}}", &m), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_ptr_null(m.type_name.p);
+	/* a body nested deeper than any body may be is still per request */
+	struct tk_buf b;
+	tk_buf_init(&b);
+	tk_buf_append(&b, "\x83\xa2id\x09\xa1t\xa4ping\xa1" "b\x81\xa1x", 17);
+	for (int i = 0; i < 1000; i++)
+		tk_buf_append_byte(&b, 0x91);
+	tk_buf_append_byte(&b, 0xc0);
+	ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	ck_assert_uint_eq(m.id, 9);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+/* Integers are never clamped or wrapped into their field: a negative int of
+ * any width, a float or a bool where a uint is expected is refused; any
+ * msgpack encoding of a value that fits (here int64 5) is that value. */
+START_TEST(test_uint_fields_refuse_negative_and_float_numbers)
+{
+	const uint8_t *bad[] = {(const uint8_t *)"\xff", (const uint8_t *)"\xd0\xff",
+				(const uint8_t *)"\xd1\xff\xff", (const uint8_t *)"\xd2\x80\x00\x00\x00",
+				(const uint8_t *)"\xd3\x80\x00\x00\x00\x00\x00\x00\x00",
+				(const uint8_t *)"\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00", (const uint8_t *)"\xc3"};
+	const size_t len[] = {1, 2, 3, 5, 9, 9, 1};
+	for (size_t i = 0; i < sizeof len / sizeof len[0]; i++) {
+		struct tk_buf b;
+		tk_buf_init(&b);
+		tk_buf_append(&b, "\x83\xa1t\xa8raw_scan\xa2id\x01\xa1" "b\x82\xa5start\xa1" "a\xa5limit", 33);
+		tk_buf_append(&b, bad[i], len[i]);
+		struct tk_msg m;
+		ck_assert_int_eq(tk_msg_decode(tk_buf_slice(&b), &arena, &m, &eb), TK_E_BAD_REQUEST);
+		ck_assert_ptr_nonnull(strstr(eb.msg, "field 'limit'"));
+		tk_buf_destroy(&b);
+	}
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_scan\",\"id\":1,\"b\":{\"start\":\"a\",\"limit\":18446744073709551615}}", &m),
+			 TK_OK);
+	ck_assert_uint_eq(((struct tk_raw_scan_req *)m.body)->limit, UINT64_MAX);
+	const uint8_t i64[] = {0x83, 0xa1, 't', 0xa8, 'r', 'a', 'w', '_', 's', 'c', 'a', 'n', 0xa2, 'i', 'd', 0x01,
+			       0xa1, 'b', 0x82, 0xa5, 's', 't', 'a', 'r', 't', 0xa1, 'a', 0xa5, 'l', 'i', 'm', 'i', 't',
+			       0xd3, 0, 0, 0, 0, 0, 0, 0, 5};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(i64, sizeof i64), &arena, &m, &eb), TK_OK);
+	ck_assert_uint_eq(((struct tk_raw_scan_req *)m.body)->limit, 5);
+}
+END_TEST
+
 START_TEST(test_impossible_container_counts_are_refused_before_allocation)
 {
 	/* a map declaring 2^32-1 pairs in a 6-byte payload */
@@ -433,6 +505,72 @@ START_TEST(test_golden_vectors_match_both_ways)
 END_TEST
 
 
+/* Replies copy request bytes into str fields: the echoed type, a field name
+ * quoted in an error.  Every str goes out as valid UTF-8, the bad bytes as
+ * \xHH.  A raw_get with a field named ff fe gets exactly the golden reply
+ * golden/error_resp_not_utf8; a type of bytes ff fe is echoed escaped. */
+START_TEST(test_replies_quoting_bytes_that_are_not_utf8_are_valid_utf8)
+{
+	const uint8_t req[] = {0x83, 0xa1, 't',  0xa7, 'r', 'a', 'w',  '_',  'g',  'e',
+			       't',  0xa2, 'i',  'd',  0x05, 0xa1, 'b', 0x81, 0xa2, 0xff, 0xfe, 0x01};
+	struct tk_msg m;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(req, sizeof req), &arena, &m, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert(m.id_known);
+	struct tk_buf out;
+	tk_buf_init(&out);
+	ck_assert_int_eq(tk_encode_error_frame(&out, m.type, m.type_name, m.id, TK_E_BAD_REQUEST,
+					       eb.msg), TK_OK);
+	size_t hlen;
+	char *hex = slurp(TK_GOLDEN_DIR "/error_resp_not_utf8.hex", &hlen);
+	struct tk_buf want;
+	tk_buf_init(&want);
+	for (size_t i = 0; i + 1 < hlen; i++) {
+		unsigned v;
+		if (hex[i] == '\n')
+			continue;
+		ck_assert_int_eq(sscanf(hex + i++, "%2x", &v), 1);
+		tk_buf_append_byte(&want, (uint8_t)v);
+	}
+	ck_assert_msg(out.len == want.len && memcmp(out.data, want.data, out.len) == 0,
+		      "the reply differs from golden/error_resp_not_utf8.hex");
+	const uint8_t bad_type[] = {0x83, 0xa1, 't', 0xa2, 0xff, 0xfe, 0xa2, 'i', 'd', 0x06, 0xa1, 'b', 0x80};
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(bad_type, sizeof bad_type), &arena, &m, &eb),
+			 TK_E_UNKNOWN_MESSAGE);
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_encode_error_frame(&out, m.type, m.type_name, m.id, TK_E_UNKNOWN_MESSAGE,
+					       eb.msg), TK_OK);
+	struct tk_buf json;
+	tk_buf_init(&json);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(out.data + 4, out.len - 4), &json, &eb), TK_OK);
+	tk_buf_append_byte(&json, 0);
+	ck_assert_str_eq((char *)json.data, "{\"t\":\"\\\\xff\\\\xfe\",\"id\":6,\"e\":{\"code\":"
+					    "\"UNKNOWN_MESSAGE\",\"msg\":\"unknown message type "
+					    "'\\\\xff\\\\xfe'\"}}");
+	tk_buf_destroy(&json);
+	/* truncated and invalid sequences of every kind are escaped byte by byte */
+	struct tk_error err = {.code = tk_slice_str("X"),
+			       .msg = tk_slice_of("a\xc3\xed\xa0\x80\xf4\x90\x80\x80\xc0\xafz\xe2\x82", 14)};
+	struct tk_msg em = {.type = TK_MSG_ping, .id = 1, .kind = TK_ERROR, .body = &err};
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &em), TK_OK);
+	struct tk_msg d;
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	struct tk_error *de = d.body;
+	ck_assert(tk_slice_eq(de->msg, tk_slice_str("a\\xc3\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80"
+						    "\\xc0\\xafz\\xe2\\x82")));
+	/* valid multi-byte text passes unchanged */
+	err.msg = tk_slice_str("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	tk_buf_reset(&out);
+	ck_assert_int_eq(tk_msg_encode_frame(&out, &em), TK_OK);
+	ck_assert_int_eq(tk_msg_decode(tk_slice_of(out.data + 4, out.len - 4), &arena, &d, &eb), TK_OK);
+	ck_assert(tk_slice_eq(((struct tk_error *)d.body)->msg, err.msg));
+	tk_buf_destroy(&out);
+	tk_buf_destroy(&want);
+	free(hex);
+}
+END_TEST
+
 /* proto-spec/ must document every message, every field and every error code
  * of the table, so the spec cannot silently fall behind the code. */
 static char *slurp_spec(void)
@@ -505,6 +643,8 @@ int main(void)
 	tcase_add_test(tc, test_wrong_types_name_the_field_and_the_types);
 	tcase_add_test(tc, test_missing_unknown_and_duplicate_fields_are_refused);
 	tcase_add_test(tc, test_unknown_message_type_keeps_id_for_the_error_reply);
+	tcase_add_test(tc, test_envelope_errors_are_per_request_only_with_one_readable_id);
+	tcase_add_test(tc, test_uint_fields_refuse_negative_and_float_numbers);
 	tcase_add_test(tc, test_impossible_container_counts_are_refused_before_allocation);
 	tcase_add_test(tc, test_deep_nesting_is_refused);
 	tcase_add_test(tc, test_list_memory_follows_decoded_elements_not_declared_count);
@@ -513,6 +653,7 @@ int main(void)
 	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
 	tcase_add_test(tc, test_json_nesting_limit_is_the_same_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
+	tcase_add_test(tc, test_replies_quoting_bytes_that_are_not_utf8_are_valid_utf8);
 	tcase_add_test(tc, test_spec_documents_every_message_field_and_error);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -17,9 +17,12 @@ enum tk_err net_framed_encode(struct tk_buf *out, enum tk_msg_type type, struct 
 		return tk_encode_error_frame(out, type, type_name, id, code, errmsg);
 	struct tk_msg m = {.type = type, .id = id, .kind = TK_RESPONSE, .body = (void *)resp};
 	enum tk_err e = tk_msg_encode_frame(out, &m);
-	if (e == TK_E_TOO_LARGE)
-		e = tk_encode_error_frame(out, type, type_name, id, TK_E_TOO_LARGE,
-		                          "reply larger than the frame limit");
+	if (e == TK_E_TOO_LARGE) {
+		char why[96];
+		snprintf(why, sizeof why, "reply larger than the frame limit (%u bytes)",
+		         TK_MAX_FRAME_LIMIT);
+		e = tk_encode_error_frame(out, type, type_name, id, TK_E_TOO_LARGE, why);
+	}
 	return e;
 }
 
@@ -87,8 +90,36 @@ static bool handle_frame(struct net_conn *c, struct tk_slice payload)
 	struct tk_errbuf eb;
 	tk_err_clear(&eb);
 	enum tk_err e = tk_msg_decode(payload, &c->arena, &m, &eb);
+	/* Envelope errors, as proto-spec/framing.md lists them: no id to
+	 * answer, anything but a hello first, a failed hello, or id 0 (which
+	 * the peer would read as a connection error) close the connection;
+	 * everything else is answered with the request's id and the
+	 * connection goes on. */
 	if (e != TK_OK && !m.id_known) {
 		fatal(c, e, eb.msg); /* not even an envelope: the peer is confused */
+		return true;
+	}
+	if (c->state == NET_CONN_HELLO) {
+		if (m.type != TK_MSG_hello) {
+			fatal(c, TK_E_PROTOCOL, "the first message on a connection must be hello");
+			return true;
+		}
+		if (e == TK_OK && m.kind != TK_REQUEST)
+			e = tk_err_set(&eb, TK_E_PROTOCOL,
+			               "a client sends requests ('b'), not replies");
+		if (e != TK_OK) {
+			reply(c, m.type, m.type_name, m.id, e, eb.msg, NULL);
+			net_conn_set_state(c, NET_CONN_CLOSING);
+			s->metrics.conns_closed_protocol++;
+			return true;
+		}
+		hello(c, &m);
+		return true;
+	}
+	if (m.id == 0 && m.type != TK_MSG_raft) {
+		fatal(c, TK_E_PROTOCOL,
+		      "id 0 is reserved for hello and one-way messages: a request needs a "
+		      "non-zero id");
 		return true;
 	}
 	if (e == TK_OK && m.kind != TK_REQUEST)
@@ -98,14 +129,6 @@ static bool handle_frame(struct net_conn *c, struct tk_slice payload)
 		net_metrics_observe(&s->metrics,
 		                    m.type < TK_MSG__COUNT ? (int)m.type : NET_METRIC_INLINE,
 		                    tk_mono_ns() - t0, true);
-		return true;
-	}
-	if (c->state == NET_CONN_HELLO) {
-		if (m.type != TK_MSG_hello) {
-			fatal(c, TK_E_PROTOCOL, "the first message on a connection must be hello");
-			return true;
-		}
-		hello(c, &m);
 		return true;
 	}
 	if (m.type == TK_MSG_hello) {

@@ -26,19 +26,25 @@ enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct 
 	return args->argc ? NET_INLINE_ARGS : NET_INLINE_EMPTY;
 }
 
+void net_inline_text(struct tk_buf *out, struct tk_slice v)
+{
+	size_t at = out->len;
+	tk_quote(out, v);
+	const uint8_t *q = out->data + at;
+	size_t n = out->len - at;
+	/* plain text that reads like a reply line of its own, "(nil)", "(3
+	 * pairs)", "ERR ...", gets quotes: tk_quote left it bare, so it holds
+	 * no quote, space or escape and wrapping it is enough */
+	if (n && q[0] != '"' && (q[0] == '(' || (n >= 3 && memcmp(q, "ERR", 3) == 0)) &&
+	    tk_buf_append(out, "\"\"", 2)) {
+		memmove(out->data + at + 1, out->data + at, n);
+		out->data[at] = '"';
+		out->data[at + n + 1] = '"';
+	}
+}
+
 void net_inline_value(struct tk_buf *out, struct tk_slice v)
 {
-	struct tk_buf q;
-	tk_buf_init(&q);
-	tk_quote(&q, v);
-	/* plain text that reads like a reply of its own gets quotes */
-	bool confusable = q.len && q.data[0] != '"' &&
-	                  (q.data[0] == '(' || (q.len >= 3 && memcmp(q.data, "ERR", 3) == 0));
-	if (confusable)
-		tk_buf_append_byte(out, '"');
-	tk_buf_append(out, q.data, q.len);
-	if (confusable)
-		tk_buf_append_byte(out, '"');
+	net_inline_text(out, v);
 	tk_buf_append_byte(out, '\n');
-	tk_buf_destroy(&q);
 }

@@ -243,8 +243,12 @@ enum net_inline_line {
  * says.  args is reused from line to line; *why is static text. */
 enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct tk_args *args,
                                            const char **why);
-/* A value on an inline reply line, quoted whenever it could be read as
- * something else ("(nil)", "(3 pairs)", an ERR line, an empty value). */
+/* A key or value on an inline reply line, quoted whenever it could be read
+ * as something else: what tk_quote quotes (spaces, quotes, unprintable
+ * bytes, empty), and text starting with "(" or "ERR" ("(nil)", "(3
+ * pairs)", an ERR line); proto-spec/inline.md.  net_inline_value ends the
+ * line. */
+void net_inline_text(struct tk_buf *out, struct tk_slice v);
 void net_inline_value(struct tk_buf *out, struct tk_slice v);
 
 /* ---- status.c ---- */

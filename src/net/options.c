@@ -98,7 +98,7 @@ static const struct option_def options[] = {
 	{"log-file", K_STR, OFF(log_file), 0, sizeof(((struct net_config *)0)->log_file), "log to this file instead of stderr (reopened on SIGHUP)"},
 	{"log-level", K_LEVEL, OFF(log_level), 0, 0, "debug, info, warn, error (default info)"},
 	{"sync", K_BOOL, OFF(sync), 0, 0, "fsync the log before acknowledging writes: on|off (default on)"},
-	{"max-frame", K_SIZE, OFF(max_frame), 1024, (16u << 20) - 1, "largest frame payload accepted (default 4M, at most 16M-1)"},
+	{"max-frame", K_SIZE, OFF(max_frame), 1024, (16u << 20) - 1, "largest frame payload accepted (default 4M, at most 16M-1; tinykvd: at least 4178944)"},
 	{"max-conns", K_U32, OFF(max_conns), 1, 1000000, "most client connections at once (default 10000)"},
 	{"idle-timeout", K_U32, OFF(idle_timeout_s), 0, 86400 * 365, "close connections idle this many seconds; 0 = never (default 300)"},
 	{"output-limit", K_SIZE, OFF(output_limit), 64 << 10, 1ull << 32, "per-connection unsent output before reading pauses (default 8M)"},

@@ -99,7 +99,7 @@ static void render_scan(struct tk_buf *out, const void *respp)
 {
 	const struct tk_raw_scan_resp *resp = respp;
 	for (uint32_t i = 0; i < resp->kvs.n; i++) {
-		tk_quote(out, resp->kvs.v[i].k);
+		net_inline_text(out, resp->kvs.v[i].k);
 		tk_buf_append_byte(out, ' ');
 		net_inline_value(out, resp->kvs.v[i].v);
 	}

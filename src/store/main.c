@@ -95,6 +95,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tinykvd: %s\n", eb.msg);
 		return 2;
 	}
+	if (s->cfg.max_frame < TK_MIN_MAX_FRAME) {
+		/* a smaller frame could not return a stored pair of the largest
+		 * size: scans reaching it would fail (TK_MAX_VALUE) */
+		fprintf(stderr,
+		        "tinykvd: max-frame %u is below %u, the smallest frame that carries one "
+		        "pair of the largest key (%u bytes) and value (%u bytes)\n",
+		        s->cfg.max_frame, TK_MIN_MAX_FRAME, TK_MAX_KEY, TK_MAX_VALUE);
+		return 2;
+	}
 	if (s->cfg.check_only) {
 		printf("tinykvd: configuration OK\n");
 		return 0;

@@ -12,7 +12,28 @@ enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb)
 	if (k.n == 0)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "key must not be empty");
 	if (k.n > STORE_MAX_KEY)
-		return tk_err_set(eb, TK_E_TOO_LARGE, "key of %zu bytes is above the %d byte limit", k.n,
+		return tk_err_set(eb, TK_E_TOO_LARGE, "key of %zu bytes is above the %u byte limit", k.n,
+				  STORE_MAX_KEY);
+	return TK_OK;
+}
+
+enum tk_err store_check_value(struct tk_slice v, struct tk_errbuf *eb)
+{
+	if (v.n > TK_MAX_VALUE)
+		return tk_err_set(eb, TK_E_TOO_LARGE, "value of %zu bytes is above the %u byte limit",
+				  v.n, TK_MAX_VALUE);
+	return TK_OK;
+}
+
+enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb)
+{
+	if (start.n > STORE_MAX_KEY)
+		return tk_err_set(eb, TK_E_TOO_LARGE,
+				  "scan start of %zu bytes is above the %u byte key limit", start.n,
+				  STORE_MAX_KEY);
+	if (end.n > STORE_MAX_KEY)
+		return tk_err_set(eb, TK_E_TOO_LARGE,
+				  "scan end of %zu bytes is above the %u byte key limit", end.n,
 				  STORE_MAX_KEY);
 	return TK_OK;
 }
@@ -48,6 +69,8 @@ enum tk_err store_raw_put(struct store *s, struct net_conn *c, const void *reqp,
 	(void)c, (void)resp;
 	enum tk_err e = store_check_key(req->key, eb);
 	if (!e)
+		e = store_check_value(req->value, eb);
+	if (!e)
 		eng_batch_put(s->batch, ENG_CF_RAW, req->key, req->value);
 	*deferred = e == TK_OK;
 	return e;
@@ -76,6 +99,8 @@ enum tk_err store_raw_batch_put(struct store *s, struct net_conn *c, const void 
 		e = store_check_key(req->kvs.v[i].k, eb);
 		if (!e && !req->kvs.v[i].v.p)
 			e = tk_err_set(eb, TK_E_BAD_REQUEST, "value of pair %u must not be nil", i);
+		if (!e && store_check_value(req->kvs.v[i].v, eb))
+			e = tk_err_wrap(eb, TK_E_TOO_LARGE, "pair %u", i);
 	}
 	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
 		eng_batch_put(s->batch, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v);
@@ -123,8 +148,10 @@ enum tk_err store_raw_batch_get(struct store *s, struct net_conn *c, const void 
 			continue;
 		used += tk_mp_bin_size(k.n) + tk_mp_bin_size(s->val.len) + 1;
 		if (used > budget)
-			return tk_err_set(eb, TK_E_TOO_LARGE, "values do not fit in one reply frame; "
-							      "ask for fewer keys");
+			return tk_err_set(eb, TK_E_TOO_LARGE,
+					  "the values of %u keys do not fit one reply (max-frame %u "
+					  "bytes); ask for fewer keys",
+					  req->keys.n, s->net.cfg.max_frame);
 		kvs[n].k = k;
 		kvs[n].v = tk_slice_of(tk_arena_dup(&c->arena, s->val.data, s->val.len), s->val.len);
 		if (!kvs[n].v.p)
@@ -142,6 +169,9 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	(void)deferred;
 	const struct tk_raw_scan_req *req = reqp;
 	struct tk_raw_scan_resp *resp = respp;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	uint64_t limit = req->limit ? req->limit : 100;
 	if (limit > s->net.cfg.max_scan_limit)
 		limit = s->net.cfg.max_scan_limit; /* the reply says "more" */
@@ -172,7 +202,9 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 		size_t sz = tk_mp_bin_size(k.n) + tk_mp_bin_size(v.n) + 2;
 		if (used + sz > budget) {
 			if (n == 0)
-				e = tk_err_set(eb, TK_E_TOO_LARGE, "a single pair is larger than the frame limit");
+				e = tk_err_set(eb, TK_E_TOO_LARGE,
+					       "a pair of %zu bytes does not fit one reply (max-frame %u bytes)",
+					       sz, s->net.cfg.max_frame);
 			more = true;
 			break;
 		}

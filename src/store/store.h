@@ -18,7 +18,10 @@
 
 /* Keys longer than this are refused (TOO_LARGE): they bloat every index
  * block they land in, and no sane schema needs them. */
-#define STORE_MAX_KEY 8192
+#define STORE_MAX_KEY TK_MAX_KEY
+
+/* Values longer than this are refused (TOO_LARGE): see TK_MAX_VALUE. */
+enum tk_err store_check_value(struct tk_slice v, struct tk_errbuf *eb);
 
 /* Transactional state of the store (txn_cmds.c). */
 struct store_txn {
@@ -72,6 +75,8 @@ enum tk_err store_raw_batch_put(struct store *, struct net_conn *, const void *,
 enum tk_err store_raw_batch_delete(struct store *, struct net_conn *, const void *, void *, bool *,
                                    struct tk_errbuf *);
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb);
+/* Scan bounds obey the key length limit (TOO_LARGE); empty ones are fine. */
+enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb);
 
 /* ---- txn_cmds.c: Percolator commands ---- */
 enum tk_err store_kv_get(struct store *, struct net_conn *, const void *, void *, bool *,

@@ -170,6 +170,9 @@ enum tk_err store_kv_scan(struct store *s, struct net_conn *c, const void *reqp,
 	const struct tk_kv_scan_req *req = reqp;
 	struct tk_kv_scan_resp *resp = respp;
 	(void)deferred;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	struct mvcc_view v = VIEW(s);
 	uint64_t limit = req->limit ? req->limit : 100;
 	if (limit > s->net.cfg.max_scan_limit)
@@ -230,6 +233,8 @@ enum tk_err store_kv_prewrite(struct store *s, struct net_conn *c, const void *r
 					  "mutation %u: key must be 1 to %d bytes", i, STORE_MAX_KEY);
 		if (muts[i].op == TXN_OP_PUT && !m->value.p)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "mutation %u: put needs a value", i);
+		if (store_check_value(m->value, eb))
+			return tk_err_wrap(eb, TK_E_TOO_LARGE, "mutation %u", i);
 		muts[i].key = keys[i] = m->key;
 		muts[i].value = m->value.p ? m->value : tk_slice_of("", 0);
 	}
@@ -406,6 +411,9 @@ enum tk_err store_kv_scan_lock(struct store *s, struct net_conn *c, const void *
 	const struct tk_kv_scan_lock_req *req = reqp;
 	struct tk_kv_scan_lock_resp *resp = respp;
 	(void)deferred;
+	enum tk_err be = store_check_bounds(req->start, req->end, eb);
+	if (be)
+		return be;
 	struct mvcc_view v = VIEW(s);
 	size_t limit = req->limit ? req->limit : 1000;
 	if (limit > s->net.cfg.max_scan_limit)
