@@ -26,14 +26,27 @@ static void iteration_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->iter_scheduled = false;
+	s->in_iteration_end = true;
 	if (s->svc->iteration_end)
 		s->svc->iteration_end(s);
+	s->in_iteration_end = false;
 }
 
 void net_iteration_end(struct net_server *s)
 {
-	if (!s->iter_scheduled && s->iter_ev) {
-		s->iter_scheduled = true;
+	if (s->iter_scheduled || !s->iter_ev)
+		return;
+	s->iter_scheduled = true;
+	if (s->in_iteration_end) {
+		/* asked again by the end-of-iteration work itself (connections
+		 * it resumed wrote again): activated now, the event would run
+		 * again before the loop polls, and each such round would pay a
+		 * whole fsync for the few requests of those connections.  A
+		 * zero timer runs after the next poll's I/O callbacks instead,
+		 * so everyone's new requests share that round. */
+		struct timeval now = {0, 0};
+		event_add(s->iter_ev, &now);
+	} else {
 		event_active(s->iter_ev, EV_WRITE, 0);
 	}
 }

@@ -156,6 +156,7 @@ struct net_server {
 	struct evhttp *http;
 	struct event *sig_term, *sig_int, *sig_hup, *iter_ev, *exit_timer;
 	bool iter_scheduled;
+	bool in_iteration_end; /* the service's iteration_end is running */
 	struct eng *eng;
 	int lock_fd;
 	struct eng_ident ident;
