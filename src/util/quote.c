@@ -44,13 +44,33 @@ static int hex_digit(char c)
 	return -1;
 }
 
+/* One decoded byte: most lines fit the argument's storage already. */
+static bool put_byte(struct tk_buf *b, char c)
+{
+	if (b->len < b->cap) {
+		b->data[b->len++] = (uint8_t)c;
+		return true;
+	}
+	return tk_buf_append_byte(b, (uint8_t)c);
+}
+
+/* Bytes that end a plain argument; a closing quote must be followed by one. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The argument bytes are appended a run at a time, not a byte at a time:
+ * this runs for every line a client sends on the inline port, and the
+ * argument buffers (out->argv) keep their storage from line to line, so a
+ * connection's lines cost no allocation once its buffers have grown. */
 bool tk_split_args(const char *line, size_t len, struct tk_args *out, size_t max_args,
-		   const char **why)
+                   const char **why)
 {
 	const char *p = line, *end = line + len;
 	out->argc = 0;
 	for (;;) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		while (p < end && is_blank(*p))
 			p++;
 		if (p == end)
 			return true;
@@ -59,105 +79,163 @@ bool tk_split_args(const char *line, size_t len, struct tk_args *out, size_t max
 			return false;
 		}
 		struct tk_buf *arg = next_arg(out);
-		if (!arg) {
-			*why = "out of memory";
-			return false;
-		}
+		if (!arg)
+			goto oom;
 		if (*p == '"') {
 			p++;
 			for (;;) {
+				const char *run = p;
+				while (p < end && *p != '"' && *p != '\\')
+					p++;
+				if (p > run && !tk_buf_append(arg, run, (size_t)(p - run)))
+					goto oom;
+				if (p == end) {
+					*why = "unbalanced double quote";
+					return false;
+				}
+				if (*p++ == '"')
+					break;
 				if (p == end) {
 					*why = "unbalanced double quote";
 					return false;
 				}
 				char c = *p++;
-				if (c == '"')
+				switch (c) {
+				case 'n':
+					c = '\n';
 					break;
-				if (c == '\\') {
-					if (p == end) {
-						*why = "unbalanced double quote";
+				case 'r':
+					c = '\r';
+					break;
+				case 't':
+					c = '\t';
+					break;
+				case '0':
+					c = '\0';
+					break;
+				case '"':
+				case '\\':
+				case '\'':
+					break;
+				case 'x': {
+					int hi = p < end ? hex_digit(p[0]) : -1;
+					int lo = p + 1 < end ? hex_digit(p[1]) : -1;
+					if (hi < 0 || lo < 0) {
+						*why = "bad \\x escape (two hex digits expected)";
 						return false;
 					}
-					c = *p++;
-					switch (c) {
-					case 'n': c = '\n'; break;
-					case 'r': c = '\r'; break;
-					case 't': c = '\t'; break;
-					case '0': c = '\0'; break;
-					case '"': case '\\': case '\'': break;
-					case 'x': {
-						int hi = p < end ? hex_digit(p[0]) : -1;
-						int lo = p + 1 < end ? hex_digit(p[1]) : -1;
-						if (hi < 0 || lo < 0) {
-							*why = "bad \\x escape (two hex digits expected)";
-							return false;
-						}
-						c = (char)(hi << 4 | lo);
-						p += 2;
-						break;
-					}
-					default:
-						*why = "unknown escape in double quotes";
-						return false;
-					}
+					c = (char)(hi << 4 | lo);
+					p += 2;
+					break;
 				}
-				tk_buf_append_byte(arg, (uint8_t)c);
+				default:
+					*why = "unknown escape in double quotes";
+					return false;
+				}
+				if (!put_byte(arg, c))
+					goto oom;
 			}
 		} else if (*p == '\'') {
 			p++;
 			for (;;) {
+				const char *run = p;
+				while (p < end && *p != '\'' && *p != '\\')
+					p++;
+				if (p > run && !tk_buf_append(arg, run, (size_t)(p - run)))
+					goto oom;
 				if (p == end) {
 					*why = "unbalanced single quote";
 					return false;
 				}
-				char c = *p++;
-				if (c == '\'')
+				if (*p == '\'') {
+					p++;
 					break;
-				if (c == '\\' && p < end && *p == '\'')
-					c = *p++;
-				tk_buf_append_byte(arg, (uint8_t)c);
+				}
+				/* a backslash is literal unless a quote follows it */
+				if (p + 1 < end && p[1] == '\'')
+					p++;
+				if (!put_byte(arg, *p++))
+					goto oom;
 			}
 		} else {
-			while (p < end && *p != ' ' && *p != '\t' && *p != '\r')
-				tk_buf_append_byte(arg, (uint8_t)*p++);
+			const char *run = p;
+			while (p < end && !is_blank(*p))
+				p++;
+			if (!tk_buf_append(arg, run, (size_t)(p - run)))
+				goto oom;
 			continue;
 		}
 		/* a closing quote must end the argument */
-		if (p < end && *p != ' ' && *p != '\t' && *p != '\r') {
+		if (p < end && !is_blank(*p)) {
 			*why = "closing quote must be followed by a space";
 			return false;
 		}
 	}
+oom:
+	*why = "out of memory";
+	return false;
 }
 
+/* Bytes tk_quote writes as they are inside double quotes. */
+static bool is_literal(uint8_t c)
+{
+	return c >= ' ' && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The length is counted first, so the quoted form is written in place after
+ * one reservation of exactly its size. */
 bool tk_quote(struct tk_buf *out, struct tk_slice s)
 {
 	bool plain = s.n > 0;
-	for (size_t i = 0; i < s.n && plain; i++) {
+	size_t n = 2; /* the quotes */
+	for (size_t i = 0; i < s.n; i++) {
 		uint8_t c = s.p[i];
-		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' || c == '\\')
+		if (c <= ' ' || c >= 0x7f || c == '\'')
 			plain = false;
+		if (is_literal(c))
+			n += 1;
+		else if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+			n += 2, plain = false;
+		else
+			n += 4;
 	}
 	if (plain)
 		return tk_buf_append(out, s.p, s.n);
+	if (!tk_buf_reserve(out, n))
+		return false;
 	static const char hex[] = "0123456789abcdef";
-	bool ok = tk_buf_append_byte(out, '"');
+	uint8_t *w = out->data + out->len;
+	*w++ = '"';
 	for (size_t i = 0; i < s.n; i++) {
 		uint8_t c = s.p[i];
+		if (is_literal(c)) {
+			*w++ = c;
+			continue;
+		}
+		*w++ = '\\';
 		switch (c) {
-		case '"': ok &= tk_buf_append(out, "\\\"", 2); break;
-		case '\\': ok &= tk_buf_append(out, "\\\\", 2); break;
-		case '\n': ok &= tk_buf_append(out, "\\n", 2); break;
-		case '\r': ok &= tk_buf_append(out, "\\r", 2); break;
-		case '\t': ok &= tk_buf_append(out, "\\t", 2); break;
+		case '"':
+			*w++ = '"';
+			break;
+		case '\\':
+			*w++ = '\\';
+			break;
+		case '\n':
+			*w++ = 'n';
+			break;
+		case '\r':
+			*w++ = 'r';
+			break;
+		case '\t':
+			*w++ = 't';
+			break;
 		default:
-			if (c < ' ' || c >= 0x7f) {
-				char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
-				ok &= tk_buf_append(out, x, 4);
-			} else {
-				ok &= tk_buf_append_byte(out, c);
-			}
+			*w++ = 'x';
+			*w++ = (uint8_t)hex[c >> 4];
+			*w++ = (uint8_t)hex[c & 0xf];
 		}
 	}
-	return ok && tk_buf_append_byte(out, '"');
+	*w++ = '"';
+	out->len += n;
+	return true;
 }
