@@ -227,9 +227,11 @@ START_TEST(test_a_restart_resumes_apply_exactly_where_it_stopped)
 		acked++;
 	}
 	converge(c);
-	/* Store 3's next apply write fails after its log write succeeded: its
-	 * entries are committed and stored but not applied when it dies. */
-	eng_inject_write_failure(c->e[3], 1, TK_E_IO);
+	/* Store 3's next two writes succeed (the new entries, then the hard
+	 * state with their commit) and the apply write after them fails: the
+	 * entries are committed and stored but not applied when it dies (the
+	 * raft state check below proves that is what happened). */
+	eng_inject_write_failure(c->e[3], 2, TK_E_IO);
 	struct fx_result r[5];
 	for (int i = 0; i < 5; i++)
 		fx_propose(c, 1, RS_CMD_INCR, "ctr", NULL, &r[i]);
@@ -240,6 +242,9 @@ START_TEST(test_a_restart_resumes_apply_exactly_where_it_stopped)
 	acked += 5;
 	fx_start(c, 3);
 	ck_assert_uint_lt(fx_applied(c, 3), fx_applied(c, 1));
+	struct rs_raft_state rs3;
+	rs_ps_raft_state(rs_peer_storage(rs_store_peer(c->s[3], FX_RID)), &rs3);
+	ck_assert_uint_gt(rs3.hs.commit, fx_applied(c, 3)); /* committed, not applied */
 	ck_assert_uint_eq(fx_counter(c, 3, "ctr"), 10);
 	converge(c);
 	for (int id = 1; id <= 3; id++)
