@@ -1,7 +1,9 @@
 # src/raftstore: drives src/raft over the engine (no libevent, so a test
 # fixture can run several stores in one process).  So far: the peer storage
 # (the raft log storage over LevelDB with an entry cache, staged into caller
-# batches), the raft column values and the region local state.
+# batches), the raft column values, the region local state, raw KV commands
+# and their application, a region's peer (proposals and their callbacks) and
+# the store (router and the group-commit ready pass).
 noinst_LTLIBRARIES += src/raftstore/libtkraftstore.la
 src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/region_state.c src/raftstore/region_state.h \
@@ -9,14 +11,18 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/entry_cache.c src/raftstore/entry_cache.h \
 	src/raftstore/peer_storage.c src/raftstore/peer_storage.h \
 	src/raftstore/peer_storage_int.h \
-	src/raftstore/peer_storage_load.c
+	src/raftstore/peer_storage_load.c \
+	src/raftstore/cmd.c src/raftstore/cmd.h \
+	src/raftstore/apply.c src/raftstore/apply.h \
+	src/raftstore/peer.c src/raftstore/peer.h \
+	src/raftstore/store.c src/raftstore/store.h
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
 	src/meta/libtkmeta.la src/util/libtkutil.la
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
-	src/raftstore/test_ps_raft
+	src/raftstore/test_ps_raft src/raftstore/test_cluster
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
-	src/raftstore/test_ps_raft
+	src/raftstore/test_ps_raft src/raftstore/test_cluster
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -31,3 +37,8 @@ src_raftstore_test_peer_storage_LDADD = src/raftstore/libtkraftstore.la $(CHECK_
 src_raftstore_test_ps_raft_SOURCES = src/raftstore/test_ps_raft.c src/raftstore/test_ps_helpers.h
 src_raftstore_test_ps_raft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_ps_raft_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_cluster_SOURCES = src/raftstore/test_cluster.c src/raftstore/fixture.c \
+	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
+src_raftstore_test_cluster_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_cluster_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)

@@ -1,0 +1,89 @@
+/* Raw KV command encoding (see cmd.h). */
+#include "raftstore/cmd.h"
+
+#include <string.h>
+
+bool rs_cmd_begin(struct tk_buf *out)
+{
+	uint8_t h[5] = {RS_CMD_V1, 0, 0, 0, 0};
+	tk_buf_reset(out);
+	return tk_buf_append(out, h, sizeof h);
+}
+
+static bool put_part(struct tk_buf *out, struct tk_slice s)
+{
+	uint8_t l[4];
+	if (s.n > UINT32_MAX)
+		return false;
+	tk_put_be32(l, (uint32_t)s.n);
+	return tk_buf_append(out, l, 4) && tk_buf_append(out, s.p, s.n);
+}
+
+bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, struct tk_slice val)
+{
+	if (out->len < 5)
+		return false;
+	uint8_t o = (uint8_t)op;
+	if (!tk_buf_append(out, &o, 1) || !put_part(out, key) || !put_part(out, val))
+		return false;
+	/* The count lives in the header: bump it in place. */
+	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	return true;
+}
+
+enum tk_err rs_cmd_iter_init(struct rs_cmd_iter *it, const uint8_t *data, size_t len,
+                             struct tk_errbuf *eb)
+{
+	memset(it, 0, sizeof *it);
+	if (len < 5)
+		return tk_err_set(eb, TK_E_CORRUPTION, "command of %zu bytes is too short", len);
+	if (data[0] != RS_CMD_V1)
+		return tk_err_set(eb, TK_E_CORRUPTION, "command version %u unknown", data[0]);
+	it->p = data;
+	it->len = len;
+	it->off = 5;
+	it->left = tk_get_be32(data + 1);
+	return TK_OK;
+}
+
+static bool get_part(struct rs_cmd_iter *it, struct tk_slice *s)
+{
+	if (it->len - it->off < 4)
+		return false;
+	size_t n = tk_get_be32(it->p + it->off);
+	it->off += 4;
+	if (it->len - it->off < n)
+		return false;
+	*s = tk_slice_of(it->p + it->off, n);
+	it->off += n;
+	return true;
+}
+
+bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err *rc,
+                 struct tk_errbuf *eb)
+{
+	*rc = TK_OK;
+	if (it->left == 0) {
+		if (it->off != it->len)
+			*rc = tk_err_set(eb, TK_E_CORRUPTION, "command has %zu trailing bytes",
+			                 it->len - it->off);
+		return false;
+	}
+	if (it->off >= it->len) {
+		*rc = tk_err_set(eb, TK_E_CORRUPTION, "command ends before its %u ops", it->left);
+		return false;
+	}
+	op->op = it->p[it->off++];
+	if (!get_part(it, &op->key) || !get_part(it, &op->val)) {
+		*rc = tk_err_set(eb, TK_E_CORRUPTION, "command op truncated");
+		return false;
+	}
+	bool ok = (op->op == RS_CMD_PUT) || (op->op == RS_CMD_DELETE && op->val.n == 0) ||
+	          (op->op == RS_CMD_INCR && op->val.n == 8);
+	if (!ok) {
+		*rc = tk_err_set(eb, TK_E_CORRUPTION, "bad command op %u", op->op);
+		return false;
+	}
+	it->left--;
+	return true;
+}

@@ -1,0 +1,53 @@
+/* Commands carried as raft entry payloads: a batch of raw KV operations that
+ * a region's peers apply in log order to the engine's raw column.
+ *
+ * Encoding (version 1, big-endian), the whole entry data:
+ *   u8 version (1) | be32 n_ops | n_ops * (u8 op | be32 key_len | key |
+ *   be32 val_len | val)
+ * PUT sets key to val, DELETE removes key (val empty), INCR adds the be64 in
+ * val (8 bytes) to the be64 stored under key (absent counts as 0): it is not
+ * idempotent, so applying an entry twice shows (the tests use it for that).
+ * An empty entry (the leader's no-op of its term) is no command.  Decoding
+ * refuses anything that is not exactly such a record: a bad entry is an
+ * error to report, never a crash. */
+#ifndef TK_RAFTSTORE_CMD_H
+#define TK_RAFTSTORE_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/bytes.h"
+#include "util/err.h"
+
+#define RS_CMD_V1 1
+
+enum rs_cmd_op {
+	RS_CMD_PUT = 1,
+	RS_CMD_DELETE = 2,
+	RS_CMD_INCR = 3,
+};
+
+struct rs_cmd_op_view {
+	uint8_t op;
+	struct tk_slice key, val; /* point into the decoded bytes */
+};
+
+/* Start a command in out (reset first); false when out of memory. */
+bool rs_cmd_begin(struct tk_buf *out);
+/* Add one operation; false when out of memory. */
+bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, struct tk_slice val);
+
+/* Walk a command: rs_cmd_iter_init checks the header, rs_cmd_next yields each
+ * op (true) until the end (false, with *rc TK_OK) or a malformed record
+ * (false, *rc TK_E_CORRUPTION with the reason in eb). */
+struct rs_cmd_iter {
+	const uint8_t *p;
+	size_t len, off;
+	uint32_t left;
+};
+enum tk_err rs_cmd_iter_init(struct rs_cmd_iter *it, const uint8_t *data, size_t len,
+                             struct tk_errbuf *eb);
+bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err *rc,
+                 struct tk_errbuf *eb);
+
+#endif

@@ -1,0 +1,235 @@
+/* The raftstore test cluster (see fixture.h). */
+#include "test_ps_helpers.h" /* first: it sets _GNU_SOURCE */
+
+#include "raftstore/fixture.h"
+
+#include <limits.h>
+
+#include "raftstore/cmd.h"
+
+static uint64_t rnd(struct fx *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+static void fx_send(void *arg, uint64_t to, const struct rs_envelope *msgs, size_t n)
+{
+	struct fx *c = arg;
+	for (size_t i = 0; i < n; i++) {
+		if (c->qn == c->qcap) {
+			c->qcap = c->qcap ? c->qcap * 2 : 64;
+			c->q = realloc(c->q, c->qcap * sizeof *c->q);
+			ck_assert_ptr_nonnull(c->q);
+		}
+		struct fx_msg *m = &c->q[c->qn++];
+		m->from = c->sending_store;
+		m->to = to;
+		m->env.region_id = msgs[i].region_id;
+		raft_message_copy(&m->env.msg, &msgs[i].msg);
+	}
+}
+
+void fx_start(struct fx *c, int id)
+{
+	c->e[id] = ph_open(c->dir[id]);
+	struct rs_store_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.store_id = (uint64_t)id;
+	cfg.e = c->e[id];
+	rs_peer_options_default(&cfg.peer);
+	cfg.peer.seed = rnd(c);
+	cfg.send = fx_send;
+	cfg.send_arg = c;
+	struct tk_errbuf eb;
+	enum tk_err rc = rs_store_open(&cfg, &c->s[id], &eb);
+	ck_assert_msg(rc == TK_OK, "store %d: %s", id, eb.msg);
+}
+
+struct fx *fx_new(int n, uint64_t seed)
+{
+	ck_assert(n >= 1 && n <= FX_MAX);
+	struct fx *c = calloc(1, sizeof *c);
+	ck_assert_ptr_nonnull(c);
+	c->n = n;
+	c->rng = seed * 2654435761u + 1;
+	struct eng_batch *b = eng_batch_new();
+	for (int id = 1; id <= n; id++) {
+		c->dir[id] = ph_tmpdir();
+		struct eng *e = ph_open(c->dir[id]);
+		struct rs_region_state rs;
+		ph_region(&rs, FX_RID, (uint32_t)n, "", "");
+		struct tk_errbuf eb;
+		ck_assert_int_eq(rs_ps_bootstrap(e, b, &rs, &eb), TK_OK);
+		rs_region_state_destroy(&rs);
+		ph_write(e, b);
+		eng_close(e);
+		fx_start(c, id);
+	}
+	eng_batch_free(b);
+	return c;
+}
+
+void fx_kill(struct fx *c, int id)
+{
+	rs_store_free(c->s[id]);
+	eng_close(c->e[id]);
+	c->s[id] = NULL;
+	c->e[id] = NULL;
+}
+
+void fx_free(struct fx *c)
+{
+	for (int id = 1; id <= c->n; id++) {
+		if (c->s[id])
+			fx_kill(c, id);
+		ph_rmrf(c->dir[id]);
+	}
+	for (size_t i = 0; i < c->qn; i++)
+		raft_message_destroy(&c->q[i].env.msg);
+	free(c->q);
+	free(c);
+}
+
+static bool passes(struct fx *c)
+{
+	bool any = false;
+	for (int id = 1; id <= c->n; id++) {
+		if (!c->s[id])
+			continue;
+		size_t nr;
+		struct tk_errbuf eb;
+		c->sending_store = (uint64_t)id;
+		enum tk_err rc = rs_store_ready_pass(c->s[id], &nr, &eb);
+		if (rc != TK_OK) { /* a failed pass: the store dies, as a daemon would */
+			fx_kill(c, id);
+			continue;
+		}
+		any = any || nr > 0;
+	}
+	return any;
+}
+
+static bool deliver(struct fx *c)
+{
+	size_t n = c->qn;
+	struct fx_msg *q = c->q;
+	c->q = NULL;
+	c->qn = c->qcap = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct fx_msg *m = &q[i];
+		bool drop = !c->s[m->to] || c->group[m->from] != c->group[m->to] ||
+		            (c->drop_pct && rnd(c) % 100 < c->drop_pct);
+		if (!drop)
+			ck_assert_int_eq(rs_store_step(c->s[m->to], &m->env), TK_OK);
+		raft_message_destroy(&m->env.msg);
+	}
+	free(q);
+	return n > 0;
+}
+
+void fx_settle(struct fx *c)
+{
+	for (int i = 0; i < 10000; i++) {
+		bool any = passes(c);
+		if (!deliver(c) && !any)
+			return;
+	}
+	ck_abort_msg("cluster did not settle");
+}
+
+void fx_tick(struct fx *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (int id = 1; id <= c->n; id++)
+			if (c->s[id])
+				rs_store_tick(c->s[id]);
+		fx_settle(c);
+	}
+}
+
+void fx_partition(struct fx *c, const int *group)
+{
+	for (int id = 1; id <= c->n; id++)
+		c->group[id] = group ? group[id] : 0;
+}
+
+struct raft_node *fx_raft(struct fx *c, int id)
+{
+	return rs_peer_raft(rs_store_peer(c->s[id], FX_RID));
+}
+
+int fx_leader(struct fx *c)
+{
+	for (int id = 1; id <= c->n; id++)
+		if (c->s[id] && raft_role(fx_raft(c, id)) == RAFT_LEADER)
+			return id;
+	return 0;
+}
+
+void fx_campaign(struct fx *c, int id)
+{
+	raft_campaign(fx_raft(c, id));
+	fx_settle(c);
+}
+
+static void on_result(void *arg, enum tk_err rc)
+{
+	struct fx_result *r = arg;
+	r->rc = (int)rc;
+	r->fired++;
+}
+
+void fx_propose(struct fx *c, int id, int op, const char *key, const char *val, struct fx_result *r)
+{
+	r->rc = INT_MIN;
+	r->fired = 0;
+	struct tk_buf cmd;
+	tk_buf_init(&cmd);
+	uint8_t one[8];
+	tk_put_be64(one, 1);
+	struct tk_slice v = op == RS_CMD_INCR ? tk_slice_of(one, 8) : tk_slice_str(val ? val : "");
+	ck_assert(rs_cmd_begin(&cmd));
+	ck_assert(rs_cmd_add(&cmd, (enum rs_cmd_op)op, tk_slice_str(key), v));
+	rs_store_propose(c->s[id], FX_RID, cmd.data, cmd.len, on_result, r);
+	tk_buf_destroy(&cmd);
+}
+
+bool fx_get(struct fx *c, int id, const char *key, char *out, size_t cap)
+{
+	struct tk_buf v;
+	tk_buf_init(&v);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get(c->e[id], ENG_CF_RAW, tk_slice_str(key), &v, &found, &eb), TK_OK);
+	if (found) {
+		ck_assert_uint_lt(v.len, cap);
+		memcpy(out, v.data, v.len);
+		out[v.len] = 0;
+	}
+	tk_buf_destroy(&v);
+	return found;
+}
+
+uint64_t fx_counter(struct fx *c, int id, const char *key)
+{
+	char v[16];
+	struct tk_buf b;
+	tk_buf_init(&b);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get(c->e[id], ENG_CF_RAW, tk_slice_str(key), &b, &found, &eb), TK_OK);
+	uint64_t n = found && b.len == 8 ? tk_get_be64(b.data) : 0;
+	tk_buf_destroy(&b);
+	(void)v;
+	return n;
+}
+
+raft_index fx_applied(struct fx *c, int id)
+{
+	struct rs_apply_state a;
+	rs_ps_apply_state(rs_peer_storage(rs_store_peer(c->s[id], FX_RID)), &a);
+	return a.applied;
+}

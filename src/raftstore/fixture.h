@@ -1,0 +1,62 @@
+/* An in-process cluster for raftstore tests: N stores, each with its own
+ * LevelDB in a temp dir, a transport the test controls (queue, drop a
+ * fraction by seed, partition into groups) and a deterministic clock (ticks
+ * driven by the test).  Region 1 spans everything with peers 1..N on stores
+ * 1..N. */
+#ifndef TK_RAFTSTORE_FIXTURE_H
+#define TK_RAFTSTORE_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "raftstore/store.h"
+
+#define FX_MAX 5
+#define FX_RID 1
+
+struct fx_msg {
+	uint64_t from, to;
+	struct rs_envelope env; /* owned copy */
+};
+
+struct fx {
+	int n;
+	char *dir[FX_MAX + 1];
+	struct eng *e[FX_MAX + 1];
+	struct rs_store *s[FX_MAX + 1];
+	int group[FX_MAX + 1]; /* partition: messages cross no groups */
+	unsigned drop_pct;     /* drop this percentage, by seed */
+	uint64_t rng;
+	struct fx_msg *q;
+	size_t qn, qcap;
+	uint64_t sending_store; /* whose ready pass is running */
+};
+
+struct fx *fx_new(int n, uint64_t seed);
+void fx_free(struct fx *c);
+void fx_start(struct fx *c, int id);
+/* Kill: drop the store and its engine (pending callbacks fire
+ * SHUTTING_DOWN); restart with fx_start. */
+void fx_kill(struct fx *c, int id);
+/* Run ready passes and deliver until nothing moves. */
+void fx_settle(struct fx *c);
+void fx_tick(struct fx *c, int n);
+void fx_partition(struct fx *c, const int *group); /* group[1..n]; NULL heals */
+/* The store whose peer leads (0 when none), and campaigning a peer. */
+int fx_leader(struct fx *c);
+void fx_campaign(struct fx *c, int id);
+struct raft_node *fx_raft(struct fx *c, int id);
+/* Propose a one-op command on store id; result written to *rc (INT_MIN
+ * while pending) and *fired counted. */
+struct fx_result {
+	int rc;
+	int fired;
+};
+void fx_propose(struct fx *c, int id, int op, const char *key, const char *val,
+                struct fx_result *r);
+/* Raw value of key on store id (false when absent). */
+bool fx_get(struct fx *c, int id, const char *key, char *out, size_t cap);
+uint64_t fx_counter(struct fx *c, int id, const char *key);
+raft_index fx_applied(struct fx *c, int id);
+
+#endif

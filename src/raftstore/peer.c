@@ -1,0 +1,276 @@
+/* A region's peer: raft node, storage and pending proposals (see peer.h). */
+#include "raftstore/peer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "raftstore/cmd.h"
+
+struct proposal {
+	raft_index index;
+	raft_term term;
+	rs_proposal_cb cb;
+	void *arg;
+};
+
+struct rs_peer {
+	uint64_t region_id, store_id;
+	raft_id id;
+	struct eng *e;
+	struct rs_peer_storage *ps;
+	struct raft_node *r;
+	/* Pending proposals, sorted by index (see push_proposal); head first. */
+	struct proposal *props;
+	size_t np, head, cap;
+	/* Results decided while staging apply, fired after the write. */
+	enum tk_err *results;
+	size_t nres, rescap;
+};
+
+void rs_peer_options_default(struct rs_peer_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->election_ticks = 10;
+	o->heartbeat_ticks = 2;
+	o->seed = 1;
+}
+
+enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
+                         const struct rs_peer_options *o, struct rs_peer **out,
+                         struct tk_errbuf *eb)
+{
+	*out = NULL;
+	struct rs_peer *p = calloc(1, sizeof *p);
+	if (!p)
+		return tk_err_set(eb, TK_E_NOMEM, "peer");
+	p->region_id = region_id;
+	p->store_id = store_id;
+	p->e = e;
+	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
+	if (rc != TK_OK) {
+		free(p);
+		return rc;
+	}
+	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
+	if (rs && rs->state == RS_PEER_NORMAL)
+		for (uint32_t i = 0; i < rs->region.n_peers; i++)
+			if (rs->region.peers[i].store_id == store_id)
+				p->id = rs->region.peers[i].id;
+	if (!p->id) {
+		rs_ps_free(p->ps);
+		free(p);
+		return tk_err_set(eb, TK_E_NOT_FOUND, "region %llu has no live peer on store %llu",
+		                  (unsigned long long)region_id, (unsigned long long)store_id);
+	}
+	struct rs_apply_state a;
+	rs_ps_apply_state(p->ps, &a);
+	struct raft_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.id = p->id;
+	cfg.election_ticks = o->election_ticks;
+	cfg.heartbeat_ticks = o->heartbeat_ticks;
+	cfg.max_inflight = 256;
+	cfg.max_msg_bytes = 1 << 20;
+	cfg.check_quorum = true;
+	cfg.pre_vote = true;
+	/* Resume apply exactly where the last apply write left it. */
+	cfg.applied = a.applied;
+	cfg.storage = rs_ps_storage(p->ps);
+	cfg.seed = o->seed * 1000003u + p->id;
+	rc = raft_node_new(&cfg, &p->r);
+	if (rc != TK_OK) {
+		rs_ps_free(p->ps);
+		free(p);
+		return tk_err_set(eb, rc, "region %llu: raft config refused",
+		                  (unsigned long long)region_id);
+	}
+	*out = p;
+	return TK_OK;
+}
+
+static void fire_head(struct rs_peer *p, enum tk_err rc)
+{
+	struct proposal pr = p->props[p->head++];
+	p->np--;
+	if (p->np == 0)
+		p->head = 0;
+	pr.cb(pr.arg, rc);
+}
+
+void rs_peer_free(struct rs_peer *p)
+{
+	if (!p)
+		return;
+	while (p->np)
+		fire_head(p, TK_E_SHUTTING_DOWN);
+	raft_node_free(p->r);
+	rs_ps_free(p->ps);
+	free(p->props);
+	free(p->results);
+	free(p);
+}
+
+uint64_t rs_peer_region_id(const struct rs_peer *p)
+{
+	return p->region_id;
+}
+raft_id rs_peer_id(const struct rs_peer *p)
+{
+	return p->id;
+}
+struct raft_node *rs_peer_raft(struct rs_peer *p)
+{
+	return p->r;
+}
+struct rs_peer_storage *rs_peer_storage(struct rs_peer *p)
+{
+	return p->ps;
+}
+size_t rs_peer_pending(const struct rs_peer *p)
+{
+	return p->np;
+}
+
+uint64_t rs_peer_store_of(const struct rs_peer *p, raft_id peer_id)
+{
+	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
+	for (uint32_t i = 0; rs && i < rs->region.n_peers; i++)
+		if (rs->region.peers[i].id == peer_id)
+			return rs->region.peers[i].store_id;
+	return 0;
+}
+
+/* Room for one more proposal at the tail; false when out of memory. */
+static bool reserve(struct rs_peer *p)
+{
+	if (p->np == 0)
+		p->head = 0;
+	if (p->head + p->np < p->cap)
+		return true;
+	if (p->head > 0) {
+		memmove(p->props, p->props + p->head, p->np * sizeof *p->props);
+		p->head = 0;
+		return true;
+	}
+	size_t cap = p->cap ? p->cap * 2 : 16;
+	struct proposal *n = realloc(p->props, cap * sizeof *n);
+	if (!n)
+		return false;
+	p->props = n;
+	p->cap = cap;
+	return true;
+}
+
+/* A new proposal at index i of term t proves every pending one at an index
+ * >= i stale: this leader's log now holds a term-t entry at i, and a leader
+ * holds every committed entry, so the older entries there never commit.
+ * Failing them here also keeps the queue sorted by index.  Room was
+ * reserved before proposing. */
+static void push_proposal(struct rs_peer *p, raft_index i, raft_term t, rs_proposal_cb cb,
+                          void *arg)
+{
+	while (p->np && p->props[p->head + p->np - 1].index >= i) {
+		struct proposal pr = p->props[p->head + p->np - 1];
+		p->np--;
+		pr.cb(pr.arg, TK_E_STALE_COMMAND);
+	}
+	p->props[p->head + p->np++] = (struct proposal){i, t, cb, arg};
+}
+
+enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, rs_proposal_cb cb,
+                            void *arg)
+{
+	struct tk_errbuf eb;
+	struct rs_cmd_iter it;
+	struct rs_cmd_op_view op;
+	enum tk_err rc = rs_cmd_iter_init(&it, cmd, len, &eb);
+	while (rc == TK_OK && rs_cmd_next(&it, &op, &rc, &eb))
+		;
+	if (rc != TK_OK) {
+		cb(arg, TK_E_BAD_REQUEST);
+		return TK_E_BAD_REQUEST;
+	}
+	/* Room first: once proposed, the entry must be tracked, or its
+	 * callback could never fire. */
+	if (!reserve(p)) {
+		cb(arg, TK_E_NOMEM);
+		return TK_E_NOMEM;
+	}
+	rc = raft_propose_one(p->r, cmd, len);
+	if (rc != TK_OK) {
+		cb(arg, rc);
+		return rc;
+	}
+	push_proposal(p, raft_last_index(p->r), raft_current_term(p->r), cb, arg);
+	return TK_OK;
+}
+
+enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const struct raft_ready *rd,
+                              struct tk_errbuf *eb)
+{
+	if (rd->snapshot)
+		return tk_err_set(eb, TK_E_INTERNAL, "region %llu: snapshots are not supported yet",
+		                  (unsigned long long)p->region_id);
+	enum tk_err rc = rs_ps_append(p->ps, b, rd->entries, rd->n_entries, eb);
+	if (rc != TK_OK)
+		return rc;
+	if (rd->has_hard_state)
+		rs_ps_set_hard_state(p->ps, b, &rd->hard_state);
+	return TK_OK;
+}
+
+enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
+                                const struct raft_ready *rd, struct tk_errbuf *eb)
+{
+	p->nres = 0;
+	if (rd->n_committed == 0)
+		return TK_OK;
+	if (p->rescap < rd->n_committed) {
+		enum tk_err *n = realloc(p->results, rd->n_committed * sizeof *n);
+		if (!n)
+			return tk_err_set(eb, TK_E_NOMEM, "apply results");
+		p->results = n;
+		p->rescap = rd->n_committed;
+	}
+	for (size_t i = 0; i < rd->n_committed; i++) {
+		const struct raft_entry *e = &rd->committed[i];
+		enum tk_err rc = TK_OK;
+		/* Empty entries are leaders' no-ops; conf changes come later. */
+		if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
+			struct tk_errbuf aeb;
+			rc = rs_apply_cmd(ac, e->data, e->len, &aeb);
+			/* A malformed command is the same on every replica:
+			 * skip it everywhere; engine failures end the pass. */
+			if (rc != TK_OK && rc != TK_E_CORRUPTION)
+				return tk_err_wrap(eb, rc, "region %llu apply %llu: %s",
+				                   (unsigned long long)p->region_id,
+				                   (unsigned long long)e->index, aeb.msg);
+		}
+		p->results[p->nres++] = rc;
+	}
+	return rs_ps_set_applied(p->ps, ac->b, rd->committed[rd->n_committed - 1].index, eb);
+}
+
+void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd)
+{
+	rs_ps_persisted(p->ps);
+	for (size_t i = 0; i < rd->n_committed && i < p->nres; i++) {
+		const struct raft_entry *e = &rd->committed[i];
+		/* A committed entry (i, T) makes every pending proposal below
+		 * index i, or of a term below T, stale: the log's terms never
+		 * decrease, so a term-t entry with t < T can no longer commit
+		 * at any index above i.  The queue is sorted by index with
+		 * non-decreasing terms, so only its head needs looking at. */
+		while (p->np) {
+			const struct proposal *h = &p->props[p->head];
+			if (h->index == e->index && h->term == e->term) {
+				fire_head(p, p->results[i]);
+				break;
+			}
+			if (h->index > e->index && h->term >= e->term)
+				break;
+			fire_head(p, TK_E_STALE_COMMAND);
+		}
+	}
+	p->nres = 0;
+}

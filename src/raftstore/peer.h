@@ -1,0 +1,72 @@
+/* One region's peer on a store: a raft node over the region's peer storage,
+ * and the proposals waiting for their entries to be applied.
+ *
+ * A proposal's callback fires exactly once: TK_OK only after its entry (same
+ * index AND same term as proposed) was applied and that apply was written;
+ * TK_E_NOT_LEADER at once when this peer is not leader; TK_E_STALE_COMMAND
+ * when the entry at its index turned out to be another term's (the leader
+ * was deposed and its entry overwritten; a new proposal at or below a
+ * pending one's index proves that too); TK_E_SHUTTING_DOWN when the peer is
+ * freed first (outcome unknown: the entry may still commit).  Never a false
+ * success.
+ *
+ * The ready pass is the store's (store.h); the peer offers its steps.
+ * Snapshots are not generated or applied yet (no log compaction in this
+ * step), and conf change entries are skipped when applied. */
+#ifndef TK_RAFTSTORE_PEER_H
+#define TK_RAFTSTORE_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "raft/raft.h"
+#include "raftstore/apply.h"
+#include "raftstore/peer_storage.h"
+
+typedef void (*rs_proposal_cb)(void *arg, enum tk_err rc);
+
+struct rs_peer_options {
+	unsigned election_ticks;  /* default 10 */
+	unsigned heartbeat_ticks; /* default 2 */
+	uint64_t seed;            /* election PRNG seed, mixed with the peer id */
+};
+void rs_peer_options_default(struct rs_peer_options *o);
+
+struct rs_peer;
+
+/* Open region_id's peer from e: the peer id is the region's peer on store
+ * store_id.  TK_E_NOT_FOUND when the region state is missing, not normal, or
+ * has no peer on this store; peer storage load errors. */
+enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
+                         const struct rs_peer_options *o, struct rs_peer **out,
+                         struct tk_errbuf *eb);
+/* Pending proposals get TK_E_SHUTTING_DOWN. */
+void rs_peer_free(struct rs_peer *p);
+
+uint64_t rs_peer_region_id(const struct rs_peer *p);
+raft_id rs_peer_id(const struct rs_peer *p);
+struct raft_node *rs_peer_raft(struct rs_peer *p);
+struct rs_peer_storage *rs_peer_storage(struct rs_peer *p);
+/* Store id of the region's peer peer_id; 0 when unknown. */
+uint64_t rs_peer_store_of(const struct rs_peer *p, raft_id peer_id);
+size_t rs_peer_pending(const struct rs_peer *p);
+
+/* Propose a command (cmd.h encoding, copied).  Returns TK_OK when proposed
+ * (cb fires later) or the error it also gave cb: TK_E_BAD_REQUEST for a
+ * malformed command, TK_E_NOT_LEADER, TK_E_NOMEM. */
+enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, rs_proposal_cb cb,
+                            void *arg);
+
+/* Ready pass steps, in this order (store.c):
+ * stage_log (snapshot is refused: TK_E_INTERNAL) into the shared raft batch,
+ * then after the write rs_ps_persisted on the storage, then send rd->msgs,
+ * then stage_apply into the shared apply batch, then after that write
+ * applied() (which fires callbacks), then raft_advance. */
+enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const struct raft_ready *rd,
+                              struct tk_errbuf *eb);
+enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
+                                const struct raft_ready *rd, struct tk_errbuf *eb);
+void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd);
+
+#endif

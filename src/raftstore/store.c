@@ -1,0 +1,262 @@
+/* The store's router and ready pass (see store.h). */
+#include "raftstore/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/raft_keys.h"
+
+struct rs_store {
+	struct rs_store_config cfg;
+	/* The router: peers by region id.  A plain array searched linearly;
+	 * a hash map when stores hold many regions (a later step). */
+	struct rs_peer **peers;
+	size_t n, cap;
+	struct eng_batch *raft_b, *apply_b;
+	struct rs_apply_ctx ac;
+	/* Per pass scratch: which peers had a ready, and their readies. */
+	struct raft_ready *rds;
+	size_t *idx;
+	struct rs_envelope *env;
+	size_t envcap;
+	struct rs_store_stats st;
+};
+
+static enum tk_err add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errbuf *eb)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct rs_peer **np = realloc(s->peers, cap * sizeof *np);
+		struct raft_ready *nr = realloc(s->rds, cap * sizeof *nr);
+		if (nr)
+			s->rds = nr;
+		size_t *ni = realloc(s->idx, cap * sizeof *ni);
+		if (np)
+			s->peers = np;
+		if (ni)
+			s->idx = ni;
+		if (!np || !nr || !ni)
+			return tk_err_set(eb, TK_E_NOMEM, "router");
+		s->cap = cap;
+	}
+	s->peers[s->n++] = p;
+	return TK_OK;
+}
+
+enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **out,
+                          struct tk_errbuf *eb)
+{
+	*out = NULL;
+	struct rs_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return tk_err_set(eb, TK_E_NOMEM, "store");
+	s->cfg = *cfg;
+	s->raft_b = eng_batch_new();
+	s->apply_b = eng_batch_new();
+	rs_apply_init(&s->ac, cfg->e, s->apply_b);
+	enum tk_err rc = TK_OK;
+	struct eng_key lo = eng_key_region_states_lo(), hi = eng_key_region_states_hi();
+	struct eng_iter *it = eng_iter_new_keys(cfg->e, NULL, &lo, &hi);
+	if (!it)
+		rc = tk_err_set(eb, TK_E_NOMEM, "region scan");
+	for (eng_iter_seek_first(it); rc == TK_OK && eng_iter_valid(it); eng_iter_next(it)) {
+		uint64_t rid;
+		if (!eng_key_region_state_parse(eng_iter_key(it), &rid)) {
+			rc = tk_err_set(eb, TK_E_CORRUPTION, "bad region state key");
+			break;
+		}
+		struct rs_peer *p;
+		rc = rs_peer_open(cfg->e, rid, cfg->store_id, &cfg->peer, &p, eb);
+		if (rc == TK_E_NOT_FOUND) { /* tombstone or not ours: skip */
+			rc = TK_OK;
+			continue;
+		}
+		if (rc == TK_OK && (rc = add_peer(s, p, eb)) != TK_OK)
+			rs_peer_free(p);
+	}
+	if (it && rc == TK_OK)
+		rc = eng_iter_status(it, eb);
+	if (it)
+		eng_iter_free(it);
+	if (rc != TK_OK) {
+		rs_store_free(s);
+		return rc;
+	}
+	*out = s;
+	return TK_OK;
+}
+
+void rs_store_free(struct rs_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		rs_peer_free(s->peers[i]);
+	free(s->peers);
+	free(s->rds);
+	free(s->idx);
+	free(s->env);
+	rs_apply_destroy(&s->ac);
+	eng_batch_free(s->raft_b);
+	eng_batch_free(s->apply_b);
+	free(s);
+}
+
+struct rs_peer *rs_store_peer(struct rs_store *s, uint64_t region_id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (rs_peer_region_id(s->peers[i]) == region_id)
+			return s->peers[i];
+	return NULL;
+}
+
+size_t rs_store_n_peers(const struct rs_store *s)
+{
+	return s->n;
+}
+
+void rs_store_tick(struct rs_store *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		raft_tick(rs_peer_raft(s->peers[i]));
+}
+
+enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env)
+{
+	struct rs_peer *p = rs_store_peer(s, env->region_id);
+	if (!p)
+		return TK_E_REGION_NOT_FOUND;
+	return raft_step(rs_peer_raft(p), &env->msg);
+}
+
+enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
+                             rs_proposal_cb cb, void *arg)
+{
+	struct rs_peer *p = rs_store_peer(s, region_id);
+	if (!p) {
+		cb(arg, TK_E_REGION_NOT_FOUND);
+		return TK_E_REGION_NOT_FOUND;
+	}
+	return rs_peer_propose(p, cmd, len, cb, arg);
+}
+
+/* Step 3: every message of the pass, grouped by destination store (one send
+ * per store).  Messages to a peer whose store is unknown are dropped (raft
+ * retries). */
+static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < nr; k++)
+		total += s->rds[k].n_msgs;
+	if (total == 0 || !s->cfg.send)
+		return TK_OK;
+	if (total > s->envcap) {
+		struct rs_envelope *n = realloc(s->env, total * sizeof *n);
+		if (!n)
+			return tk_err_set(eb, TK_E_NOMEM, "send batch");
+		s->env = n;
+		s->envcap = total;
+	}
+	uint64_t *dest = calloc(total, sizeof *dest);
+	if (!dest)
+		return tk_err_set(eb, TK_E_NOMEM, "send batch");
+	size_t m = 0;
+	for (size_t k = 0; k < nr; k++) {
+		struct rs_peer *p = s->peers[s->idx[k]];
+		for (size_t j = 0; j < s->rds[k].n_msgs; j++) {
+			const struct raft_message *msg = &s->rds[k].msgs[j];
+			dest[m] = rs_peer_store_of(p, msg->to);
+			s->env[m].region_id = rs_peer_region_id(p);
+			s->env[m].msg = *msg;
+			m++;
+		}
+	}
+	/* Stable grouping: send each store's messages in their original order. */
+	struct rs_envelope *grp = malloc(total * sizeof *grp);
+	if (!grp) {
+		free(dest);
+		return tk_err_set(eb, TK_E_NOMEM, "send batch");
+	}
+	for (size_t a = 0; a < m; a++) {
+		if (dest[a] == 0)
+			continue;
+		uint64_t to = dest[a];
+		size_t g = 0;
+		for (size_t b = a; b < m; b++)
+			if (dest[b] == to) {
+				grp[g++] = s->env[b];
+				dest[b] = 0;
+			}
+		s->cfg.send(s->cfg.send_arg, to, grp, g);
+	}
+	free(grp);
+	free(dest);
+	return TK_OK;
+}
+
+enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_errbuf *eb)
+{
+	size_t nr = 0;
+	bool sync = false;
+	enum tk_err rc = TK_OK;
+	/* 1 and 2: every ready's log changes into one batch. */
+	for (size_t i = 0; i < s->n; i++) {
+		struct raft_node *r = rs_peer_raft(s->peers[i]);
+		if (!raft_has_ready(r))
+			continue;
+		raft_ready(r, &s->rds[nr]);
+		s->idx[nr] = i;
+		sync = sync || s->rds[nr].must_sync;
+		if (rc == TK_OK)
+			rc = rs_peer_stage_log(s->peers[i], s->raft_b, &s->rds[nr], eb);
+		nr++;
+	}
+	if (n_ready)
+		*n_ready = nr;
+	if (nr == 0)
+		return TK_OK;
+	s->st.passes++;
+	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
+		rc = eng_write(s->cfg.e, s->raft_b, sync, eb);
+		s->st.log_writes++;
+		s->st.syncs += sync;
+	}
+	eng_batch_clear(s->raft_b);
+	for (size_t k = 0; k < nr; k++) {
+		struct rs_peer_storage *ps = rs_peer_storage(s->peers[s->idx[k]]);
+		if (rc == TK_OK)
+			rs_ps_persisted(ps);
+		else
+			rs_ps_discard_staged(ps);
+	}
+	/* Nothing may be sent or applied unless the log write succeeded; the
+	 * readies are still advanced so the nodes stay consistent until the
+	 * caller closes the store. */
+	if (rc == TK_OK)
+		rc = send_all(s, nr, eb);
+	/* 4: apply every peer's committed entries in one batch. */
+	for (size_t k = 0; rc == TK_OK && k < nr; k++)
+		rc = rs_peer_stage_apply(s->peers[s->idx[k]], &s->ac, &s->rds[k], eb);
+	if (rc == TK_OK && eng_batch_count(s->apply_b) > 0) {
+		rc = eng_write(s->cfg.e, s->apply_b, false, eb);
+		s->st.apply_writes++;
+	}
+	eng_batch_clear(s->apply_b);
+	rs_apply_reset(&s->ac);
+	for (size_t k = 0; k < nr; k++) {
+		struct rs_peer *p = s->peers[s->idx[k]];
+		if (rc == TK_OK)
+			rs_peer_applied(p, &s->rds[k]);
+		else
+			rs_ps_discard_staged(rs_peer_storage(p));
+	}
+	/* 5 */
+	for (size_t k = 0; k < nr; k++)
+		raft_advance(rs_peer_raft(s->peers[s->idx[k]]));
+	return rc;
+}
+
+void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out)
+{
+	*out = s->st;
+}

@@ -1,0 +1,75 @@
+/* A store: the peers of every region it holds (a router from region id to
+ * peer) over one engine, and the ready pass of DESIGN.md section 5:
+ *
+ *   1. collect the ready of every peer that has one;
+ *   2. put all their entries and hard states into ONE batch, written with
+ *      one sync (when any ready asks for it), then mark them persisted;
+ *   3. hand their messages to the transport, batched per destination store;
+ *   4. apply the committed entries of every peer, with each peer's new
+ *      apply state, in one batch (no sync: a lost apply is redone from the
+ *      log at restart), then fire the proposals' callbacks;
+ *   5. advance every peer.
+ *
+ * No libevent here: the caller (tinykvd's reactor later, a test fixture now)
+ * calls rs_store_tick and rs_store_step, then rs_store_ready_pass.
+ * A failed ready pass (engine write or read error) leaves the store unusable:
+ * the caller closes it and reopens from the data dir. */
+#ifndef TK_RAFTSTORE_STORE_H
+#define TK_RAFTSTORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "raft/raft.h"
+#include "raftstore/peer.h"
+
+/* A raft message of one region, as the transport carries it. */
+struct rs_envelope {
+	uint64_t region_id;
+	struct raft_message msg; /* borrowed: valid during the send call only */
+};
+
+/* Deliver msgs to store to_store (copy what must outlive the call). */
+typedef void (*rs_send_fn)(void *arg, uint64_t to_store, const struct rs_envelope *msgs, size_t n);
+
+struct rs_store_config {
+	uint64_t store_id;
+	struct eng *e; /* borrowed for the store's life */
+	struct rs_peer_options peer;
+	rs_send_fn send;
+	void *send_arg;
+};
+
+struct rs_store;
+
+/* Open every region that has a live peer on this store (a scan of the region
+ * local states).  Load errors as rs_peer_open. */
+enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **out,
+                          struct tk_errbuf *eb);
+void rs_store_free(struct rs_store *s);
+
+struct rs_peer *rs_store_peer(struct rs_store *s, uint64_t region_id);
+size_t rs_store_n_peers(const struct rs_store *s);
+
+void rs_store_tick(struct rs_store *s);
+/* Step a message from the network.  TK_E_REGION_NOT_FOUND for an unknown
+ * region; raft_step's TK_E_BAD_REQUEST for a malformed message. */
+enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
+/* Propose a command on a region (rs_peer_propose); TK_E_REGION_NOT_FOUND
+ * (also given to cb) for an unknown region. */
+enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
+                             rs_proposal_cb cb, void *arg);
+
+/* One ready pass; *n_ready (may be NULL) counts the peers that had one. */
+enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_errbuf *eb);
+
+struct rs_store_stats {
+	uint64_t passes;     /* ready passes that had work */
+	uint64_t log_writes; /* raft batches written (one per such pass) */
+	uint64_t syncs;      /* of them with sync */
+	uint64_t apply_writes;
+};
+void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
+
+#endif
