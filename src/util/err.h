@@ -9,15 +9,39 @@
 
 #include "tk_errors.h"
 
-/* Set code and message (printf format); returns code for `return tk_err_set(...)`. */
-enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The message parts of tk_err_set and tk_err_wrap (no-ops when eb is NULL). */
+void tk_err_vset(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+void tk_err_vwrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* Set code and message (printf format); returns code for `return tk_err_set(...)`.
+ * Inline so that callers (and the static analyzer, `make analyze`) see that
+ * the code returned is the code given. */
+static inline __attribute__((format(printf, 3, 4))) enum tk_err
+tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	tk_err_vset(eb, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 /* Wrap the error code that a lower layer returned (and described in eb):
  * prefix eb's message with "context: " and set eb->code to code.  Returns
  * code, also when eb is NULL (callers may pass no buffer: the code must
  * survive), for `return tk_err_wrap(eb, rc, ...)`. */
-enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static inline __attribute__((format(printf, 3, 4))) enum tk_err
+tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	tk_err_vwrap(eb, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void tk_err_clear(struct tk_errbuf *eb);
 
 #endif
