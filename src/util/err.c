@@ -43,23 +43,31 @@ enum tk_err tk_err_from_name(const char *name, size_t len, int *known)
 	return TK_E_INTERNAL;
 }
 
-void tk_err_vset(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+enum tk_err (tk_err_set)(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 {
 	if (!eb)
-		return;
+		return code;
 	eb->code = code;
+	va_list ap;
+	va_start(ap, fmt);
 	vsnprintf(eb->msg, sizeof eb->msg, fmt, ap);
+	va_end(ap);
+	return code;
 }
 
-void tk_err_vwrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+enum tk_err (tk_err_wrap)(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 {
 	if (!eb)
-		return;
+		return code;
 	char prefix[256], old[sizeof eb->msg];
+	va_list ap;
+	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
 	memcpy(old, eb->msg, sizeof old);
 	snprintf(eb->msg, sizeof eb->msg, "%s: %s", prefix, old);
 	eb->code = code;
+	return code;
 }
 
 void tk_err_clear(struct tk_errbuf *eb)

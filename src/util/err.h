@@ -15,32 +15,33 @@ void tk_err_vset(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_lis
 void tk_err_vwrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
-/* Set code and message (printf format); returns code for `return tk_err_set(...)`.
- * Inline so that callers (and the static analyzer, `make analyze`) see that
- * the code returned is the code given. */
-static inline __attribute__((format(printf, 3, 4))) enum tk_err
-tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	tk_err_vset(eb, code, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
+/* Set code and message (printf format); returns code for `return tk_err_set(...)`. */
+enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Wrap the error code that a lower layer returned (and described in eb):
  * prefix eb's message with "context: " and set eb->code to code.  Returns
  * code, also when eb is NULL (callers may pass no buffer: the code must
  * survive), for `return tk_err_wrap(eb, rc, ...)`. */
-static inline __attribute__((format(printf, 3, 4))) enum tk_err
-tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	tk_err_vwrap(eb, code, fmt, ap);
-	va_end(ap);
-	return code;
-}
+enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The static analyzer never inlines a variadic function, so it cannot see
+ * that both return the code they are given, and reports every output left
+ * unset behind an error return.  These forms (a GNU statement expression,
+ * code evaluated once) say it at each call.  The functions stay, for the
+ * rare caller that takes their address. */
+#define tk_err_set(eb, code, ...)                                                          \
+	__extension__({                                                                    \
+		enum tk_err tk_err_code_ = (code);                                         \
+		(tk_err_set)((eb), tk_err_code_, __VA_ARGS__);                             \
+		tk_err_code_;                                                              \
+	})
+#define tk_err_wrap(eb, code, ...)                                                         \
+	__extension__({                                                                    \
+		enum tk_err tk_err_code_ = (code);                                         \
+		(tk_err_wrap)((eb), tk_err_code_, __VA_ARGS__);                            \
+		tk_err_code_;                                                              \
+	})
 
 void tk_err_clear(struct tk_errbuf *eb);
 
