@@ -7,7 +7,7 @@ set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
 libevent-dev libleveldb-dev libmsgpack-dev check libedit-dev
 mandoc groff-base netcat-openbsd curl nftables iproute2 procps
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev clang-tools-14"
 [ "${1:-}" = "--bench" ] && pkgs="$pkgs redis-server redis-tools"
 missing=""
 for p in $pkgs; do

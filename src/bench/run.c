@@ -170,7 +170,8 @@ static void slot_ring_push(struct worker *w, struct slot *s)
 
 static struct slot *slot_ring_pop(struct worker *w)
 {
-	while (w->ring_len) {
+	/* ring_len > 0 implies nslots > 0; the check lets the analyzer see it */
+	while (w->ring_len && w->nslots) {
 		struct slot *s = &w->slots[w->ring[w->ring_head]];
 		w->ring_head = (w->ring_head + 1) % w->nslots;
 		w->ring_len--;

@@ -156,13 +156,10 @@ static enum tk_err ensure(struct tkv_client *c, struct tk_errbuf *err)
 	return TK_OK;
 }
 
-/* Queue one request and wait for its reply. */
-static enum tk_err call(struct tkv_client *c, enum tk_msg_type type, const void *body,
-			uint8_t flags, struct call *k)
+/* Queue one request and wait for its reply (k->err set). */
+static enum tk_err call_wait(struct tkv_client *c, enum tk_msg_type type, const void *body,
+			     uint8_t flags, struct call *k)
 {
-	struct tk_errbuf local;
-	if (!k->err)
-		k->err = &local;
 	enum tk_err e = ensure(c, k->err);
 	if (e)
 		return e;
@@ -177,9 +174,24 @@ static enum tk_err call(struct tkv_client *c, enum tk_msg_type type, const void 
 			return tk_err_set(k->err, TK_E_INTERNAL, "event loop failed");
 		}
 	}
-	if (k->code == TK_OK && k->err)
+	if (k->code == TK_OK)
 		tk_err_clear(k->err);
 	return k->code;
+}
+
+/* Queue one request and wait for its reply.  Without an error buffer the
+ * callback still needs one: a local one, which k must not keep once it dies. */
+static enum tk_err call(struct tkv_client *c, enum tk_msg_type type, const void *body,
+			uint8_t flags, struct call *k)
+{
+	struct tk_errbuf local;
+	bool mine = !k->err;
+	if (mine)
+		k->err = &local;
+	enum tk_err e = call_wait(c, type, body, flags, k);
+	if (mine)
+		k->err = NULL;
+	return e;
 }
 
 enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,

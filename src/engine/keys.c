@@ -98,7 +98,7 @@ enum tk_err eng_mvcc_key_split(struct tk_slice key, struct tk_slice *enc_user, u
 enum tk_err eng_mvcc_key_decode(struct tk_slice key, struct tk_buf *user_key, uint64_t *ts,
 				struct tk_errbuf *eb)
 {
-	struct tk_slice enc;
+	struct tk_slice enc = {0};
 	tk_buf_reset(user_key);
 	enum tk_err rc = eng_mvcc_key_split(key, &enc, ts, eb);
 	if (rc != TK_OK)

@@ -409,8 +409,9 @@ void net_conns_shutdown(struct net_server *s)
 
 void net_conns_free_all(struct net_server *s)
 {
-	while (s->conns) {
-		struct net_conn *c = s->conns;
+	/* Take each next one before closing: a closed connection is freed. */
+	for (struct net_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
 		c->refs = 0;
 		c->held = false;
 		net_conn_close(c);

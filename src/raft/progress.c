@@ -259,7 +259,7 @@ void raft_pr_sent(struct raft_progress *p, raft_index last)
 
 void raft_ins_add(struct raft_inflights *in, raft_index last)
 {
-	if (in->count == in->size)
+	if (in->count >= in->size)
 		raft_panic(NULL, "inflight window overflow");
 	if (in->count == in->cap) {
 		/* Grow (ring unrolled) so that idle or slow peers keep a small

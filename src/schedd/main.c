@@ -98,7 +98,7 @@ static int run(struct sched_daemon *d)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	if ((e = net_daemon_start(s, &eb))) {
+	if (net_daemon_start(s, &eb)) {
 		LOG_ERROR("startup: %s", eb.msg);
 		return 1;
 	}
@@ -116,7 +116,7 @@ static int run(struct sched_daemon *d)
 	event_add(d->tso_ev, &tso);
 	/* the first window before the first request */
 	schedd_tso_ahead(&d->state);
-	if ((e = net_listen(s, &eb)) || (e = net_http_start(s, &eb))) {
+	if (net_listen(s, &eb) || net_http_start(s, &eb)) {
 		LOG_ERROR("%s", eb.msg);
 		return 1;
 	}

@@ -134,10 +134,11 @@ static enum tk_err do_bootstrap(struct schedd *d, struct net_conn *c, const void
 	char addr[STORE_ADDRESS_MAX];
 	struct region r;
 	enum tk_err e = schedd_check_cluster(d, req->cluster, eb);
-	if (!e && !req->store)
-		e = tk_err_set(eb, TK_E_BAD_REQUEST, "store is missing");
-	if (!e)
-		e = cstr(req->store->addr, addr, sizeof addr, "store address", eb);
+	if (e)
+		return e;
+	if (!req->store)
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "store is missing");
+	e = cstr(req->store->addr, addr, sizeof addr, "store address", eb);
 	if (!e)
 		e = region_from_wire(&c->arena, req->region, &r, eb);
 	if (!e)
@@ -172,10 +173,11 @@ static enum tk_err do_put_store(struct schedd *d, struct net_conn *c, const void
 	(void)c, (void)resp;
 	char addr[STORE_ADDRESS_MAX];
 	enum tk_err e = schedd_check_cluster(d, req->cluster, eb);
-	if (!e && !req->store)
-		e = tk_err_set(eb, TK_E_BAD_REQUEST, "store is missing");
-	if (!e)
-		e = cstr(req->store->addr, addr, sizeof addr, "store address", eb);
+	if (e)
+		return e;
+	if (!req->store)
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "store is missing");
+	e = cstr(req->store->addr, addr, sizeof addr, "store address", eb);
 	if (!e)
 		e = schedd_put_store(d, req->store->id, addr, eb);
 	return e;

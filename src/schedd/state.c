@@ -462,7 +462,7 @@ enum tk_err schedd_ask_split(struct schedd *d, const struct region *r, uint64_t 
 		stale_detail(d, r, eb);
 		return TK_E_EPOCH_NOT_MATCH;
 	}
-	uint64_t first;
+	uint64_t first = 0;
 	if ((e = schedd_alloc_ids(d, 1 + r->n_peers, &first, eb)))
 		return e;
 	*new_region = first;

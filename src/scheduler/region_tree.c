@@ -229,18 +229,21 @@ static bool newer_epoch_blocks(const struct region *stored, const struct region 
 }
 
 /* Most heartbeats overlap nothing but their own previous version; collect
- * the others into a small stack array, spilling to the heap if needed. */
-struct node_list {
-	struct rt_node *inl[8];
-	struct rt_node **v;
+ * the others' ids into a small stack array, spilling to the heap if needed.
+ * Ids, not nodes: each is dropped through the id index, which lets the
+ * analyzer see that no node is freed twice (it cannot follow that the walk
+ * collecting them never meets a node twice). */
+struct id_list {
+	uint64_t inl[8];
+	uint64_t *v;
 	size_t n, cap;
 };
 
-static bool list_push(struct node_list *l, struct rt_node *x)
+static bool list_push(struct id_list *l, uint64_t x)
 {
 	if (l->n == l->cap) {
 		size_t ncap = l->cap * 2;
-		struct rt_node **nv = malloc(ncap * sizeof(*nv));
+		uint64_t *nv = malloc(ncap * sizeof(*nv));
 		if (!nv)
 			return false;
 		memcpy(nv, l->v, l->n * sizeof(*nv));
@@ -288,7 +291,7 @@ enum tk_err rtree_put(struct rtree *t, const struct region *in, rtree_removed_fn
 
 	/* Collect the other regions overlapping [start, end): the one holding
 	 * start, then successors until one starts at or after end. */
-	struct node_list ov = {.n = 0, .cap = 8};
+	struct id_list ov = {.n = 0, .cap = 8};
 	ov.v = ov.inl;
 	struct rt_node *n, *gt;
 	neighbours(t, region_start(in), &n, &gt);
@@ -307,7 +310,7 @@ enum tk_err rtree_put(struct rtree *t, const struct region *in, rtree_removed_fn
 					 (unsigned long long)n->reg->epoch.version);
 			goto out;
 		}
-		if (!list_push(&ov, n)) {
+		if (!list_push(&ov, n->reg->id)) {
 			err = tk_err_set(eb, TK_E_NOMEM, "region tree: overlap list");
 			goto out;
 		}
@@ -336,8 +339,11 @@ enum tk_err rtree_put(struct rtree *t, const struct region *in, rtree_removed_fn
 	}
 	if (old)
 		drop(t, old, fn, arg, true);
-	for (size_t i = 0; i < ov.n; i++)
-		drop(t, ov.v[i], fn, arg, false);
+	for (size_t i = 0; i < ov.n; i++) {
+		struct rt_node *x = u64map_get(&t->by_id, ov.v[i]);
+		if (x)
+			drop(t, x, fn, arg, false);
+	}
 	tree_insert(t, nn);
 	if (stored)
 		*stored = copy;

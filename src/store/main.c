@@ -55,7 +55,7 @@ static int run(struct store *st)
 		LOG_ERROR("startup: %s", e == TK_E_NOMEM ? "out of memory" : eb.msg);
 		return 1;
 	}
-	if ((e = net_listen(s, &eb)) || (e = net_http_start(s, &eb))) {
+	if (net_listen(s, &eb) || net_http_start(s, &eb)) {
 		LOG_ERROR("%s", eb.msg);
 		return 1;
 	}

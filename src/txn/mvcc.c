@@ -262,8 +262,8 @@ enum tk_err mvcc_txn_write(const struct mvcc_view *v, struct tk_slice key, uint6
 	if (rc != TK_OK)
 		return rc;
 	for (; eng_iter_valid(it); eng_iter_next(it)) {
-		struct mvcc_write cur;
-		uint64_t cts;
+		struct mvcc_write cur = {0};
+		uint64_t cts = 0;
 		rc = mvcc_iter_write(it, &cts, &cur, eb);
 		if (rc != TK_OK)
 			goto out;

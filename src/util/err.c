@@ -43,7 +43,7 @@ enum tk_err tk_err_from_name(const char *name, size_t len, int *known)
 	return TK_E_INTERNAL;
 }
 
-enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+enum tk_err (tk_err_set)(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 {
 	if (!eb)
 		return code;
@@ -55,7 +55,7 @@ enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, 
 	return code;
 }
 
-enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
+enum tk_err (tk_err_wrap)(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 {
 	if (!eb)
 		return code;

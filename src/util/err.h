@@ -9,6 +9,12 @@
 
 #include "tk_errors.h"
 
+/* The message parts of tk_err_set and tk_err_wrap (no-ops when eb is NULL). */
+void tk_err_vset(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+void tk_err_vwrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 /* Set code and message (printf format); returns code for `return tk_err_set(...)`. */
 enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -17,7 +23,26 @@ enum tk_err tk_err_set(struct tk_errbuf *eb, enum tk_err code, const char *fmt, 
  * code, also when eb is NULL (callers may pass no buffer: the code must
  * survive), for `return tk_err_wrap(eb, rc, ...)`. */
 enum tk_err tk_err_wrap(struct tk_errbuf *eb, enum tk_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
+
+/* The static analyzer never inlines a variadic function, so it cannot see
+ * that both return the code they are given, and reports every output left
+ * unset behind an error return.  These forms (a GNU statement expression,
+ * code evaluated once) say it at each call.  The functions stay, for the
+ * rare caller that takes their address. */
+#define tk_err_set(eb, code, ...)                                                          \
+	__extension__({                                                                    \
+		enum tk_err tk_err_code_ = (code);                                         \
+		(tk_err_set)((eb), tk_err_code_, __VA_ARGS__);                             \
+		tk_err_code_;                                                              \
+	})
+#define tk_err_wrap(eb, code, ...)                                                         \
+	__extension__({                                                                    \
+		enum tk_err tk_err_code_ = (code);                                         \
+		(tk_err_wrap)((eb), tk_err_code_, __VA_ARGS__);                            \
+		tk_err_code_;                                                              \
+	})
+
 void tk_err_clear(struct tk_errbuf *eb);
 
 #endif
