@@ -92,6 +92,9 @@ ERR BAD_REQUEST wrong arguments; usage: DEL key
 ERR BAD_REQUEST wrong arguments; usage: SCAN start [end [limit]]
 ERR BAD_REQUEST wrong arguments; usage: SCAN start [end [limit]] (limit is a number)" \
 	"wrong arity and a non-numeric limit are BAD_REQUEST with the usage"
+r=$(tk_inline s $'SCAN a "" 18446744073709551616\nPING\n')
+tk_is "$r" "ERR BAD_REQUEST limit 18446744073709551616 is out of range (at most 18446744073709551615)
+PONG" "a SCAN limit that overflows is refused, not clamped"
 r=$(tk_inline s $'PUT "abc v\nPUT \'abc v\nGET "\\xZZ"\nPING\n')
 tk_like "$(sed -n 1p <<<"$r")" '^ERR BAD_REQUEST .*quote' "an unbalanced double quote is BAD_REQUEST"
 tk_like "$(sed -n 2p <<<"$r")" '^ERR BAD_REQUEST .*quote' "an unbalanced single quote is BAD_REQUEST"

@@ -48,3 +48,25 @@ void net_inline_value(struct tk_buf *out, struct tk_slice v)
 	net_inline_text(out, v);
 	tk_buf_append_byte(out, '\n');
 }
+
+enum tk_err net_inline_count(struct tk_slice s, const char *usage, const char *what,
+                             uint64_t max_shown, uint64_t *out, struct tk_errbuf *eb)
+{
+	uint64_t v = 0;
+	bool digits = s.n > 0;
+	for (size_t i = 0; i < s.n && digits; i++)
+		digits = s.p[i] >= '0' && s.p[i] <= '9';
+	if (!digits)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "wrong arguments; usage: %s (%s is a number)", usage, what);
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned d = (unsigned)(s.p[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return tk_err_set(
+			    eb, TK_E_BAD_REQUEST, "%s %.*s is out of range (at most %llu)", what,
+			    (int)(s.n > 24 ? 24 : s.n), s.p, (unsigned long long)max_shown);
+		v = v * 10 + d;
+	}
+	*out = v;
+	return TK_OK;
+}

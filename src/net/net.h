@@ -251,6 +251,11 @@ enum net_inline_line net_inline_parse_line(const uint8_t *p, size_t len, struct 
  * line. */
 void net_inline_text(struct tk_buf *out, struct tk_slice v);
 void net_inline_value(struct tk_buf *out, struct tk_slice v);
+/* A decimal count argument of an inline command: digits only, no sign; one
+ * that overflows is refused (naming max_shown), never clamped.  Errors name
+ * the usage and what the number is ("limit", "count"). */
+enum tk_err net_inline_count(struct tk_slice s, const char *usage, const char *what,
+                             uint64_t max_shown, uint64_t *out, struct tk_errbuf *eb);
 
 /* ---- status.c ---- */
 enum tk_err net_http_start(struct net_server *s, struct tk_errbuf *eb);

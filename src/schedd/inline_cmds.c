@@ -23,25 +23,7 @@ static enum tk_err parse_tso(const struct tk_slice *argv, size_t argc, void *req
 	struct tk_get_ts_req *req = reqp;
 	if (argc == 0)
 		return TK_OK; /* count 0: one timestamp */
-	struct tk_slice s = argv[0];
-	uint64_t v = 0;
-	if (s.n == 0)
-		return tk_err_set(eb, TK_E_BAD_REQUEST,
-		                  "wrong arguments; usage: " TSO_USAGE " (count is a number)");
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return tk_err_set(eb, TK_E_BAD_REQUEST,
-			                  "wrong arguments; usage: " TSO_USAGE
-			                  " (count is a number)");
-		unsigned d = (unsigned)(s.p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return tk_err_set(
-			    eb, TK_E_BAD_REQUEST, "count %.*s is out of range (at most %llu)",
-			    (int)(s.n > 24 ? 24 : s.n), s.p, (unsigned long long)TSO_MAX_COUNT);
-		v = v * 10 + d;
-	}
-	req->count = v;
-	return TK_OK;
+	return net_inline_count(argv[0], TSO_USAGE, "count", TSO_MAX_COUNT, &req->count, eb);
 }
 
 static void render_tso(struct tk_buf *out, const void *respp)

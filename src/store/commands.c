@@ -47,37 +47,13 @@ static enum tk_err parse_put(const struct tk_slice *argv, size_t argc, void *req
 
 #define SCAN_USAGE "SCAN start [end [limit]]"
 
-/* A decimal count: digits only, no sign; one that overflows is refused,
- * never clamped. */
-static enum tk_err parse_count(struct tk_slice s, uint64_t *out, struct tk_errbuf *eb)
-{
-	uint64_t v = 0;
-	if (s.n == 0)
-		return tk_err_set(eb, TK_E_BAD_REQUEST,
-		                  "wrong arguments; usage: " SCAN_USAGE " (limit is a number)");
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] < '0' || s.p[i] > '9')
-			return tk_err_set(eb, TK_E_BAD_REQUEST,
-			                  "wrong arguments; usage: " SCAN_USAGE
-			                  " (limit is a number)");
-		unsigned d = (unsigned)(s.p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return tk_err_set(
-			    eb, TK_E_BAD_REQUEST, "limit %.*s is out of range (at most %llu)",
-			    (int)(s.n > 24 ? 24 : s.n), s.p, (unsigned long long)UINT64_MAX);
-		v = v * 10 + d;
-	}
-	*out = v;
-	return TK_OK;
-}
-
 static enum tk_err parse_scan(const struct tk_slice *argv, size_t argc, void *reqp,
                               struct tk_errbuf *eb)
 {
 	struct tk_raw_scan_req *req = reqp;
 	req->start = argv[0];
 	req->end = argc > 1 ? argv[1] : tk_slice_of(NULL, 0);
-	return argc > 2 ? parse_count(argv[2], &req->limit, eb) : TK_OK;
+	return argc > 2 ? net_inline_count(argv[2], SCAN_USAGE, "limit", UINT64_MAX, &req->limit, eb) : TK_OK;
 }
 
 static void render_pong(struct tk_buf *out, const void *resp)
