@@ -460,6 +460,42 @@ void eng_batch_append(struct eng_batch *dst, const struct eng_batch *src)
 		dst->err = src->err;
 }
 
+struct batch_visit {
+	eng_batch_visit_fn fn;
+	void *arg;
+	bool bad;
+};
+
+static void visit_op(struct batch_visit *v, const char *k, size_t klen, const char *val,
+                     size_t vlen, bool del)
+{
+	if (klen == 0 || !eng_cf_valid((enum eng_cf)(uint8_t)k[0])) {
+		v->bad = true;
+		return;
+	}
+	v->fn(v->arg, (enum eng_cf)(uint8_t)k[0], tk_slice_of(k + 1, klen - 1),
+	      tk_slice_of(val ? val : "", vlen), del);
+}
+
+static void visit_put(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+{
+	visit_op(arg, k, klen, v, vlen, false);
+}
+
+static void visit_delete(void *arg, const char *k, size_t klen)
+{
+	visit_op(arg, k, klen, NULL, 0, true);
+}
+
+enum tk_err eng_batch_iterate(const struct eng_batch *b, eng_batch_visit_fn fn, void *arg)
+{
+	if (b->err)
+		return b->err;
+	struct batch_visit v = {fn, arg, false};
+	leveldb_writebatch_iterate(b->wb, &v, visit_put, visit_delete);
+	return v.bad ? TK_E_CORRUPTION : TK_OK;
+}
+
 size_t eng_batch_count(const struct eng_batch *b)
 {
 	return b->count;

@@ -113,6 +113,14 @@ void eng_batch_clear(struct eng_batch *b);
  * build their own batch, the server merges them into one group commit. */
 void eng_batch_append(struct eng_batch *dst, const struct eng_batch *src);
 size_t eng_batch_count(const struct eng_batch *b); /* puts + deletes since clear */
+/* Visit the batch's operations in order: column, key without its prefix,
+ * value (empty for a delete) and whether it is a delete.  The slices are
+ * valid during the call only.  A recorded operation error (see above) is
+ * returned instead of visiting; TK_E_CORRUPTION for an operation whose key
+ * has no valid column prefix (impossible through this interface). */
+typedef void (*eng_batch_visit_fn)(void *arg, enum eng_cf cf, struct tk_slice key,
+                                   struct tk_slice val, bool is_delete);
+enum tk_err eng_batch_iterate(const struct eng_batch *b, eng_batch_visit_fn fn, void *arg);
 size_t eng_batch_bytes(const struct eng_batch *b); /* approximate payload bytes */
 
 /* Apply a batch; with sync the WAL is fsynced before return, so the batch

@@ -15,10 +15,6 @@ void rs_apply_init(struct rs_apply_ctx *c, struct eng *e, struct eng_batch *b)
 
 void rs_apply_reset(struct rs_apply_ctx *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		tk_buf_destroy(&c->ov[i].key);
-		tk_buf_destroy(&c->ov[i].val);
-	}
 	c->n = 0;
 }
 
@@ -34,12 +30,14 @@ void rs_apply_destroy(struct rs_apply_ctx *c)
 static struct rs_apply_ov_ent *ov_find(struct rs_apply_ctx *c, struct tk_slice key)
 {
 	for (size_t i = c->n; i-- > 0;)
-		if (tk_slice_eq(tk_buf_slice(&c->ov[i].key), key))
+		if (tk_slice_eq(c->ov[i].key, key))
 			return &c->ov[i];
 	return NULL;
 }
 
-static bool ov_add(struct rs_apply_ctx *c, struct tk_slice key, struct tk_slice val, bool deleted)
+/* Remember a staged raw write (counter: val is an INCR result, copied). */
+static bool ov_add(struct rs_apply_ctx *c, struct tk_slice key, struct tk_slice val, bool deleted,
+                   bool counter)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -49,12 +47,14 @@ static bool ov_add(struct rs_apply_ctx *c, struct tk_slice key, struct tk_slice 
 		c->ov = p;
 		c->cap = cap;
 	}
-	struct rs_apply_ov_ent *o = &c->ov[c->n];
-	tk_buf_init(&o->key);
-	tk_buf_init(&o->val);
+	struct rs_apply_ov_ent *o = &c->ov[c->n++];
+	o->key = key;
+	o->val = counter ? tk_slice_of(NULL, 0) : val;
 	o->deleted = deleted;
-	c->n++;
-	return tk_buf_append(&o->key, key.p, key.n) && tk_buf_append(&o->val, val.p, val.n);
+	o->counter = counter;
+	if (counter)
+		memcpy(o->num, val.p, 8);
+	return true;
 }
 
 /* Current value of a counter: the overlay first, then the engine. */
@@ -64,8 +64,10 @@ static enum tk_err counter_get(struct rs_apply_ctx *c, struct tk_slice key, uint
 	*v = 0;
 	struct rs_apply_ov_ent *o = ov_find(c, key);
 	if (o) {
-		if (!o->deleted && o->val.len == 8)
-			*v = tk_get_be64(o->val.data);
+		if (!o->deleted && o->counter)
+			*v = tk_get_be64(o->num);
+		else if (!o->deleted && o->val.n == 8)
+			*v = tk_get_be64(o->val.p);
 		return TK_OK;
 	}
 	struct tk_buf val;
@@ -95,6 +97,18 @@ enum tk_err rs_apply_cmd(struct rs_apply_ctx *c, const uint8_t *data, size_t len
 	while (rs_cmd_next(&it, &op, &rc, eb)) {
 		uint8_t nv[8];
 		struct tk_slice val = op.val;
+		if (op.op == RS_CMD_PUT_CF || op.op == RS_CMD_DELETE_CF) {
+			enum eng_cf cf = (enum eng_cf)op.key.p[0];
+			struct tk_slice key = tk_slice_of(op.key.p + 1, op.key.n - 1);
+			bool del = op.op == RS_CMD_DELETE_CF;
+			if (del)
+				eng_batch_delete(c->b, cf, key);
+			else
+				eng_batch_put(c->b, cf, key, val);
+			if (cf == ENG_CF_RAW && !ov_add(c, key, val, del, false))
+				return tk_err_set(eb, TK_E_NOMEM, "apply overlay");
+			continue;
+		}
 		if (op.op == RS_CMD_INCR) {
 			uint64_t v;
 			rc = counter_get(c, op.key, &v, eb);
@@ -107,7 +121,7 @@ enum tk_err rs_apply_cmd(struct rs_apply_ctx *c, const uint8_t *data, size_t len
 			eng_batch_delete(c->b, ENG_CF_RAW, op.key);
 		else
 			eng_batch_put(c->b, ENG_CF_RAW, op.key, val);
-		if (!ov_add(c, op.key, val, op.op == RS_CMD_DELETE))
+		if (!ov_add(c, op.key, val, op.op == RS_CMD_DELETE, op.op == RS_CMD_INCR))
 			return tk_err_set(eb, TK_E_NOMEM, "apply overlay");
 	}
 	return rc;

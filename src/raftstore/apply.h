@@ -1,8 +1,10 @@
-/* Applying raw KV commands to the engine's raw column (ENG_CF_RAW, as
- * src/store/raw_cmds.c writes it) into a caller batch.  The batch is written
- * only after every committed entry of the pass is staged, so an INCR must
- * see the earlier operations of the same batch: an overlay remembers the
- * value each staged operation left under its key. */
+/* Applying commands (cmd.h) to the engine's data columns into a caller
+ * batch.  The batch is written only after every committed entry of the pass
+ * is staged, so an operation that reads (INCR) must see the earlier
+ * operations of the same batch on the raw column: an overlay remembers the
+ * value each staged raw operation left under its key.  The overlay points
+ * into the committed entries' data, which stay valid until the pass
+ * advances the raft node, after rs_apply_reset. */
 #ifndef TK_RAFTSTORE_APPLY_H
 #define TK_RAFTSTORE_APPLY_H
 
@@ -12,8 +14,10 @@
 #include "engine/engine.h"
 
 struct rs_apply_ov_ent {
-	struct tk_buf key, val;
+	struct tk_slice key, val; /* into entry data; val unused for a counter */
 	bool deleted;
+	bool counter; /* val is num (an INCR's result) */
+	uint8_t num[8];
 };
 
 struct rs_apply_ctx {

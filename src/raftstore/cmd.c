@@ -31,6 +31,53 @@ bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, stru
 	return true;
 }
 
+bool rs_cmd_cf_ok(uint8_t cf)
+{
+	return cf == ENG_CF_RAW || cf == ENG_CF_DEFAULT || cf == ENG_CF_LOCK || cf == ENG_CF_WRITE;
+}
+
+bool rs_cmd_add_cf(struct tk_buf *out, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
+                   bool is_delete)
+{
+	if (out->len < 5 || key.n >= UINT32_MAX || val.n > UINT32_MAX)
+		return false;
+	uint8_t h[6];
+	h[0] = is_delete ? RS_CMD_DELETE_CF : RS_CMD_PUT_CF;
+	tk_put_be32(h + 1, (uint32_t)key.n + 1);
+	h[5] = (uint8_t)cf;
+	uint8_t l[4];
+	tk_put_be32(l, is_delete ? 0 : (uint32_t)val.n);
+	if (!tk_buf_append(out, h, sizeof h) || !tk_buf_append(out, key.p, key.n) ||
+	    !tk_buf_append(out, l, 4) || (!is_delete && !tk_buf_append(out, val.p, val.n)))
+		return false;
+	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	return true;
+}
+
+struct add_batch {
+	struct tk_buf *out;
+	enum tk_err rc;
+};
+
+static void add_batch_op(void *arg, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
+                         bool is_delete)
+{
+	struct add_batch *a = arg;
+	if (a->rc != TK_OK)
+		return;
+	if (!rs_cmd_cf_ok((uint8_t)cf))
+		a->rc = TK_E_BAD_REQUEST;
+	else if (!rs_cmd_add_cf(a->out, cf, key, val, is_delete))
+		a->rc = TK_E_NOMEM;
+}
+
+enum tk_err rs_cmd_add_batch(struct tk_buf *out, const struct eng_batch *b)
+{
+	struct add_batch a = {out, TK_OK};
+	enum tk_err rc = eng_batch_iterate(b, add_batch_op, &a);
+	return rc != TK_OK ? rc : a.rc;
+}
+
 enum tk_err rs_cmd_iter_init(struct rs_cmd_iter *it, const uint8_t *data, size_t len,
                              struct tk_errbuf *eb)
 {
@@ -79,7 +126,10 @@ bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err 
 		return false;
 	}
 	bool ok = (op->op == RS_CMD_PUT) || (op->op == RS_CMD_DELETE && op->val.n == 0) ||
-	          (op->op == RS_CMD_INCR && op->val.n == 8);
+	          (op->op == RS_CMD_INCR && op->val.n == 8) ||
+	          (op->op == RS_CMD_PUT_CF && op->key.n > 0 && rs_cmd_cf_ok(op->key.p[0])) ||
+	          (op->op == RS_CMD_DELETE_CF && op->key.n > 0 && rs_cmd_cf_ok(op->key.p[0]) &&
+	           op->val.n == 0);
 	if (!ok) {
 		*rc = tk_err_set(eb, TK_E_CORRUPTION, "bad command op %u", op->op);
 		return false;

@@ -4,7 +4,11 @@
  * Encoding (version 1, big-endian), the whole entry data:
  *   u8 version (1) | be32 n_ops | n_ops * (u8 op | be32 key_len | key |
  *   be32 val_len | val)
- * PUT sets key to val, DELETE removes key (val empty), INCR adds the be64 in
+ * PUT sets key to val, DELETE removes key (val empty) in the raw column;
+ * PUT_CF and DELETE_CF do the same in the data column named by the key's
+ * first byte (enum eng_cf: raw, default, lock or write; never the raft or
+ * meta columns, so no entry can touch raft state), the rest being the key:
+ * the transactional commands' writes travel this way.  INCR adds the be64 in
  * val (8 bytes) to the be64 stored under key (absent counts as 0): it is not
  * idempotent, so applying an entry twice shows (the tests use it for that).
  * An empty entry (the leader's no-op of its term) is no command.  Decoding
@@ -16,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "util/bytes.h"
 #include "util/err.h"
 
@@ -25,7 +30,12 @@ enum rs_cmd_op {
 	RS_CMD_PUT = 1,
 	RS_CMD_DELETE = 2,
 	RS_CMD_INCR = 3,
+	RS_CMD_PUT_CF = 4,
+	RS_CMD_DELETE_CF = 5,
 };
+
+/* Whether cf may be written by a command (a data column). */
+bool rs_cmd_cf_ok(uint8_t cf);
 
 struct rs_cmd_op_view {
 	uint8_t op;
@@ -36,6 +46,14 @@ struct rs_cmd_op_view {
 bool rs_cmd_begin(struct tk_buf *out);
 /* Add one operation; false when out of memory. */
 bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, struct tk_slice val);
+/* Add a PUT_CF (is_delete false) or DELETE_CF of key in column cf (a data
+ * column); false when out of memory. */
+bool rs_cmd_add_cf(struct tk_buf *out, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
+                   bool is_delete);
+/* Add every operation of b as PUT_CF/DELETE_CF, in order.  TK_E_NOMEM;
+ * TK_E_BAD_REQUEST when b writes a column no command may write; the batch's
+ * own recorded error. */
+enum tk_err rs_cmd_add_batch(struct tk_buf *out, const struct eng_batch *b);
 
 /* Walk a command: rs_cmd_iter_init checks the header, rs_cmd_next yields each
  * op (true) until the end (false, with *rc TK_OK) or a malformed record

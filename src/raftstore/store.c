@@ -217,6 +217,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		return TK_OK;
 	s->st.passes++;
 	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
+		sync = sync && !s->cfg.no_sync;
 		rc = eng_write(s->cfg.e, s->raft_b, sync, eb);
 		s->st.log_writes++;
 		s->st.syncs += sync;

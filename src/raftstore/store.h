@@ -39,6 +39,9 @@ struct rs_store_config {
 	struct rs_peer_options peer;
 	rs_send_fn send;
 	void *send_arg;
+	/* Never fsync the raft log (tinykvd --sync off: a crash may lose the
+	 * last acknowledged writes, never the log's consistency). */
+	bool no_sync;
 };
 
 struct rs_store;

@@ -155,18 +155,30 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 		               r->type < TK_MSG__COUNT ? tk_msg_defs[r->type].name : "?");
 		return NET_ANSWER;
 	}
-	/* read-your-writes without writing early: wait for the commit */
+	/* read-your-writes without proposing early: wait for the apply */
 	if (cmd->kind == CMD_READ && net_conn_has_open_slots(r->conn)) {
 		if (store_hold(s, r->conn) == TK_OK)
 			return NET_HOLD;
-		store_commit(s); /* out of memory for the list: the old way */
+		*code = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+		return NET_ANSWER;
 	}
 	if (cmd->kind == CMD_WRITE && ns->shutting_down) {
 		*code = tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
 		return NET_ANSWER;
 	}
+	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping && (*code = store_read_check(s, eb)))
+		return NET_ANSWER;
 	bool deferred = false;
+	s->txn.wait = false;
 	*code = cmd->fn(s, r->conn, req, resp, &deferred, eb);
+	if (s->txn.wait) {
+		/* latches or a resolve in flight: run it again after an apply */
+		s->txn.wait = false;
+		if (store_hold(s, r->conn) == TK_OK)
+			return NET_HOLD;
+		*code = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+		return NET_ANSWER;
+	}
 	if (*code != TK_OK || !deferred)
 		return NET_ANSWER;
 	*code = store_defer_write(s, r, resp);
@@ -175,6 +187,11 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 		return NET_ANSWER;
 	}
 	return NET_DEFERRED;
+}
+
+static void store_metrics_extra(struct net_server *ns, struct tk_buf *out)
+{
+	store_raft_metrics(store_of(ns), out);
 }
 
 static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
@@ -194,4 +211,5 @@ const struct net_service store_service = {
     .accepts_role = accepts_role,
     .execute = execute,
     .iteration_end = store_iteration_end,
+    .metrics_extra = store_metrics_extra,
 };

@@ -1,6 +1,6 @@
 # src/store: tinykvd, the store daemon: the one command table (raw and
 # transactional), the group commit as the store's end-of-iteration work,
-# and main, over the protocol core (src/net).
+# the regions on Raft (replica.c), and main, over the protocol core (src/net).
 bin_PROGRAMS += src/store/tinykvd
 src_store_tinykvd_SOURCES = \
 	src/store/store.h \
@@ -8,6 +8,8 @@ src_store_tinykvd_SOURCES = \
 	src/store/commands.c \
 	src/store/raw_cmds.c \
 	src/store/txn_cmds.c \
-	src/store/group_commit.c
-src_store_tinykvd_LDADD = src/net/libtknet.la src/txn/libtktxn.la src/engine/libtkengine.la \
+	src/store/group_commit.c \
+	src/store/replica.c
+src_store_tinykvd_LDADD = src/net/libtknet.la src/raftstore/libtkraftstore.la \
+	src/txn/libtktxn.la src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)

@@ -1,4 +1,5 @@
-/* tinykvd: the store daemon (standalone mode for now). */
+/* tinykvd: the store daemon (standalone mode: a one-store cluster whose one
+ * region has one replica, through the raft write path). */
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -50,9 +51,13 @@ static int run(struct store *st)
 		LOG_ERROR("cannot open data dir %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
-	st->batch = eng_batch_new();
-	if (!st->batch || (e = net_daemon_start(s, &eb)) || (e = store_txn_init(st))) {
+	if ((e = net_daemon_start(s, &eb)) || (e = store_txn_init(st))) {
 		LOG_ERROR("startup: %s", e == TK_E_NOMEM ? "out of memory" : eb.msg);
+		return 1;
+	}
+	st->raft.cfg.no_sync = !s->cfg.sync;
+	if ((e = store_raft_open(st, &eb))) {
+		LOG_ERROR("cannot open the regions in %s: %s", s->cfg.data_dir, eb.msg);
 		return 1;
 	}
 	if (net_listen(s, &eb) || net_http_start(s, &eb)) {
@@ -62,7 +67,8 @@ static int run(struct store *st)
 	LOG_INFO("tinykvd ready listen=%s status=%s data_dir=%s store=%llu sync=%s", s->listen_addr,
 		 s->status_bound[0] ? s->status_bound : "off", s->cfg.data_dir, (unsigned long long)s->ident.store_id, s->cfg.sync ? "on" : "off");
 	event_base_dispatch(s->base);
-	/* shut down: nothing pending may be lost */
+	/* shut down: what is staged is proposed and applied; a region whose
+	 * entries cannot commit here answers SHUTTING_DOWN when it closes */
 	store_commit(st);
 	LOG_INFO("tinykvd stopped");
 	return 0;
@@ -70,11 +76,10 @@ static int run(struct store *st)
 
 static void cleanup(struct store *st)
 {
+	store_raft_close(st); /* before the engine closes */
 	net_daemon_cleanup(&st->net);
 	store_txn_destroy(st);
 	store_group_commit_destroy(st);
-	if (st->batch)
-		eng_batch_free(st->batch);
 	tk_buf_destroy(&st->val);
 }
 

@@ -70,8 +70,13 @@ enum tk_err store_raw_put(struct store *s, struct net_conn *c, const void *reqp,
 	enum tk_err e = store_check_key(req->key, eb);
 	if (!e)
 		e = store_check_value(req->value, eb);
-	if (!e)
-		eng_batch_put(s->batch, ENG_CF_RAW, req->key, req->value);
+	if (!e) {
+		struct store_stage_mark m = store_stage_mark(s, req->key.n + req->value.n + 16);
+		if ((e = store_stage(s, ENG_CF_RAW, req->key, req->value, false)) != TK_OK) {
+			store_stage_rollback(s, m);
+			tk_err_set(eb, e, "out of memory");
+		}
+	}
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -82,8 +87,13 @@ enum tk_err store_raw_delete(struct store *s, struct net_conn *c, const void *re
 	const struct tk_raw_delete_req *req = reqp;
 	(void)c, (void)resp;
 	enum tk_err e = store_check_key(req->key, eb);
-	if (!e)
-		eng_batch_delete(s->batch, ENG_CF_RAW, req->key);
+	if (!e) {
+		struct store_stage_mark m = store_stage_mark(s, req->key.n + 16);
+		if ((e = store_stage(s, ENG_CF_RAW, req->key, tk_slice_of(NULL, 0), true)) != TK_OK) {
+			store_stage_rollback(s, m);
+			tk_err_set(eb, e, "out of memory");
+		}
+	}
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -102,8 +112,16 @@ enum tk_err store_raw_batch_put(struct store *s, struct net_conn *c, const void 
 		if (!e && store_check_value(req->kvs.v[i].v, eb))
 			e = tk_err_wrap(eb, TK_E_TOO_LARGE, "pair %u", i);
 	}
+	size_t bytes = 0;
 	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
-		eng_batch_put(s->batch, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v);
+		bytes += req->kvs.v[i].k.n + req->kvs.v[i].v.n + 16;
+	struct store_stage_mark m = store_stage_mark(s, bytes);
+	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
+		e = store_stage(s, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v, false);
+	if (e == TK_E_NOMEM) {
+		store_stage_rollback(s, m);
+		tk_err_set(eb, e, "out of memory");
+	}
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -116,8 +134,16 @@ enum tk_err store_raw_batch_delete(struct store *s, struct net_conn *c, const vo
 	enum tk_err e = TK_OK;
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
 		e = store_check_key(req->keys.v[i], eb);
+	size_t bytes = 0;
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
-		eng_batch_delete(s->batch, ENG_CF_RAW, req->keys.v[i]);
+		bytes += req->keys.v[i].n + 16;
+	struct store_stage_mark m = store_stage_mark(s, bytes);
+	for (uint32_t i = 0; i < req->keys.n && !e; i++)
+		e = store_stage(s, ENG_CF_RAW, req->keys.v[i], tk_slice_of(NULL, 0), true);
+	if (e == TK_E_NOMEM) {
+		store_stage_rollback(s, m);
+		tk_err_set(eb, e, "out of memory");
+	}
 	*deferred = e == TK_OK;
 	return e;
 }

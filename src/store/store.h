@@ -1,20 +1,22 @@
 /* tinykvd's store service: the command table (raw and transactional
- * commands, framed and inline alike) and the group commit, on the protocol
- * core of src/net.
+ * commands, framed and inline alike), the group commit and the regions on
+ * Raft, on the protocol core of src/net.
  *
  * Request flow: net decodes a request and calls store_execute, which looks
- * the type up in the command table.  A read runs at once, unless its
- * connection still waits for its own writes: then it is held (NET_HOLD)
- * until the group commit made them durable, so it sees them and the
- * iteration's batch is never written early for it.  A write adds to the
- * store's pending batch and defers its reply (net_defer); the group commit
- * (group_commit.c), the store's end-of-iteration work, writes the batch once
- * (with fsync when sync is on), completes the replies, releases
- * transactional latches and resumes the held connections. */
+ * the type up in the command table.  A read runs at once against the
+ * applied state, unless its connection still waits for its own writes: then
+ * it is held (NET_HOLD) until they are applied, so it sees them and the
+ * iteration's proposal is never made early for it.  A write stages its
+ * operations into the iteration's command and defers its reply (net_defer);
+ * at the end of the iteration (group_commit.c) the command is proposed to
+ * the region's raft group and the ready pass (replica.c) writes the log
+ * once (with fsync when sync is on), applies it, completes the replies,
+ * releases transactional latches and resumes the held connections. */
 #ifndef TK_STORE_STORE_H
 #define TK_STORE_STORE_H
 
 #include "net/net.h"
+#include "raftstore/store.h"
 
 /* Keys longer than this are refused (TOO_LARGE): they bloat every index
  * block they land in, and no sane schema needs them. */
@@ -30,19 +32,36 @@ struct store_txn {
 	uint64_t next_cmd;
 	uint64_t *held; /* commands whose latches wait for the commit */
 	size_t n_held, cap_held;
-	bool exclusive; /* a resolve/gc of this iteration: commit before the next writer */
+	size_t inflight;        /* latched commands whose writes are not applied */
+	unsigned exclusive;     /* resolve/gc commands in flight: writers wait */
+	bool pending_exclusive; /* ... one of them is in the unproposed command */
+	bool wait;              /* set by a command that must wait (NET_HOLD) */
+};
+
+/* The regions on Raft (replica.c). */
+struct store_raft {
+	struct rs_store_config cfg;
+	struct rs_store *rs;
+	uint64_t region_id; /* where requests go: the one region, for now */
+	struct event *tick;
+	struct tk_buf cmd;  /* the iteration's command, being staged */
+	size_t groups;      /* proposals in flight */
+	bool completed;     /* a proposal was answered in this pass */
+	enum tk_err fail_rc; /* while reopening after a failed pass */
+	char fail_msg[256];
+	uint64_t proposals, reopens;
 };
 
 struct store {
 	struct net_server net; /* first: the process root of tinykvd */
 	/* group commit */
-	struct eng_batch *batch;
-	struct net_slot **pending; /* replies of the writes in batch */
+	struct net_slot **pending; /* replies of the writes in raft.cmd */
 	size_t npending, cap_pending;
 	struct net_conn **held_conns; /* reads waiting for the commit */
 	size_t nheld, cap_held;
 	struct tk_buf val; /* scratch for point reads */
 	struct store_txn txn;
+	struct store_raft raft;
 };
 
 static inline struct store *store_of(struct net_server *s)
@@ -51,8 +70,9 @@ static inline struct store *store_of(struct net_server *s)
 }
 
 /* A command handler: reads fill resp (valid until the next request on the
- * connection) and return TK_OK; writes add to s->batch and set *deferred
- * (the reply comes from the group commit).  Errors fill eb. */
+ * connection) and return TK_OK; writes stage their operations (store_stage)
+ * and set *deferred (the reply comes once they are applied).  Errors fill
+ * eb; a command that must wait sets s->txn.wait and is run again later. */
 typedef enum tk_err (*store_handler)(struct store *s, struct net_conn *c, const void *req,
                                      void *resp, bool *deferred, struct tk_errbuf *eb);
 
@@ -97,23 +117,52 @@ enum tk_err store_kv_scan_lock(struct store *, struct net_conn *, const void *, 
                                struct tk_errbuf *);
 enum tk_err store_kv_gc(struct store *, struct net_conn *, const void *, void *, bool *,
                         struct tk_errbuf *);
-/* Called by the group commit once the batch is durable (or failed). */
-void store_txn_release_latches(struct store *s);
 enum tk_err store_txn_init(struct store *s);
 void store_txn_destroy(struct store *s);
 
 /* ---- group_commit.c ---- */
-/* Queue a write's reply until the batch is committed; resp is the success
+/* Queue a write's reply until its command is applied; resp is the success
  * reply, encoded now.  TK_E_NOMEM. */
 enum tk_err store_defer_write(struct store *s, const struct net_req *r, const void *resp);
-/* Hold c's input until the next commit (a read behind its own writes). */
+/* Hold c's input until something is applied (a read behind its own writes,
+ * a command waiting for latches). */
 enum tk_err store_hold(struct store *s, struct net_conn *c);
-/* Write the pending batch now (fsync when sync is on), answer every
- * pending write, release latches, resume held connections.  A no-op when
- * nothing is pending. */
+/* Propose the staged command, run the ready passes (which answer the
+ * applied writes and release their latches), resume held connections. */
 void store_commit(struct store *s);
 /* The end-of-iteration hook of the service. */
 void store_iteration_end(struct net_server *ns);
 void store_group_commit_destroy(struct store *s);
+
+/* ---- replica.c: the regions on Raft ---- */
+/* Open the store's regions (bootstrapping the standalone region on a new
+ * data dir), lead the ones this store alone votes in, apply what their log
+ * holds, start the tick timer.  Needs net.eng, net.ident and net.base. */
+enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb);
+void store_raft_close(struct store *s);
+/* Whether a read may be served from the applied state now: TK_OK, or
+ * NOT_LEADER / REGION_NOT_FOUND with the reason in eb. */
+enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb);
+/* Staging a request's writes into the iteration's command.  Take a mark
+ * first (bytes: about how much the request adds; a full command is proposed
+ * first); on a failure half-way, roll back to it so the request adds
+ * nothing: a request's writes are all or nothing. */
+struct store_stage_mark {
+	size_t len;
+	uint32_t ops;
+};
+struct store_stage_mark store_stage_mark(struct store *s, size_t bytes);
+void store_stage_rollback(struct store *s, struct store_stage_mark m);
+/* TK_E_NOMEM; store_stage_batch also TK_E_BAD_REQUEST for a batch that
+ * writes a column commands may not write (a bug). */
+enum tk_err store_stage(struct store *s, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
+                        bool is_delete);
+enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b);
+/* Propose the staged command with the replies and latches waiting for it. */
+void store_propose(struct store *s);
+/* Ready passes until no region has a ready (a few at most per call). */
+void store_raft_run(struct store *s);
+/* /metrics lines of the regions. */
+void store_raft_metrics(struct store *s, struct tk_buf *out);
 
 #endif

@@ -2,14 +2,14 @@
  * out, the commands themselves in src/txn.
  *
  * Serialization: a writing command takes the latches of its keys
- * (txn/latches.h) and keeps them until its batch is durable, because its
- * writes sit in the group-commit batch, invisible to the engine, until then.
- * Rather than parking a command whose keys are latched, it commits the
- * pending batch at once (one early fsync, which releases every latch) and
- * runs: the reactor never waits, and commands on different keys still share
- * one fsync.  resolve_lock and gc touch keys found only while running, so
- * they run alone: pending writes are committed first, and any later writing
- * command of the same iteration commits before it runs. */
+ * (txn/latches.h) and keeps them until its writes are applied from the raft
+ * log, because until then the engine does not show them.  A command whose
+ * keys are latched waits: its connection is held (NET_HOLD) and the command
+ * runs again once a proposal was applied, so the reactor never waits and
+ * commands on different keys still share one proposal and one fsync.
+ * resolve_lock and gc touch keys found only while running, so they run
+ * alone: they wait until no latched write is in flight, and any later
+ * writing command waits until they are applied. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,12 +57,20 @@ static bool is_outcome(enum tk_err e)
 
 /* ---- latches ---- */
 
+/* The command must wait for writes in flight: execute holds its
+ * connection and runs it again after the next apply. */
+static enum tk_err must_wait(struct store *s, struct tk_errbuf *eb)
+{
+	s->txn.wait = true;
+	return tk_err_set(eb, TK_E_SERVER_IS_BUSY, "waiting for latches");
+}
+
 static enum tk_err latch(struct store *s, const struct tk_slice *keys, size_t n, uint64_t *id,
 			 struct tk_errbuf *eb)
 {
 	struct store_txn *t = &s->txn;
-	if (t->exclusive) /* a resolve/gc of this iteration touched unknown keys */
-		store_commit(s);
+	if (t->exclusive) /* a resolve/gc in flight touched unknown keys */
+		return must_wait(s, eb);
 	*id = ++t->next_cmd;
 	bool acquired;
 	enum tk_err e = txn_latches_acquire(t->latches, *id, keys, n, &acquired);
@@ -71,26 +79,12 @@ static enum tk_err latch(struct store *s, const struct tk_slice *keys, size_t n,
 	if (!acquired) {
 		const uint64_t *woken;
 		txn_latches_release(t->latches, *id, &woken); /* cancel the wait */
-		store_commit(s);                               /* releases every holder */
-		e = txn_latches_acquire(t->latches, *id, keys, n, &acquired);
-		if (e || !acquired)
-			return tk_err_set(eb, TK_E_INTERNAL, "latches still held after commit");
+		return must_wait(s, eb);
 	}
 	return TK_OK;
 }
 
-void store_txn_release_latches(struct store *s)
-{
-	struct store_txn *t = &s->txn;
-	for (size_t i = 0; i < t->n_held; i++) {
-		const uint64_t *woken;
-		txn_latches_release(t->latches, t->held[i], &woken);
-	}
-	t->n_held = 0;
-	t->exclusive = false;
-}
-
-/* Keep command id's latches until the group commit releases them. */
+/* Keep command id's latches until its proposal is applied. */
 static enum tk_err hold(struct store *s, uint64_t id, struct tk_errbuf *eb)
 {
 	struct store_txn *t = &s->txn;
@@ -103,30 +97,43 @@ static enum tk_err hold(struct store *s, uint64_t id, struct tk_errbuf *eb)
 		t->cap_held = cap;
 	}
 	t->held[t->n_held++] = id;
+	t->inflight++;
 	return TK_OK;
 }
 
-/* After a writing command ran: its batch joins the group commit and its
- * latches are held until then; a command that wrote nothing lets go now. */
+/* After a writing command ran: its batch joins the iteration's proposal and
+ * its latches are held until that is applied; a command that wrote nothing
+ * lets go now. */
 static enum tk_err finish_write(struct store *s, uint64_t id, bool *deferred, struct tk_errbuf *eb)
 {
 	struct store_txn *t = &s->txn;
-	enum tk_err e = eng_batch_count(t->batch) ? hold(s, id, eb) : TK_OK;
+	enum tk_err e = TK_OK;
+	if (eng_batch_count(t->batch)) {
+		struct store_stage_mark m = store_stage_mark(s, eng_batch_bytes(t->batch));
+		e = store_stage_batch(s, t->batch);
+		if (e) {
+			store_stage_rollback(s, m);
+			e = tk_err_set(eb, e, "staging the command's writes: %s", tk_strerror(e));
+		} else {
+			e = hold(s, id, eb);
+			if (e)
+				store_stage_rollback(s, m);
+		}
+	}
 	if (e || eng_batch_count(t->batch) == 0) {
 		const uint64_t *woken;
 		txn_latches_release(t->latches, id, &woken);
 		eng_batch_clear(t->batch);
 		return e;
 	}
-	eng_batch_append(s->batch, t->batch);
 	eng_batch_clear(t->batch);
 	*deferred = true;
 	return TK_OK;
 }
 
 /* A command that takes no latches (it runs alone) but still writes: until
- * its batch is durable, any later writer of this iteration commits first
- * (its keys are unknown).  One that wrote nothing leaves no such mark. */
+ * its batch is applied, any later writer waits (its keys are unknown).  One
+ * that wrote nothing leaves no such mark. */
 static enum tk_err finish_alone(struct store *s, bool *deferred, struct tk_errbuf *eb)
 {
 	uint64_t id = ++s->txn.next_cmd;
@@ -135,8 +142,10 @@ static enum tk_err finish_alone(struct store *s, bool *deferred, struct tk_errbu
 	if (e)
 		return tk_err_set(eb, e, "latches: out of memory");
 	e = finish_write(s, id, deferred, eb);
-	if (e == TK_OK && *deferred)
-		s->txn.exclusive = true;
+	if (e == TK_OK && *deferred && !s->txn.pending_exclusive) {
+		s->txn.pending_exclusive = true;
+		s->txn.exclusive++;
+	}
 	return e;
 }
 
@@ -376,11 +385,12 @@ enum tk_err store_kv_check_status(struct store *s, struct net_conn *c, const voi
 }
 
 /* resolve_lock and gc find their keys while running: they run alone, after
- * every pending transactional write is durable. */
-static void run_alone(struct store *s)
+ * every transactional write in flight is applied. */
+static enum tk_err run_alone(struct store *s, struct tk_errbuf *eb)
 {
-	if (s->txn.n_held)
-		store_commit(s);
+	if (s->txn.inflight || s->txn.exclusive)
+		return must_wait(s, eb);
+	return TK_OK;
 }
 
 enum tk_err store_kv_resolve(struct store *s, struct net_conn *c, const void *reqp, void *respp,
@@ -391,7 +401,9 @@ enum tk_err store_kv_resolve(struct store *s, struct net_conn *c, const void *re
 	(void)c;
 	if (req->commit_ts && req->commit_ts <= req->start_ts)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "commit_ts must be 0 or greater than start_ts");
-	run_alone(s);
+	enum tk_err w = run_alone(s, eb);
+	if (w)
+		return w;
 	struct mvcc_view v = VIEW(s);
 	struct txn_resolve_req r = {req->start_ts, req->commit_ts, tk_slice_of("", 0), tk_slice_of(NULL, 0), 0};
 	struct txn_resolve_resp out;
@@ -445,7 +457,9 @@ enum tk_err store_kv_gc(struct store *s, struct net_conn *c, const void *reqp, v
 {
 	const struct tk_kv_gc_req *req = reqp;
 	struct tk_kv_gc_resp *resp = respp;
-	run_alone(s);
+	enum tk_err w = run_alone(s, eb);
+	if (w)
+		return w;
 	struct mvcc_view v = VIEW(s);
 	/* GC below a live lock could drop the commit record its fate hangs on */
 	struct txn_scan_lock_req lr = {req->safe_point, tk_slice_of("", 0), tk_slice_of(NULL, 0), 1};

@@ -1,0 +1,402 @@
+/* tinykvd's regions on Raft (DESIGN.md section 5): the raftstore (src/raftstore)
+ * inside the reactor.
+ *
+ * Every write of an iteration is staged into one command (raftstore/cmd.h)
+ * and proposed to the region's raft group when the iteration ends; the
+ * ready pass then writes the log of every region with one sync, applies the
+ * committed entries, and the proposal's callback answers every write it
+ * carried.  A store started without a cluster (the standalone mode) is a
+ * one-store cluster: region 1 spans every key with one peer, on this store,
+ * bootstrapped on first start; its only voter leads at once.
+ *
+ * A failed ready pass (a full disk, an I/O error) leaves the raft nodes
+ * ahead of what is on disk, so the raftstore is closed and reopened from the
+ * engine: the proposals in flight fail with the pass's error (their entries
+ * may still have reached the disk, like any write that fails with an engine
+ * error: the outcome is unknown), and the peer campaigns again at the next
+ * write. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "raftstore/cmd.h"
+#include "raftstore/peer_storage.h"
+#include "store/store.h"
+#include "txn/latches.h"
+#include "util/log.h"
+
+/* A proposal this big is made at once rather than at the end of the
+ * iteration: it bounds an entry (and a raft message carrying it); the sync
+ * stays shared, since the ready pass still runs once per iteration. */
+#define STORE_MAX_PROPOSAL (1u << 20)
+#define STANDALONE_REGION 1
+#define RAFT_TICK_MS 100
+/* Ready passes per iteration: more readies wait for the next iteration. */
+#define MAX_PASSES 8
+
+/* One proposal's waiters: the replies of its writes and the latches of its
+ * transactional commands, all answered when its entry is applied. */
+struct store_group {
+	struct store *s;
+	size_t n_slots, n_latches;
+	bool exclusive; /* carries a resolve/gc: later writers wait for it */
+	struct net_slot **slots;
+	uint64_t *latches;
+};
+
+static void group_done(void *arg, enum tk_err rc)
+{
+	struct store_group *g = arg;
+	struct store *s = g->s;
+	struct store_raft *sr = &s->raft;
+	const char *msg = NULL;
+	if (rc == TK_E_SHUTTING_DOWN && sr->fail_rc) {
+		rc = sr->fail_rc; /* the raftstore was reopened after this error */
+		msg = sr->fail_msg;
+	} else if (rc == TK_E_NOT_LEADER) {
+		msg = "this store's peer of the region is not its leader";
+	} else if (rc == TK_E_STALE_COMMAND) {
+		msg = "the write was superseded by a leader change and not applied";
+	} else if (rc == TK_E_SHUTTING_DOWN) {
+		msg = "the store stopped before the write was applied (its outcome is unknown)";
+	} else if (rc != TK_OK) {
+		msg = tk_strerror(rc);
+	}
+	for (size_t i = 0; i < g->n_latches; i++) {
+		const uint64_t *woken;
+		txn_latches_release(s->txn.latches, g->latches[i], &woken);
+	}
+	s->txn.inflight -= g->n_latches;
+	if (g->exclusive)
+		s->txn.exclusive--;
+	if (rc == TK_OK) {
+		s->net.metrics.commits++;
+		s->net.metrics.committed_ops += g->n_slots;
+	}
+	sr->groups--;
+	sr->completed = true;
+	/* completing a slot may flush (and free) its connection */
+	for (size_t i = 0; i < g->n_slots; i++)
+		net_slot_complete(g->slots[i], rc, msg, NULL);
+	free(g->slots);
+	free(g->latches);
+	free(g);
+}
+
+static bool sole_voter(struct rs_peer *p)
+{
+	const struct rs_region_state *rs = rs_ps_region_state(rs_peer_storage(p));
+	return rs && rs->region.n_peers == 1 && rs->region.peers[0].id == rs_peer_id(p);
+}
+
+/* The peer that serves requests (the standalone region's, for now). */
+static struct rs_peer *serving_peer(struct store *s)
+{
+	return s->raft.rs ? rs_store_peer(s->raft.rs, s->raft.region_id) : NULL;
+}
+
+/* A region whose only voter is this peer needs no election timeout: it
+ * leads as soon as it asks (at start, and after a reopen). */
+static void lead_if_alone(struct store *s)
+{
+	struct rs_peer *p = serving_peer(s);
+	if (p && raft_role(rs_peer_raft(p)) != RAFT_LEADER && sole_voter(p))
+		raft_campaign(rs_peer_raft(p));
+}
+
+enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb)
+{
+	struct rs_peer *p = serving_peer(s);
+	if (!p)
+		return tk_err_set(eb, TK_E_REGION_NOT_FOUND, "this store holds no region");
+	/* A sole voter's applied state holds every acknowledged write and no
+	 * other leader can exist: local reads are linearizable.  Regions with
+	 * more voters need ReadIndex or a lease (a later step). */
+	if (!sole_voter(p))
+		return tk_err_set(eb, TK_E_NOT_LEADER, "reads of replicated regions are not served yet");
+	return TK_OK;
+}
+
+/* ---- staging ---- */
+
+static bool stage_room(struct store *s, size_t bytes)
+{
+	struct tk_buf *cmd = &s->raft.cmd;
+	if (cmd->len > 5 && cmd->len + bytes > STORE_MAX_PROPOSAL)
+		store_propose(s);
+	return cmd->len >= 5 || rs_cmd_begin(cmd);
+}
+
+struct store_stage_mark store_stage_mark(struct store *s, size_t bytes)
+{
+	struct store_stage_mark m = {0, 0};
+	if (stage_room(s, bytes)) {
+		m.len = s->raft.cmd.len;
+		m.ops = tk_get_be32(s->raft.cmd.data + 1);
+	}
+	return m;
+}
+
+void store_stage_rollback(struct store *s, struct store_stage_mark m)
+{
+	if (m.len < 5)
+		return;
+	s->raft.cmd.len = m.len;
+	tk_put_be32(s->raft.cmd.data + 1, m.ops);
+}
+
+enum tk_err store_stage(struct store *s, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
+                        bool is_delete)
+{
+	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+		return TK_E_NOMEM;
+	return rs_cmd_add_cf(&s->raft.cmd, cf, key, val, is_delete) ? TK_OK : TK_E_NOMEM;
+}
+
+enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b)
+{
+	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+		return TK_E_NOMEM;
+	return rs_cmd_add_batch(&s->raft.cmd, b);
+}
+
+static bool cmd_has_ops(const struct tk_buf *cmd)
+{
+	return cmd->len > 5 && tk_get_be32(cmd->data + 1) > 0;
+}
+
+void store_propose(struct store *s)
+{
+	struct store_raft *sr = &s->raft;
+	struct store_txn *t = &s->txn;
+	if (s->npending == 0 && t->n_held == 0) {
+		tk_buf_reset(&sr->cmd);
+		return;
+	}
+	struct store_group *g = calloc(1, sizeof *g);
+	if (g) {
+		g->slots = malloc(s->npending * sizeof *g->slots + 1);
+		g->latches = malloc(t->n_held * sizeof *g->latches + 1);
+	}
+	if (!g || !g->slots || !g->latches) {
+		if (g) {
+			free(g->slots);
+			free(g->latches);
+		}
+		free(g);
+		/* cannot track them: fail the writes, nothing is proposed */
+		for (size_t i = 0; i < t->n_held; i++) {
+			const uint64_t *woken;
+			txn_latches_release(t->latches, t->held[i], &woken);
+		}
+		t->inflight -= t->n_held;
+		t->n_held = 0;
+		if (t->pending_exclusive) {
+			t->exclusive--;
+			t->pending_exclusive = false;
+		}
+		size_t n = s->npending;
+		s->npending = 0;
+		tk_buf_reset(&sr->cmd);
+		for (size_t i = 0; i < n; i++)
+			net_slot_complete(s->pending[i], TK_E_NOMEM, "out of memory", NULL);
+		return;
+	}
+	g->s = s;
+	g->n_slots = s->npending;
+	memcpy(g->slots, s->pending, s->npending * sizeof *g->slots);
+	g->n_latches = t->n_held;
+	memcpy(g->latches, t->held, t->n_held * sizeof *g->latches);
+	g->exclusive = t->pending_exclusive;
+	s->npending = 0;
+	t->n_held = 0;
+	t->pending_exclusive = false;
+	sr->groups++;
+	if (!cmd_has_ops(&sr->cmd)) {
+		/* only commands that wrote nothing (cannot happen: they answer
+		 * at once), but never leave waiters behind */
+		tk_buf_reset(&sr->cmd);
+		group_done(g, TK_OK);
+		return;
+	}
+	lead_if_alone(s);
+	sr->proposals++;
+	/* on refusal (not leader, out of memory) group_done ran already */
+	rs_store_propose(sr->rs, sr->region_id, sr->cmd.data, sr->cmd.len, group_done, g);
+	tk_buf_reset(&sr->cmd);
+	net_iteration_end(&s->net);
+}
+
+/* ---- the ready pass ---- */
+
+/* Close and reopen the raftstore from the engine after a failed pass. */
+static void reopen(struct store *s, enum tk_err rc, const char *why)
+{
+	struct store_raft *sr = &s->raft;
+	LOG_ERROR("raft ready pass failed (%s): reopening the regions from the data dir", why);
+	sr->fail_rc = rc;
+	snprintf(sr->fail_msg, sizeof sr->fail_msg, "%s", why);
+	sr->reopens++;
+	rs_store_free(sr->rs); /* fails every proposal in flight with fail_rc */
+	sr->rs = NULL;
+	sr->fail_rc = TK_OK;
+	struct tk_errbuf eb;
+	tk_err_clear(&eb);
+	enum tk_err e = rs_store_open(&sr->cfg, &sr->rs, &eb);
+	if (e != TK_OK) {
+		LOG_ERROR("cannot reopen the regions: %s; stopping", eb.msg);
+		sr->rs = NULL;
+		s->net.shutting_down = true;
+		event_base_loopbreak(s->net.base);
+	}
+}
+
+void store_raft_run(struct store *s)
+{
+	struct store_raft *sr = &s->raft;
+	for (int i = 0; sr->rs && i < MAX_PASSES; i++) {
+		struct tk_errbuf eb;
+		tk_err_clear(&eb);
+		size_t n = 0;
+		enum tk_err rc = rs_store_ready_pass(sr->rs, &n, &eb);
+		if (rc != TK_OK) {
+			reopen(s, rc, eb.msg);
+			return;
+		}
+		if (n == 0)
+			return;
+	}
+	net_iteration_end(&s->net); /* still busy: go on next iteration */
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct store *s = arg;
+	if (!s->raft.rs)
+		return;
+	rs_store_tick(s->raft.rs);
+	net_iteration_end(&s->net);
+}
+
+/* ---- open / close ---- */
+
+/* The standalone region: every key, one peer (id 1) on this store. */
+static enum tk_err bootstrap_standalone(struct store *s, struct tk_errbuf *eb)
+{
+	struct eng *e = s->net.eng;
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	rs.state = RS_PEER_NORMAL;
+	rs.region.id = STANDALONE_REGION;
+	rs.region.epoch.conf_ver = 1;
+	rs.region.epoch.version = 1;
+	rs.region.n_peers = 1;
+	rs.region.peers[0].id = 1;
+	rs.region.peers[0].store_id = s->net.ident.store_id;
+	struct eng_batch *b = eng_batch_new();
+	enum tk_err rc = b ? TK_OK : tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	if (rc == TK_OK && !rs_region_set_range(&rs.region, tk_slice_of("", 0), tk_slice_of("", 0)))
+		rc = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	if (rc == TK_OK)
+		rc = rs_ps_bootstrap(e, b, &rs, eb);
+	if (rc == TK_OK)
+		rc = eng_write(e, b, true, eb);
+	if (rc == TK_OK)
+		LOG_INFO("bootstrapped region %d (all keys, one replica) on store %llu",
+		         STANDALONE_REGION, (unsigned long long)s->net.ident.store_id);
+	if (b)
+		eng_batch_free(b);
+	rs_region_state_destroy(&rs);
+	return rc;
+}
+
+enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
+{
+	struct store_raft *sr = &s->raft;
+	sr->region_id = STANDALONE_REGION;
+	bool no_sync = sr->cfg.no_sync;
+	memset(&sr->cfg, 0, sizeof sr->cfg);
+	sr->cfg.no_sync = no_sync;
+	sr->cfg.store_id = s->net.ident.store_id;
+	sr->cfg.e = s->net.eng;
+	rs_peer_options_default(&sr->cfg.peer);
+	sr->cfg.peer.seed = (uint64_t)s->net.start_ns ^ sr->cfg.store_id;
+	enum tk_err rc = rs_store_open(&sr->cfg, &sr->rs, eb);
+	if (rc == TK_OK && rs_store_n_peers(sr->rs) == 0) {
+		rs_store_free(sr->rs);
+		sr->rs = NULL;
+		rc = bootstrap_standalone(s, eb);
+		if (rc == TK_OK)
+			rc = rs_store_open(&sr->cfg, &sr->rs, eb);
+	}
+	if (rc != TK_OK)
+		return rc;
+	if (!serving_peer(s))
+		return tk_err_set(eb, TK_E_DATA_DIR, "the data dir holds no peer of region %llu",
+		                  (unsigned long long)sr->region_id);
+	/* lead now, and apply what the log holds beyond the apply state, so
+	 * that the first read sees every write acknowledged before a crash */
+	lead_if_alone(s);
+	store_raft_run(s);
+	if (!sr->rs)
+		return tk_err_set(eb, TK_E_IO, "the first ready pass failed");
+	sr->tick = event_new(s->net.base, -1, EV_PERSIST, on_tick, s);
+	struct timeval tv = {0, RAFT_TICK_MS * 1000};
+	if (!sr->tick || event_add(sr->tick, &tv) != 0)
+		return tk_err_set(eb, TK_E_NOMEM, "raft tick timer");
+	return TK_OK;
+}
+
+void store_raft_close(struct store *s)
+{
+	struct store_raft *sr = &s->raft;
+	if (sr->tick)
+		event_free(sr->tick);
+	sr->tick = NULL;
+	rs_store_free(sr->rs); /* proposals still in flight: SHUTTING_DOWN */
+	sr->rs = NULL;
+	tk_buf_destroy(&sr->cmd);
+}
+
+/* ---- status ---- */
+
+void store_raft_metrics(struct store *s, struct tk_buf *out)
+{
+	struct store_raft *sr = &s->raft;
+	struct rs_store_stats st;
+	memset(&st, 0, sizeof st);
+	size_t regions = 0, leaders = 0;
+	if (sr->rs) {
+		rs_store_get_stats(sr->rs, &st);
+		regions = rs_store_n_peers(sr->rs);
+		struct rs_peer *p = serving_peer(s);
+		leaders = p && raft_role(rs_peer_raft(p)) == RAFT_LEADER;
+	}
+	tk_buf_printf(out,
+	              "# HELP tinykv_regions Regions with a peer on this store.\n"
+	              "# TYPE tinykv_regions gauge\ntinykv_regions %zu\n"
+	              "# HELP tinykv_region_leaders Regions whose peer on this store leads.\n"
+	              "# TYPE tinykv_region_leaders gauge\ntinykv_region_leaders %zu\n"
+	              "# HELP tinykv_raft_proposals_total Commands proposed (one per iteration "
+	              "with writes, or per 1 MiB).\n"
+	              "# TYPE tinykv_raft_proposals_total counter\ntinykv_raft_proposals_total %llu\n"
+	              "# HELP tinykv_raft_ready_passes_total Ready passes that had work.\n"
+	              "# TYPE tinykv_raft_ready_passes_total counter\n"
+	              "tinykv_raft_ready_passes_total %llu\n"
+	              "# HELP tinykv_raft_log_writes_total Raft log batches written (all regions "
+	              "in one).\n"
+	              "# TYPE tinykv_raft_log_writes_total counter\ntinykv_raft_log_writes_total %llu\n"
+	              "# HELP tinykv_raft_log_syncs_total Raft log batches written with fsync.\n"
+	              "# TYPE tinykv_raft_log_syncs_total counter\ntinykv_raft_log_syncs_total %llu\n"
+	              "# HELP tinykv_raft_apply_writes_total Apply batches written.\n"
+	              "# TYPE tinykv_raft_apply_writes_total counter\n"
+	              "tinykv_raft_apply_writes_total %llu\n"
+	              "# HELP tinykv_raft_reopens_total Raftstore reopens after a failed ready pass.\n"
+	              "# TYPE tinykv_raft_reopens_total counter\ntinykv_raft_reopens_total %llu\n",
+	              regions, leaders, (unsigned long long)sr->proposals,
+	              (unsigned long long)st.passes, (unsigned long long)st.log_writes,
+	              (unsigned long long)st.syncs, (unsigned long long)st.apply_writes,
+	              (unsigned long long)sr->reopens);
+}
