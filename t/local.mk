@@ -10,6 +10,7 @@ T_TESTS = \
 	t/client.t \
 	t/cli.t \
 	t/crash.t \
+	t/raft-crash.t \
 	t/diskfull.t \
 	t/group-commit.t \
 	t/backpressure.t \

@@ -39,7 +39,7 @@ tk_ok $? "the first instance stopped when its shell's input ended"
 export TINYKV_RUN_DIR=$TK_TMP/run2
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $base)); s.listen(); time.sleep(30)" &
 tk_track $!
-tk_wait_for 5 sh -c "ss -Hltn 'sport = :$base' | grep -q ."
+tk_wait_for 30 sh -c "ss -Hltn 'sport = :$base' | grep -q ."
 out=$("$RL" ping 2>&1)
 tk_is "$?" 1 "a taken port: exit 1"
 tk_like "$out" "port $base is in use" "and the port is named"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/raft_keys.h"
+#include "util/failpoint.h"
 
 struct rs_store {
 	struct rs_store_config cfg;
@@ -216,9 +217,12 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	if (nr == 0)
 		return TK_OK;
 	s->st.passes++;
+	bool wrote_log = false;
 	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
+		tk_failpoint("raft-before-log-write");
 		sync = sync && !s->cfg.no_sync;
 		rc = eng_write(s->cfg.e, s->raft_b, sync, eb);
+		wrote_log = rc == TK_OK;
 		s->st.log_writes++;
 		s->st.syncs += sync;
 	}
@@ -233,6 +237,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	/* Nothing may be sent or applied unless the log write succeeded; the
 	 * readies are still advanced so the nodes stay consistent until the
 	 * caller closes the store. */
+	if (wrote_log) /* durable, not yet sent nor applied */
+		tk_failpoint("raft-after-log-write");
 	if (rc == TK_OK)
 		rc = send_all(s, nr, eb);
 	/* 4: apply every peer's committed entries in one batch. */
@@ -241,6 +247,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	if (rc == TK_OK && eng_batch_count(s->apply_b) > 0) {
 		rc = eng_write(s->cfg.e, s->apply_b, false, eb);
 		s->st.apply_writes++;
+		if (rc == TK_OK)
+			tk_failpoint("raft-after-apply-write"); /* applied, nobody told */
 	}
 	eng_batch_clear(s->apply_b);
 	rs_apply_reset(&s->ac);

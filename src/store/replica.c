@@ -338,10 +338,21 @@ enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 		                  (unsigned long long)sr->region_id);
 	/* lead now, and apply what the log holds beyond the apply state, so
 	 * that the first read sees every write acknowledged before a crash */
+	struct raft_status st;
+	raft_status(rs_peer_raft(serving_peer(s)), &st);
+	LOG_INFO("region %llu opened: term %llu, applied %llu, commit %llu, last index %llu",
+	         (unsigned long long)sr->region_id, (unsigned long long)st.term,
+	         (unsigned long long)st.applied, (unsigned long long)st.commit,
+	         (unsigned long long)st.last_index);
 	lead_if_alone(s);
 	store_raft_run(s);
-	if (!sr->rs)
+	if (!sr->rs || !serving_peer(s))
 		return tk_err_set(eb, TK_E_IO, "the first ready pass failed");
+	raft_status(rs_peer_raft(serving_peer(s)), &st);
+	LOG_INFO("region %llu: %s at term %llu, applied %llu of %llu",
+	         (unsigned long long)sr->region_id, raft_role_name(st.role),
+	         (unsigned long long)st.term, (unsigned long long)st.applied,
+	         (unsigned long long)st.last_index);
 	sr->tick = event_new(s->net.base, -1, EV_PERSIST, on_tick, s);
 	struct timeval tv = {0, RAFT_TICK_MS * 1000};
 	if (!sr->tick || event_add(sr->tick, &tv) != 0)

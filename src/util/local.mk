@@ -1,4 +1,4 @@
-# src/util: errors, logging, byte buffers, arena, clocks.  Links libc only.
+# src/util: errors, logging, byte buffers, arena, clocks, fail points.  Links libc only.
 noinst_LTLIBRARIES += src/util/libtkutil.la
 src_util_libtkutil_la_SOURCES = \
 	src/util/err.c src/util/err.h src/util/tk_errors.h \
@@ -6,7 +6,8 @@ src_util_libtkutil_la_SOURCES = \
 	src/util/bytes.c src/util/bytes.h \
 	src/util/arena.c src/util/arena.h \
 	src/util/clock.c src/util/clock.h \
-	src/util/quote.c src/util/quote.h
+	src/util/quote.c src/util/quote.h \
+	src/util/failpoint.c src/util/failpoint.h
 
 check_PROGRAMS += src/util/test_util
 TESTS += src/util/test_util
