@@ -137,3 +137,32 @@ bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err 
 	it->left--;
 	return true;
 }
+
+bool rs_admin_encode(const struct rs_admin *a, struct tk_buf *out)
+{
+	if (a->type != RS_ADMIN_COMPACT_LOG)
+		return false;
+	uint8_t b[RS_ADMIN_COMPACT_LOG_LEN] = {RS_CMD_ADMIN_V1, RS_ADMIN_COMPACT_LOG};
+	tk_put_be64(b + 2, a->compact_index);
+	tk_put_be64(b + 10, a->compact_term);
+	tk_buf_reset(out);
+	return tk_buf_append(out, b, sizeof b);
+}
+
+enum tk_err rs_admin_decode(const uint8_t *data, size_t len, struct rs_admin *a,
+                            struct tk_errbuf *eb)
+{
+	memset(a, 0, sizeof *a);
+	if (len < 2 || data[0] != RS_CMD_ADMIN_V1)
+		return tk_err_set(eb, TK_E_CORRUPTION, "not an admin command");
+	if (data[1] != RS_ADMIN_COMPACT_LOG)
+		return tk_err_set(eb, TK_E_CORRUPTION, "admin command type %u unknown", data[1]);
+	if (len != RS_ADMIN_COMPACT_LOG_LEN)
+		return tk_err_set(eb, TK_E_CORRUPTION, "compact log command of %zu bytes", len);
+	a->type = data[1];
+	a->compact_index = tk_get_be64(data + 2);
+	a->compact_term = tk_get_be64(data + 10);
+	if (a->compact_index == 0 || a->compact_term == 0)
+		return tk_err_set(eb, TK_E_CORRUPTION, "compact log to index/term 0");
+	return TK_OK;
+}

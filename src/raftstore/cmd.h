@@ -13,10 +13,19 @@
  * idempotent, so applying an entry twice shows (the tests use it for that).
  * An empty entry (the leader's no-op of its term) is no command.  Decoding
  * refuses anything that is not exactly such a record: a bad entry is an
- * error to report, never a crash. */
+ * error to report, never a crash.
+ *
+ * Admin commands (the store's own proposals, never a client's) start with
+ * another first byte, so the two kinds are told apart by it:
+ *   u8 RS_CMD_ADMIN_V1 (0x81) | u8 admin type | body by type
+ *   COMPACT_LOG (1): be64 compact_index | be64 compact_term   (18 B in all)
+ * COMPACT_LOG asks every replica to mark its log compacted up to and
+ * including compact_index (whose term is compact_term); each replica deletes
+ * the entries afterwards (peer_storage.h, "log GC"). */
 #ifndef TK_RAFTSTORE_CMD_H
 #define TK_RAFTSTORE_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,7 +33,8 @@
 #include "util/bytes.h"
 #include "util/err.h"
 
-#define RS_CMD_V1 1
+#define RS_CMD_V1       1
+#define RS_CMD_ADMIN_V1 0x81
 
 enum rs_cmd_op {
 	RS_CMD_PUT = 1,
@@ -67,5 +77,30 @@ enum tk_err rs_cmd_iter_init(struct rs_cmd_iter *it, const uint8_t *data, size_t
                              struct tk_errbuf *eb);
 bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err *rc,
                  struct tk_errbuf *eb);
+
+enum rs_admin_type {
+	RS_ADMIN_COMPACT_LOG = 1,
+};
+
+#define RS_ADMIN_COMPACT_LOG_LEN 18
+
+struct rs_admin {
+	uint8_t type; /* enum rs_admin_type */
+	uint64_t compact_index, compact_term;
+};
+
+/* True when data is an admin command (by its first byte; it may still be
+ * malformed). */
+static inline bool rs_cmd_is_admin(const uint8_t *data, size_t len)
+{
+	return len > 0 && data[0] == RS_CMD_ADMIN_V1;
+}
+/* Encode a into out (reset first); false when out of memory or a's type is
+ * unknown. */
+bool rs_admin_encode(const struct rs_admin *a, struct tk_buf *out);
+/* TK_E_CORRUPTION when data is not exactly one admin record of a known
+ * type. */
+enum tk_err rs_admin_decode(const uint8_t *data, size_t len, struct rs_admin *a,
+                            struct tk_errbuf *eb);
 
 #endif

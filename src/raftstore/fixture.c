@@ -5,6 +5,7 @@
 
 #include <limits.h>
 
+#include "engine/raft_keys.h"
 #include "raftstore/cmd.h"
 
 static uint64_t rnd(struct fx *c)
@@ -39,7 +40,7 @@ void fx_start(struct fx *c, int id)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.store_id = (uint64_t)id;
 	cfg.e = c->e[id];
-	rs_peer_options_default(&cfg.peer);
+	cfg.peer = c->opt;
 	cfg.peer.seed = rnd(c);
 	cfg.send = fx_send;
 	cfg.send_arg = c;
@@ -50,9 +51,18 @@ void fx_start(struct fx *c, int id)
 
 struct fx *fx_new(int n, uint64_t seed)
 {
+	return fx_new_opts(n, seed, NULL);
+}
+
+struct fx *fx_new_opts(int n, uint64_t seed, const struct rs_peer_options *o)
+{
 	ck_assert(n >= 1 && n <= FX_MAX);
 	struct fx *c = calloc(1, sizeof *c);
 	ck_assert_ptr_nonnull(c);
+	if (o)
+		c->opt = *o;
+	else
+		rs_peer_options_default(&c->opt);
 	c->n = n;
 	c->rng = seed * 2654435761u + 1;
 	struct eng_batch *b = eng_batch_new();
@@ -232,4 +242,16 @@ raft_index fx_applied(struct fx *c, int id)
 	struct rs_apply_state a;
 	rs_ps_apply_state(rs_peer_storage(rs_store_peer(c->s[id], FX_RID)), &a);
 	return a.applied;
+}
+
+size_t fx_log_keys(struct fx *c, int id)
+{
+	struct eng_key lo = eng_key_raft_log(FX_RID, 0), hi = eng_key_raft_log_end(FX_RID);
+	struct eng_iter *it = eng_iter_new_keys(c->e[id], NULL, &lo, &hi);
+	ck_assert_ptr_nonnull(it);
+	size_t n = 0;
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
+		n++;
+	eng_iter_free(it);
+	return n;
 }

@@ -29,10 +29,13 @@ struct fx {
 	uint64_t rng;
 	struct fx_msg *q;
 	size_t qn, qcap;
-	uint64_t sending_store; /* whose ready pass is running */
+	uint64_t sending_store;     /* whose ready pass is running */
+	struct rs_peer_options opt; /* every store's (seed replaced per start) */
 };
 
 struct fx *fx_new(int n, uint64_t seed);
+/* With peer options o (copied; NULL: defaults). */
+struct fx *fx_new_opts(int n, uint64_t seed, const struct rs_peer_options *o);
 void fx_free(struct fx *c);
 void fx_start(struct fx *c, int id);
 /* Kill: drop the store and its engine (pending callbacks fire
@@ -58,5 +61,7 @@ void fx_propose(struct fx *c, int id, int op, const char *key, const char *val,
 bool fx_get(struct fx *c, int id, const char *key, char *out, size_t cap);
 uint64_t fx_counter(struct fx *c, int id, const char *key);
 raft_index fx_applied(struct fx *c, int id);
+/* Log entry keys of the region stored in store id's engine. */
+size_t fx_log_keys(struct fx *c, int id);
 
 #endif

@@ -19,6 +19,13 @@ struct rs_peer {
 	struct eng *e;
 	struct rs_peer_storage *ps;
 	struct raft_node *r;
+	struct rs_peer_options opt;
+	/* Log GC: entry bytes applied since the last compaction (a hint: it
+	 * restarts at 0 with the peer), and the COMPACT_LOG proposed last
+	 * (index and term of its entry), so that one at a time is in flight. */
+	uint64_t log_bytes;
+	raft_index gc_prop_index;
+	raft_term gc_prop_term;
 	/* Pending proposals, sorted by index (see push_proposal); head first. */
 	struct proposal *props;
 	size_t np, head, cap;
@@ -33,6 +40,9 @@ void rs_peer_options_default(struct rs_peer_options *o)
 	o->election_ticks = 10;
 	o->heartbeat_ticks = 2;
 	o->seed = 1;
+	o->log_gc_threshold = 50;
+	o->log_gc_count_limit = 1000;
+	o->log_gc_size_limit = 8u << 20;
 }
 
 enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
@@ -46,6 +56,7 @@ enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
 	p->region_id = region_id;
 	p->store_id = store_id;
 	p->e = e;
+	p->opt = *o;
 	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
 	if (rc != TK_OK) {
 		free(p);
@@ -219,6 +230,28 @@ enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const stru
 	return TK_OK;
 }
 
+/* Apply an admin command.  Only engine failures are errors: a malformed or
+ * stale command is the same on every replica and applies as a no-op. */
+static enum tk_err apply_admin(struct rs_peer *p, struct rs_apply_ctx *ac,
+                               const struct raft_entry *e, struct tk_errbuf *eb)
+{
+	struct rs_admin a;
+	struct tk_errbuf aeb;
+	if (rs_admin_decode(e->data, e->len, &a, &aeb) != TK_OK)
+		return TK_OK;
+	/* COMPACT_LOG: the entries up to compact_index are applied here (it
+	 * was proposed after they were), so the log may drop them. */
+	enum tk_err rc = rs_ps_set_truncated(p->ps, ac->b, a.compact_index, &aeb);
+	if (rc == TK_OK) {
+		p->log_bytes = 0;
+		return TK_OK;
+	}
+	if (rc == TK_E_COMPACTED || rc == TK_E_BAD_REQUEST)
+		return TK_OK;
+	return tk_err_wrap(eb, rc, "region %llu apply %llu: compact log: %s",
+	                   (unsigned long long)p->region_id, (unsigned long long)e->index, aeb.msg);
+}
+
 enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
                                 const struct raft_ready *rd, struct tk_errbuf *eb)
 {
@@ -235,8 +268,13 @@ enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
 	for (size_t i = 0; i < rd->n_committed; i++) {
 		const struct raft_entry *e = &rd->committed[i];
 		enum tk_err rc = TK_OK;
+		p->log_bytes += e->len;
 		/* Empty entries are leaders' no-ops; conf changes come later. */
-		if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
+		if (e->type == RAFT_ENTRY_NORMAL && rs_cmd_is_admin(e->data, e->len)) {
+			rc = apply_admin(p, ac, e, eb);
+			if (rc != TK_OK)
+				return rc;
+		} else if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
 			struct tk_errbuf aeb;
 			rc = rs_apply_cmd(ac, e->data, e->len, &aeb);
 			/* A malformed command is the same on every replica:
@@ -273,4 +311,51 @@ void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd)
 		}
 	}
 	p->nres = 0;
+}
+
+bool rs_peer_maybe_compact(struct rs_peer *p)
+{
+	if (raft_role(p->r) != RAFT_LEADER)
+		return false;
+	struct rs_apply_state a;
+	rs_ps_apply_state(p->ps, &a);
+	raft_term term = raft_current_term(p->r);
+	if (p->gc_prop_index && p->gc_prop_term == term && a.applied < p->gc_prop_index)
+		return false; /* ours is still on its way */
+	p->gc_prop_index = 0;
+	raft_index first = rs_ps_first_index(p->ps);
+	if (a.applied < first)
+		return false;
+	uint64_t n = a.applied - first + 1; /* applied entries still in the log */
+	const struct rs_peer_options *o = &p->opt;
+	bool force = (o->log_gc_count_limit && n >= o->log_gc_count_limit) ||
+	             (o->log_gc_size_limit && p->log_bytes >= o->log_gc_size_limit);
+	if (!force && !(o->log_gc_threshold && n >= o->log_gc_threshold))
+		return false;
+	raft_index upto = a.applied;
+	if (!force) {
+		/* Keep what a live follower still needs. */
+		struct raft_status st;
+		raft_status(p->r, &st);
+		for (size_t i = 0; i < st.n_progress; i++) {
+			const struct raft_progress_status *pr = &st.progress[i];
+			if (pr->id != p->id && pr->recent_active && pr->match < upto)
+				upto = pr->match;
+		}
+		if (upto < first || upto - first + 1 < o->log_gc_threshold)
+			return false;
+	}
+	struct raft_storage rst = rs_ps_storage(p->ps);
+	struct rs_admin cmd = {.type = RS_ADMIN_COMPACT_LOG, .compact_index = upto};
+	if (rst.ops->term(rst.ctx, upto, &cmd.compact_term) != TK_OK)
+		return false;
+	struct tk_buf enc;
+	tk_buf_init(&enc);
+	bool ok = rs_admin_encode(&cmd, &enc) && raft_propose_one(p->r, enc.data, enc.len) == TK_OK;
+	tk_buf_destroy(&enc);
+	if (!ok)
+		return false;
+	p->gc_prop_index = raft_last_index(p->r);
+	p->gc_prop_term = term;
+	return true;
 }

@@ -11,8 +11,11 @@
  * success.
  *
  * The ready pass is the store's (store.h); the peer offers its steps.
- * Snapshots are not generated or applied yet (no log compaction in this
- * step), and conf change entries are skipped when applied. */
+ * Log GC: the leader proposes COMPACT_LOG commands by rs_peer_options'
+ * rules (rs_peer_maybe_compact); every replica applies them by marking its
+ * log truncated, and the store deletes the entries in a later raft batch
+ * (peer_storage.h, "Log GC").  Snapshots are not generated or applied yet,
+ * and conf change entries are skipped when applied. */
 #ifndef TK_RAFTSTORE_PEER_H
 #define TK_RAFTSTORE_PEER_H
 
@@ -30,6 +33,20 @@ struct rs_peer_options {
 	unsigned election_ticks;  /* default 10 */
 	unsigned heartbeat_ticks; /* default 2 */
 	uint64_t seed;            /* election PRNG seed, mixed with the peer id */
+	/* Log GC (TiKV's raft_log_gc_*): after applying, a leader proposes a
+	 * COMPACT_LOG command (cmd.h) when
+	 *  - applied - first index + 1 >= log_gc_count_limit, or the entry
+	 *    bytes applied since the last compaction reach log_gc_size_limit:
+	 *    compact up to the applied index, whatever the followers' match
+	 *    (a follower left behind catches up by snapshot): the log never
+	 *    grows without bound;
+	 *  - else when the smallest match of the recently active followers
+	 *    (and applied) is >= first index + log_gc_threshold - 1: compact up
+	 *    to that match (nobody alive needs a snapshot).
+	 * 0 disables the respective rule. */
+	uint64_t log_gc_threshold;   /* entries, default 50 */
+	uint64_t log_gc_count_limit; /* entries, default 1000 */
+	uint64_t log_gc_size_limit;  /* bytes of entry data, default 8 MiB */
 };
 void rs_peer_options_default(struct rs_peer_options *o);
 
@@ -68,5 +85,10 @@ enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const stru
 enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
                                 const struct raft_ready *rd, struct tk_errbuf *eb);
 void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd);
+/* After raft_advance: on a leader, propose a COMPACT_LOG command when the
+ * log GC rules say so and none of this term is still unapplied.  Returns
+ * true when it proposed.  Never fails visibly: a refused proposal (no
+ * longer leader, out of memory) is tried again after a later apply. */
+bool rs_peer_maybe_compact(struct rs_peer *p);
 
 #endif

@@ -79,6 +79,7 @@ void rs_ps_get_stats(const struct rs_peer_storage *ps, struct rs_ps_stats *out)
 	out->cache_entries = ps->cache.n;
 	out->cache_bytes = ps->cache.bytes;
 	out->cache_first = rs_ecache_first(&ps->cache);
+	out->gc_pending = ps->gc_lo <= ps->gc_hi ? ps->gc_hi - ps->gc_lo + 1 : 0;
 }
 
 const char *rs_ps_last_error(const struct rs_peer_storage *ps)
@@ -289,6 +290,8 @@ static void stage_begin(struct rs_peer_storage *ps)
 	ps->staged = true;
 	ps->s_raft = ps->raft;
 	ps->s_apply = ps->apply;
+	ps->s_gc_lo = ps->gc_lo;
+	ps->s_gc_hi = ps->gc_hi;
 	ps->s_region_set = false;
 	ps->s_reset = false;
 	raft_entbuf_reset(&ps->s_ents);
@@ -441,6 +444,56 @@ enum tk_err rs_ps_compact(struct rs_peer_storage *ps, struct eng_batch *b, raft_
 	return TK_OK;
 }
 
+enum tk_err rs_ps_set_truncated(struct rs_peer_storage *ps, struct eng_batch *b, raft_index index,
+                                struct tk_errbuf *eb)
+{
+	const struct rs_raft_state *r = ps->staged ? &ps->s_raft : &ps->raft;
+	const struct rs_apply_state *a = ps->staged ? &ps->s_apply : &ps->apply;
+	unsigned long long id = (unsigned long long)ps->region_id;
+	if (index <= a->truncated_index)
+		return tk_err_set(
+		    eb, TK_E_COMPACTED, "region %llu: compact to %llu: already compacted to %llu",
+		    id, (unsigned long long)index, (unsigned long long)a->truncated_index);
+	if (index > r->hs.commit || index > r->last_index)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "region %llu: compact to %llu beyond commit %llu / last %llu", id,
+		                  (unsigned long long)index, (unsigned long long)r->hs.commit,
+		                  (unsigned long long)r->last_index);
+	raft_term t;
+	enum tk_err rc = staged_term(ps, index, &t, eb);
+	if (rc != TK_OK)
+		return rc;
+	stage_begin(ps);
+	/* The entries (truncated, index] join the run still to delete, which
+	 * is contiguous: it ends at the old truncated index when not empty. */
+	if (ps->s_gc_lo > ps->s_gc_hi)
+		ps->s_gc_lo = ps->s_apply.truncated_index + 1;
+	ps->s_gc_hi = index;
+	ps->s_apply.truncated_index = index;
+	ps->s_apply.truncated_term = t;
+	put_apply_state(ps, b);
+	return TK_OK;
+}
+
+bool rs_ps_gc_pending(const struct rs_peer_storage *ps)
+{
+	return ps->gc_lo <= ps->gc_hi;
+}
+
+size_t rs_ps_gc_log(struct rs_peer_storage *ps, struct eng_batch *b, size_t max)
+{
+	raft_index lo = ps->staged ? ps->s_gc_lo : ps->gc_lo;
+	raft_index hi = ps->staged ? ps->s_gc_hi : ps->gc_hi;
+	if (lo > hi || max == 0)
+		return 0;
+	if (hi - lo >= max)
+		hi = lo + max - 1;
+	stage_begin(ps);
+	delete_log(ps, b, lo, hi);
+	ps->s_gc_lo = hi + 1;
+	return (size_t)(hi - lo + 1);
+}
+
 static enum tk_err check_region(const struct rs_peer_storage *ps, const struct rs_region_state *rs,
                                 struct tk_errbuf *eb)
 {
@@ -537,6 +590,8 @@ void rs_ps_persisted(struct rs_peer_storage *ps)
 		return;
 	ps->raft = ps->s_raft;
 	ps->apply = ps->s_apply;
+	ps->gc_lo = ps->s_gc_lo;
+	ps->gc_hi = ps->s_gc_hi;
 	if (ps->s_region_set) {
 		struct rs_region_state t = ps->region;
 		ps->region = ps->s_region;

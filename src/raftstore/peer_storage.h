@@ -79,9 +79,10 @@ enum tk_err rs_ps_bootstrap(struct eng *e, struct eng_batch *b, const struct rs_
  * zero hard state, no region state).  Checks: each record decodes; an
  * initialized region (region state normal or applying) has both a raft state
  * and an apply state; an apply state never stands without a raft state;
- * truncated_index <= applied <= commit <= last_index; the log's first stored
- * entry is truncated_index + 1 and its last is last_index, with a term
- * between the truncated term and the hard state's term.  TK_E_CORRUPTION
+ * truncated_index <= applied <= commit <= last_index; the log's live part
+ * starts at truncated_index + 1 and its last entry is last_index, with a
+ * term between the truncated term and the hard state's term (entries at or
+ * below truncated_index are a log GC cut short by a restart: pending GC).  TK_E_CORRUPTION
  * with "region R: ..." when a check fails; TK_E_IO / TK_E_CORRUPTION from
  * the engine; TK_E_BAD_REQUEST for region id 0; TK_E_NOMEM. */
 enum tk_err rs_ps_open(struct eng *e, uint64_t region_id, const struct rs_ps_options *o,
@@ -130,6 +131,27 @@ enum tk_err rs_ps_set_applied(struct rs_peer_storage *ps, struct eng_batch *b, r
  * index > applied (never drop unapplied entries); term read errors. */
 enum tk_err rs_ps_compact(struct rs_peer_storage *ps, struct eng_batch *b, raft_index index,
                           struct tk_errbuf *eb);
+/* Log GC, in two steps so that the log is never shorter than what the apply
+ * state on disk says it holds.  Step one, while applying a COMPACT_LOG
+ * command (cmd.h): stage marking the log compacted up to and including
+ * index (apply state: truncated index and its term) without deleting any
+ * entry, so that it goes into the apply batch of the command.  Step two,
+ * after that batch was written: rs_ps_gc_log stages deleting the entries
+ * the apply state no longer covers, at most max of them per call (the rest
+ * on later calls), into a raft batch.  A restart between the two finds the
+ * entries at or below the truncated index still stored: rs_ps_open accepts
+ * them as pending GC (never reads them) and rs_ps_gc_log deletes them.
+ * rs_ps_set_truncated: TK_E_COMPACTED when index <= truncated_index (a stale
+ * command: apply it as a no-op), TK_E_BAD_REQUEST when index is beyond the
+ * commit or last index (the caller applies the command at an index above
+ * index, so the entries it drops are applied); term read errors. */
+enum tk_err rs_ps_set_truncated(struct rs_peer_storage *ps, struct eng_batch *b, raft_index index,
+                                struct tk_errbuf *eb);
+/* True when compacted entries wait to be deleted (persisted view). */
+bool rs_ps_gc_pending(const struct rs_peer_storage *ps);
+/* Stage deleting up to max of the entries waiting (oldest first); returns
+ * how many deletes were staged (0: none waiting). */
+size_t rs_ps_gc_log(struct rs_peer_storage *ps, struct eng_batch *b, size_t max);
 /* Stage a snapshot's metadata: deletes the whole log, sets last_index,
  * applied and truncated index to meta->index (truncated term meta->term),
  * raises commit to meta->index, and records rs as the region state (its
@@ -168,6 +190,7 @@ struct rs_ps_stats {
 	size_t cache_entries;   /* entries cached now */
 	size_t cache_bytes;     /* their data bytes */
 	raft_index cache_first; /* first cached index (0 when empty) */
+	uint64_t gc_pending;    /* compacted entries still to delete (an upper bound) */
 };
 void rs_ps_get_stats(const struct rs_peer_storage *ps, struct rs_ps_stats *out);
 /* The message of the last failed storage read ("" when none). */

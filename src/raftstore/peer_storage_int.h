@@ -15,6 +15,10 @@ struct rs_peer_storage {
 	struct rs_apply_state apply;
 	bool has_region;
 	struct rs_region_state region;
+	/* Log GC: entries [gc_lo, gc_hi] (all at or below the truncated
+	 * index) may still be stored and are deleted by rs_ps_gc_log; none
+	 * pending when gc_lo > gc_hi. */
+	raft_index gc_lo, gc_hi;
 
 	/* Staged into the caller's unwritten batch (valid while staged):
 	 * s_raft / s_apply are the states the batch will leave on disk,
@@ -23,6 +27,7 @@ struct rs_peer_storage {
 	bool staged;
 	struct rs_raft_state s_raft;
 	struct rs_apply_state s_apply;
+	raft_index s_gc_lo, s_gc_hi;
 	bool s_region_set;
 	struct rs_region_state s_region;
 	bool s_reset;

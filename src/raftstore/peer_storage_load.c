@@ -87,8 +87,12 @@ static enum tk_err check_states(const struct rs_peer_storage *ps, bool has_raft,
 	return TK_OK;
 }
 
-/* The stored log must be exactly (truncated_index, last_index]: check its
- * two ends (the middle is checked entry by entry when read). */
+/* The stored log must be (truncated_index, last_index], plus possibly a run
+ * of entries at or below truncated_index that a log GC had not deleted yet
+ * when the store stopped (the compaction is applied first, its entries are
+ * deleted by a later write): those are remembered as pending GC and never
+ * read.  Checks the ends of the live part (the middle is checked entry by
+ * entry when read). */
 static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *eb)
 {
 	struct eng_key lo = eng_key_raft_log(ps->region_id, 0);
@@ -98,8 +102,9 @@ static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *
 		return tk_err_set(eb, TK_E_NOMEM, "region %llu: log iterator: out of memory",
 		                  RID(ps));
 	enum tk_err rc = TK_OK;
-	bool want_entries = ps->raft.last_index > ps->apply.truncated_index;
-	uint64_t region, first = 0, last = 0;
+	raft_index trunc = ps->apply.truncated_index;
+	bool want_entries = ps->raft.last_index > trunc;
+	uint64_t region, first = 0, last = 0, live = 0;
 	eng_iter_seek_first(it);
 	bool any = eng_iter_valid(it);
 	if (any && !eng_key_raft_log_parse(eng_iter_key(it), &region, &first))
@@ -110,12 +115,23 @@ static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *
 		    !eng_key_raft_log_parse(eng_iter_key(it), &region, &last))
 			rc = corrupt(ps, eb, "malformed log key");
 	}
+	if (rc == TK_OK && any && want_entries && first <= trunc) {
+		/* Leftovers of a GC below: the live log must still start
+		 * right after the truncated index. */
+		struct eng_key k = eng_key_raft_log(ps->region_id, trunc + 1);
+		eng_iter_seek(it, eng_key_slice(&k));
+		if (eng_iter_valid(it) && !eng_key_raft_log_parse(eng_iter_key(it), &region, &live))
+			rc = corrupt(ps, eb, "malformed log key");
+		eng_iter_seek_last(it);
+	} else {
+		live = first;
+	}
 	if (rc == TK_OK && (rc = eng_iter_status(it, eb)) != TK_OK)
 		tk_err_wrap(eb, rc, "region %llu: read log", RID(ps));
-	if (rc == TK_OK && !want_entries && any)
+	if (rc == TK_OK && !want_entries && any && last > trunc)
 		rc = corrupt(ps, eb, "log entries stored beyond the last index");
-	if (rc == TK_OK && want_entries && (!any || first != ps->apply.truncated_index + 1))
-		rc = corrupt(ps, eb, "first log entry missing or stale entries below it");
+	if (rc == TK_OK && want_entries && (!any || live != trunc + 1))
+		rc = corrupt(ps, eb, "first log entry missing");
 	if (rc == TK_OK && want_entries && last != ps->raft.last_index)
 		rc = corrupt(ps, eb, "last log entry is not at the last index");
 	if (rc == TK_OK && want_entries) {
@@ -125,6 +141,10 @@ static enum tk_err check_log_ends(struct rs_peer_storage *ps, struct tk_errbuf *
 			tk_err_wrap(eb, rc, "region %llu", RID(ps));
 		else if (e.term < ps->apply.truncated_term || e.term > ps->raft.hs.term)
 			rc = corrupt(ps, eb, "last entry's term outside [truncated term, term]");
+	}
+	if (rc == TK_OK && any && first <= trunc) {
+		ps->gc_lo = first;
+		ps->gc_hi = trunc;
 	}
 	eng_iter_free(it);
 	return rc;
@@ -155,6 +175,8 @@ enum tk_err rs_ps_open(struct eng *e, uint64_t region_id, const struct rs_ps_opt
 	enum tk_err rc = load_records(ps, &has_raft, &has_apply, eb);
 	if (rc == TK_OK)
 		rc = check_states(ps, has_raft, has_apply, eb);
+	ps->gc_lo = ps->apply.truncated_index + 1; /* nothing to GC */
+	ps->gc_hi = ps->apply.truncated_index;
 	/* A tombstone's log may still be on its way out (the tombstone is
 	 * recorded first, the log deleted after): no log checks for it. */
 	if (rc == TK_OK && !(ps->has_region && ps->region.state == RS_PEER_TOMBSTONE))

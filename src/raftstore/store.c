@@ -7,6 +7,10 @@
 #include "engine/raft_keys.h"
 #include "util/failpoint.h"
 
+/* Log GC deletes per peer and pass: bounds one pass's batch when a large
+ * range waits (after a restart, or a compaction forced by the size limit). */
+#define RS_LOG_GC_MAX_DELETES 4096
+
 struct rs_store {
 	struct rs_store_config cfg;
 	/* The router: peers by region id.  A plain array searched linearly;
@@ -197,12 +201,17 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 
 enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_errbuf *eb)
 {
-	size_t nr = 0;
+	size_t nr = 0, gc = 0;
 	bool sync = false;
 	enum tk_err rc = TK_OK;
-	/* 1 and 2: every ready's log changes into one batch. */
+	/* 1 and 2: every ready's log changes into one batch, with the deletes
+	 * of log GC (compactions applied in earlier passes; bounded per peer
+	 * and pass, no sync needed: a lost delete is found again at load). */
 	for (size_t i = 0; i < s->n; i++) {
 		struct raft_node *r = rs_peer_raft(s->peers[i]);
+		if (rs_ps_gc_pending(rs_peer_storage(s->peers[i])))
+			gc += rs_ps_gc_log(rs_peer_storage(s->peers[i]), s->raft_b,
+			                   RS_LOG_GC_MAX_DELETES);
 		if (!raft_has_ready(r))
 			continue;
 		raft_ready(r, &s->rds[nr]);
@@ -214,9 +223,10 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	}
 	if (n_ready)
 		*n_ready = nr;
-	if (nr == 0)
+	if (nr == 0 && gc == 0)
 		return TK_OK;
-	s->st.passes++;
+	s->st.passes += nr > 0;
+	s->st.gc_deletes += gc;
 	bool wrote_log = false;
 	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
 		tk_failpoint("raft-before-log-write");
@@ -227,8 +237,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		s->st.syncs += sync;
 	}
 	eng_batch_clear(s->raft_b);
-	for (size_t k = 0; k < nr; k++) {
-		struct rs_peer_storage *ps = rs_peer_storage(s->peers[s->idx[k]]);
+	for (size_t i = 0; i < s->n; i++) { /* the readies' and the GC's */
+		struct rs_peer_storage *ps = rs_peer_storage(s->peers[i]);
 		if (rc == TK_OK)
 			rs_ps_persisted(ps);
 		else
@@ -259,9 +269,12 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		else
 			rs_ps_discard_staged(rs_peer_storage(p));
 	}
-	/* 5 */
+	/* 5, then the leaders' log GC proposals (not between ready and
+	 * advance: raft refuses proposals there). */
 	for (size_t k = 0; k < nr; k++)
 		raft_advance(rs_peer_raft(s->peers[s->idx[k]]));
+	for (size_t k = 0; rc == TK_OK && k < nr; k++)
+		s->st.gc_proposals += rs_peer_maybe_compact(s->peers[s->idx[k]]);
 	return rc;
 }
 

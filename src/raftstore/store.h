@@ -8,7 +8,12 @@
  *   4. apply the committed entries of every peer, with each peer's new
  *      apply state, in one batch (no sync: a lost apply is redone from the
  *      log at restart), then fire the proposals' callbacks;
- *   5. advance every peer.
+ *   5. advance every peer; then leaders propose log compaction when their
+ *      log passed the GC limits (peer.h, rs_peer_options).
+ * Step 2's batch also deletes the entries of compactions applied in earlier
+ * passes (log GC, peer_storage.h), a bounded number per peer and pass, also
+ * in a pass where no peer has a ready: a caller that runs passes only when
+ * some peer has one leaves them for later, which is harmless.
  *
  * No libevent here: the caller (tinykvd's reactor later, a test fixture now)
  * calls rs_store_tick and rs_store_step, then rs_store_ready_pass.
@@ -64,7 +69,8 @@ enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
                              rs_proposal_cb cb, void *arg);
 
-/* One ready pass; *n_ready (may be NULL) counts the peers that had one. */
+/* One ready pass; *n_ready (may be NULL) counts the peers that had one
+ * (log GC work alone counts none). */
 enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_errbuf *eb);
 
 struct rs_store_stats {
@@ -72,6 +78,8 @@ struct rs_store_stats {
 	uint64_t log_writes; /* raft batches written (one per such pass) */
 	uint64_t syncs;      /* of them with sync */
 	uint64_t apply_writes;
+	uint64_t gc_proposals; /* COMPACT_LOG commands proposed */
+	uint64_t gc_deletes;   /* compacted log entries deleted */
 };
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
 

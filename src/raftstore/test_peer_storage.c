@@ -702,14 +702,18 @@ START_TEST(test_corrupt_or_inconsistent_stored_state_is_refused_at_open)
 	put_states(&f, r, a);
 	fx_reopen(&f);
 
-	/* A stale entry below the first index, or a missing first entry. */
+	/* An entry below the first index is a log GC cut short (pending,
+	 * never read); a missing first entry is refused, also with one. */
 	struct raft_entry e = {.term = 5, .index = 5};
 	ck_assert(rs_entry_value_encode(&e, &v));
 	put_raw(&f, eng_key_raft_log(RID, 5), v.data, v.len);
-	expect_open_refused(&f, "first log entry missing or stale");
-	del_raw(&f, eng_key_raft_log(RID, 5));
+	fx_reopen(&f);
+	ck_assert(rs_ps_gc_pending(f.ps));
+	ck_assert_uint_eq(rs_ps_first_index(f.ps), 6);
 	del_raw(&f, eng_key_raft_log(RID, 6));
-	expect_open_refused(&f, "first log entry missing or stale");
+	expect_open_refused(&f, "first log entry missing");
+	del_raw(&f, eng_key_raft_log(RID, 5));
+	expect_open_refused(&f, "first log entry missing");
 	/* Records that cannot stand alone. */
 	del_raw(&f, eng_key_apply_state(RID));
 	expect_open_refused(&f, "initialized region without apply state");
@@ -748,6 +752,63 @@ START_TEST(test_a_damaged_entry_in_the_middle_is_reported_when_read)
 }
 END_TEST
 
+/* Log GC in two writes: the compaction is applied (apply state only), the
+ * entries deleted by a later batch; a restart in between loads fine and
+ * still deletes them; nothing the live log needs is touched. */
+START_TEST(test_log_gc_marks_truncated_first_and_deletes_the_entries_after_even_across_a_restart)
+{
+	struct fx f;
+	fx_init(&f, 8, 1 << 20);
+	fx_append(&f, 6, 26, 6);
+	struct raft_hard_state hs = {.term = 6, .commit = 22};
+	rs_ps_set_hard_state(f.ps, f.b, &hs);
+	ck_assert_int_eq(rs_ps_set_applied(f.ps, f.b, 21, &f.eb), TK_OK);
+	fx_commit(&f);
+	ck_assert(!rs_ps_gc_pending(f.ps));
+	ck_assert_int_eq(rs_ps_set_truncated(f.ps, f.b, 5, &f.eb), TK_E_COMPACTED);
+	ck_assert_int_eq(rs_ps_set_truncated(f.ps, f.b, 23, &f.eb), TK_E_BAD_REQUEST);
+	ck_assert_uint_eq(eng_batch_count(f.b), 0);
+	/* Step one: the apply batch marks 6..12 compacted, deletes nothing. */
+	ck_assert_int_eq(rs_ps_set_truncated(f.ps, f.b, 12, &f.eb), TK_OK);
+	fx_commit(&f);
+	ck_assert_uint_eq(rs_ps_first_index(f.ps), 13);
+	ck_assert_uint_eq(term_of(&f, 12, TK_OK), 6);
+	ck_assert(rs_ps_gc_pending(f.ps));
+	ck_assert(on_disk(&f, 6) && on_disk(&f, 12));
+	struct rs_ps_stats st;
+	rs_ps_get_stats(f.ps, &st);
+	ck_assert_uint_eq(st.gc_pending, 7);
+	ck_assert_uint_eq(st.cache_first, 18); /* the cache leaves at once */
+	/* A restart between the two steps. */
+	fx_reopen(&f);
+	ck_assert(rs_ps_gc_pending(f.ps));
+	ck_assert_uint_eq(rs_ps_first_index(f.ps), 13);
+	expect_entries(&f, 13, 26, 6);
+	/* A second compaction joins the run still to delete. */
+	hs.commit = 25;
+	rs_ps_set_hard_state(f.ps, f.b, &hs);
+	ck_assert_int_eq(rs_ps_set_truncated(f.ps, f.b, 15, &f.eb), TK_OK);
+	fx_commit(&f);
+	/* Step two, bounded: 4 deletes per call. */
+	ck_assert_uint_eq(rs_ps_gc_log(f.ps, f.b, 4), 4);
+	fx_commit(&f);
+	ck_assert(!on_disk(&f, 9) && on_disk(&f, 10));
+	ck_assert(rs_ps_gc_pending(f.ps));
+	ck_assert_uint_eq(rs_ps_gc_log(f.ps, f.b, 4), 4);
+	ck_assert_uint_eq(rs_ps_gc_log(f.ps, f.b, 4), 2); /* two calls, one batch */
+	fx_commit(&f);
+	ck_assert(!rs_ps_gc_pending(f.ps));
+	ck_assert_uint_eq(rs_ps_gc_log(f.ps, f.b, 4), 0);
+	for (raft_index i = 6; i <= 15; i++)
+		ck_assert(!on_disk(&f, i));
+	ck_assert(on_disk(&f, 16));
+	fx_reopen(&f);
+	ck_assert(!rs_ps_gc_pending(f.ps));
+	expect_entries(&f, 16, 26, 6);
+	fx_destroy(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("peer_storage");
@@ -765,6 +826,9 @@ int main(void)
 	tcase_add_test(tc, test_entries_stop_at_max_bytes_but_return_at_least_one);
 	tcase_add_test(tc, test_compacted_and_unavailable_ranges_answer_as_raft_defines);
 	tcase_add_test(tc, test_compaction_checks_its_bounds_and_trims_the_cache);
+	tcase_add_test(
+	    tc,
+	    test_log_gc_marks_truncated_first_and_deletes_the_entries_after_even_across_a_restart);
 	tcase_add_test(tc, test_hard_state_and_apply_state_survive_a_restart);
 	tcase_add_test(tc, test_a_discarded_or_failed_batch_changes_nothing);
 	tcase_add_test(tc, test_several_regions_stage_into_one_batch_written_with_one_sync);
