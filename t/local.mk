@@ -11,6 +11,7 @@ T_TESTS = \
 	t/cli.t \
 	t/crash.t \
 	t/raft-crash.t \
+	t/raft-log.t \
 	t/diskfull.t \
 	t/group-commit.t \
 	t/backpressure.t \

@@ -194,6 +194,11 @@ static void store_metrics_extra(struct net_server *ns, struct tk_buf *out)
 	store_raft_metrics(store_of(ns), out);
 }
 
+static size_t store_status_extra(struct net_server *ns, struct net_status_field *f, size_t max)
+{
+	return store_raft_status(store_of(ns), f, max);
+}
+
 static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
 {
 	if (tk_slice_eq(role, tk_slice_str("client")))
@@ -211,5 +216,6 @@ const struct net_service store_service = {
     .accepts_role = accepts_role,
     .execute = execute,
     .iteration_end = store_iteration_end,
+    .status_extra = store_status_extra,
     .metrics_extra = store_metrics_extra,
 };

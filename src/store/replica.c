@@ -405,9 +405,38 @@ void store_raft_metrics(struct store *s, struct tk_buf *out)
 	              "# TYPE tinykv_raft_apply_writes_total counter\n"
 	              "tinykv_raft_apply_writes_total %llu\n"
 	              "# HELP tinykv_raft_reopens_total Raftstore reopens after a failed ready pass.\n"
-	              "# TYPE tinykv_raft_reopens_total counter\ntinykv_raft_reopens_total %llu\n",
+	              "# TYPE tinykv_raft_reopens_total counter\ntinykv_raft_reopens_total %llu\n"
+	              "# HELP tinykv_raft_log_gc_proposals_total Log compactions proposed.\n"
+	              "# TYPE tinykv_raft_log_gc_proposals_total counter\n"
+	              "tinykv_raft_log_gc_proposals_total %llu\n"
+	              "# HELP tinykv_raft_log_gc_deletes_total Compacted log entries deleted.\n"
+	              "# TYPE tinykv_raft_log_gc_deletes_total counter\n"
+	              "tinykv_raft_log_gc_deletes_total %llu\n",
 	              regions, leaders, (unsigned long long)sr->proposals,
 	              (unsigned long long)st.passes, (unsigned long long)st.log_writes,
 	              (unsigned long long)st.syncs, (unsigned long long)st.apply_writes,
-	              (unsigned long long)sr->reopens);
+	              (unsigned long long)sr->reopens, (unsigned long long)st.gc_proposals,
+	              (unsigned long long)st.gc_deletes);
+}
+
+size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max)
+{
+	struct rs_peer *p = serving_peer(s);
+	size_t n = 0;
+	if (!p)
+		return 0;
+	struct raft_status st;
+	raft_status(rs_peer_raft(p), &st);
+#define NUM(k, v) if (n < max) f[n++] = (struct net_status_field){k, false, NULL, (uint64_t)(v)}
+	NUM("region_id", s->raft.region_id);
+	if (n < max)
+		f[n++] = (struct net_status_field){"raft_role", true, raft_role_name(st.role), 0};
+	NUM("raft_term", st.term);
+	NUM("raft_commit", st.commit);
+	NUM("raft_applied", st.applied);
+	NUM("raft_first_index", rs_ps_first_index(rs_peer_storage(p)));
+	NUM("raft_last_index", st.last_index);
+	NUM("raft_proposals_in_flight", s->raft.groups);
+#undef NUM
+	return n;
 }

@@ -162,7 +162,8 @@ enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b);
 void store_propose(struct store *s);
 /* Ready passes until no region has a ready (a few at most per call). */
 void store_raft_run(struct store *s);
-/* /metrics lines of the regions. */
+/* /metrics lines and /status fields of the regions. */
 void store_raft_metrics(struct store *s, struct tk_buf *out);
+size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max);
 
 #endif
