@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/raft_keys.h"
+#include "util/clock.h"
 #include "util/failpoint.h"
 
 /* Log GC deletes per peer and pass: bounds one pass's batch when a large
@@ -231,7 +232,9 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
 		tk_failpoint("raft-before-log-write");
 		sync = sync && !s->cfg.no_sync;
+		uint64_t t0 = tk_mono_ns();
 		rc = eng_write(s->cfg.e, s->raft_b, sync, eb);
+		s->st.log_write_ns += tk_mono_ns() - t0;
 		wrote_log = rc == TK_OK;
 		s->st.log_writes++;
 		s->st.syncs += sync;
@@ -255,7 +258,9 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	for (size_t k = 0; rc == TK_OK && k < nr; k++)
 		rc = rs_peer_stage_apply(s->peers[s->idx[k]], &s->ac, &s->rds[k], eb);
 	if (rc == TK_OK && eng_batch_count(s->apply_b) > 0) {
+		uint64_t t0 = tk_mono_ns();
 		rc = eng_write(s->cfg.e, s->apply_b, false, eb);
+		s->st.apply_write_ns += tk_mono_ns() - t0;
 		s->st.apply_writes++;
 		if (rc == TK_OK)
 			tk_failpoint("raft-after-apply-write"); /* applied, nobody told */

@@ -80,6 +80,8 @@ struct rs_store_stats {
 	uint64_t apply_writes;
 	uint64_t gc_proposals; /* COMPACT_LOG commands proposed */
 	uint64_t gc_deletes;   /* compacted log entries deleted */
+	uint64_t log_write_ns;   /* time in raft log writes (with their fsync) */
+	uint64_t apply_write_ns; /* time in apply writes */
 };
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
 

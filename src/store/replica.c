@@ -379,11 +379,17 @@ void store_raft_metrics(struct store *s, struct tk_buf *out)
 	struct rs_store_stats st;
 	memset(&st, 0, sizeof st);
 	size_t regions = 0, leaders = 0;
+	uint64_t lag = 0;
 	if (sr->rs) {
 		rs_store_get_stats(sr->rs, &st);
 		regions = rs_store_n_peers(sr->rs);
 		struct rs_peer *p = serving_peer(s);
 		leaders = p && raft_role(rs_peer_raft(p)) == RAFT_LEADER;
+		if (p) {
+			struct raft_status rst;
+			raft_status(rs_peer_raft(p), &rst);
+			lag = rst.commit - rst.applied;
+		}
 	}
 	tk_buf_printf(out,
 	              "# HELP tinykv_regions Regions with a peer on this store.\n"
@@ -411,12 +417,24 @@ void store_raft_metrics(struct store *s, struct tk_buf *out)
 	              "tinykv_raft_log_gc_proposals_total %llu\n"
 	              "# HELP tinykv_raft_log_gc_deletes_total Compacted log entries deleted.\n"
 	              "# TYPE tinykv_raft_log_gc_deletes_total counter\n"
-	              "tinykv_raft_log_gc_deletes_total %llu\n",
+	              "tinykv_raft_log_gc_deletes_total %llu\n"
+	              "# HELP tinykv_raft_log_write_seconds_total Time in raft log writes (with "
+	              "fsync); divide by tinykv_raft_log_writes_total for the mean.\n"
+	              "# TYPE tinykv_raft_log_write_seconds_total counter\n"
+	              "tinykv_raft_log_write_seconds_total %.6f\n"
+	              "# HELP tinykv_raft_apply_write_seconds_total Time in apply writes; divide by "
+	              "tinykv_raft_apply_writes_total for the mean.\n"
+	              "# TYPE tinykv_raft_apply_write_seconds_total counter\n"
+	              "tinykv_raft_apply_write_seconds_total %.6f\n"
+	              "# HELP tinykv_raft_apply_lag_entries Committed entries not applied yet "
+	              "(the served region).\n"
+	              "# TYPE tinykv_raft_apply_lag_entries gauge\ntinykv_raft_apply_lag_entries %llu\n",
 	              regions, leaders, (unsigned long long)sr->proposals,
 	              (unsigned long long)st.passes, (unsigned long long)st.log_writes,
 	              (unsigned long long)st.syncs, (unsigned long long)st.apply_writes,
 	              (unsigned long long)sr->reopens, (unsigned long long)st.gc_proposals,
-	              (unsigned long long)st.gc_deletes);
+	              (unsigned long long)st.gc_deletes, (double)st.log_write_ns / 1e9,
+	              (double)st.apply_write_ns / 1e9, (unsigned long long)lag);
 }
 
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max)
