@@ -54,6 +54,56 @@ bool rs_cmd_add_cf(struct tk_buf *out, enum eng_cf cf, struct tk_slice key, stru
 	return true;
 }
 
+#define CAS_EXPECT_ABSENT 1
+#define CAS_DELETE 2
+
+bool rs_cmd_add_cas(struct tk_buf *out, struct tk_slice key, const struct rs_cas_op *op)
+{
+	bool absent = op->expect_kind == RS_CAS_EXPECT_ABSENT, del = op->action == RS_CAS_DELETE;
+	struct tk_slice expect = absent ? tk_slice_of(NULL, 0) : op->expect;
+	struct tk_slice value = del ? tk_slice_of(NULL, 0) : op->value;
+	if (out->len < 5 || key.n > UINT32_MAX || expect.n > UINT32_MAX ||
+	    5 + expect.n + value.n > UINT32_MAX)
+		return false;
+	uint8_t h[5];
+	h[0] = RS_CMD_CAS;
+	tk_put_be32(h + 1, (uint32_t)key.n);
+	uint8_t v[9];
+	tk_put_be32(v, (uint32_t)(5 + expect.n + value.n));
+	v[4] = (uint8_t)((absent ? CAS_EXPECT_ABSENT : 0) | (del ? CAS_DELETE : 0));
+	tk_put_be32(v + 5, (uint32_t)expect.n);
+	if (!tk_buf_append(out, h, 5) || !tk_buf_append(out, key.p, key.n) ||
+	    !tk_buf_append(out, v, 9) || !tk_buf_append(out, expect.p, expect.n) ||
+	    !tk_buf_append(out, value.p, value.n))
+		return false;
+	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	return true;
+}
+
+/* A CAS val is well formed: flags known, expect inside, and the forms'
+ * rules (nothing expected when expecting absence, no value to delete). */
+static bool cas_val_ok(struct tk_slice v)
+{
+	if (v.n < 5 || (v.p[0] & ~(CAS_EXPECT_ABSENT | CAS_DELETE)))
+		return false;
+	size_t elen = tk_get_be32(v.p + 1);
+	if (elen > v.n - 5)
+		return false;
+	size_t rest = v.n - 5 - elen;
+	if ((v.p[0] & CAS_EXPECT_ABSENT) && elen)
+		return false;
+	return !((v.p[0] & CAS_DELETE) && rest);
+}
+
+void rs_cmd_cas_parse(struct tk_slice v, struct rs_cas_op *op)
+{
+	size_t elen = tk_get_be32(v.p + 1);
+	op->expect_kind = (v.p[0] & CAS_EXPECT_ABSENT) ? RS_CAS_EXPECT_ABSENT : RS_CAS_EXPECT_VALUE;
+	op->expect = tk_slice_of(v.p + 5, elen);
+	op->action = (v.p[0] & CAS_DELETE) ? RS_CAS_DELETE : RS_CAS_PUT;
+	op->value = tk_slice_of(v.p + 5 + elen, v.n - 5 - elen);
+}
+
 struct add_batch {
 	struct tk_buf *out;
 	enum tk_err rc;
@@ -129,7 +179,8 @@ bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err 
 	          (op->op == RS_CMD_INCR && op->val.n == 8) ||
 	          (op->op == RS_CMD_PUT_CF && op->key.n > 0 && rs_cmd_cf_ok(op->key.p[0])) ||
 	          (op->op == RS_CMD_DELETE_CF && op->key.n > 0 && rs_cmd_cf_ok(op->key.p[0]) &&
-	           op->val.n == 0);
+	           op->val.n == 0) ||
+	          (op->op == RS_CMD_CAS && op->key.n > 0 && cas_val_ok(op->val));
 	if (!ok) {
 		*rc = tk_err_set(eb, TK_E_CORRUPTION, "bad command op %u", op->op);
 		return false;

@@ -8,7 +8,13 @@
  * PUT_CF and DELETE_CF do the same in the data column named by the key's
  * first byte (enum eng_cf: raw, default, lock or write; never the raft or
  * meta columns, so no entry can touch raft state), the rest being the key:
- * the transactional commands' writes travel this way.  INCR adds the be64 in
+ * the transactional commands' writes travel this way.  CAS compares a raw
+ * key with what it expects and writes on a match (cas.h), decided when the
+ * entry is applied; its val is
+ *   u8 flags (bit 0: expect absent, bit 1: delete) | be32 expect_len |
+ *   expect | new value (the rest; empty for a delete)
+ * and its outcome (swapped, previous value) is the command's output
+ * (apply.h).  INCR adds the be64 in
  * val (8 bytes) to the be64 stored under key (absent counts as 0): it is not
  * idempotent, so applying an entry twice shows (the tests use it for that).
  * An empty entry (the leader's no-op of its term) is no command.  Decoding
@@ -30,6 +36,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "raftstore/cas.h"
 #include "util/bytes.h"
 #include "util/err.h"
 
@@ -42,6 +49,7 @@ enum rs_cmd_op {
 	RS_CMD_INCR = 3,
 	RS_CMD_PUT_CF = 4,
 	RS_CMD_DELETE_CF = 5,
+	RS_CMD_CAS = 6,
 };
 
 /* Whether cf may be written by a command (a data column). */
@@ -60,6 +68,10 @@ bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, stru
  * column); false when out of memory. */
 bool rs_cmd_add_cf(struct tk_buf *out, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
                    bool is_delete);
+/* Add a CAS of raw key key; false when out of memory. */
+bool rs_cmd_add_cas(struct tk_buf *out, struct tk_slice key, const struct rs_cas_op *op);
+/* Decode a CAS op's val (checked by rs_cmd_next) into op (slices into val). */
+void rs_cmd_cas_parse(struct tk_slice val, struct rs_cas_op *op);
 /* Add every operation of b as PUT_CF/DELETE_CF, in order.  TK_E_NOMEM;
  * TK_E_BAD_REQUEST when b writes a column no command may write; the batch's
  * own recorded error. */

@@ -185,9 +185,10 @@ void fx_campaign(struct fx *c, int id)
 	fx_settle(c);
 }
 
-static void on_result(void *arg, enum tk_err rc)
+static void on_result(void *arg, enum tk_err rc, const struct rs_cmd_output *out)
 {
 	struct fx_result *r = arg;
+	(void)out;
 	r->rc = (int)rc;
 	r->fired++;
 }

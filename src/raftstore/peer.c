@@ -31,6 +31,7 @@ struct rs_peer {
 	size_t np, head, cap;
 	/* Results decided while staging apply, fired after the write. */
 	enum tk_err *results;
+	size_t *out_start; /* per result: its outputs' start and count in the apply ctx */
 	size_t nres, rescap;
 };
 
@@ -99,13 +100,13 @@ enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
 	return TK_OK;
 }
 
-static void fire_head(struct rs_peer *p, enum tk_err rc)
+static void fire_head(struct rs_peer *p, enum tk_err rc, const struct rs_cmd_output *out)
 {
 	struct proposal pr = p->props[p->head++];
 	p->np--;
 	if (p->np == 0)
 		p->head = 0;
-	pr.cb(pr.arg, rc);
+	pr.cb(pr.arg, rc, out);
 }
 
 void rs_peer_free(struct rs_peer *p)
@@ -113,11 +114,12 @@ void rs_peer_free(struct rs_peer *p)
 	if (!p)
 		return;
 	while (p->np)
-		fire_head(p, TK_E_SHUTTING_DOWN);
+		fire_head(p, TK_E_SHUTTING_DOWN, NULL);
 	raft_node_free(p->r);
 	rs_ps_free(p->ps);
 	free(p->props);
 	free(p->results);
+	free(p->out_start);
 	free(p);
 }
 
@@ -183,7 +185,7 @@ static void push_proposal(struct rs_peer *p, raft_index i, raft_term t, rs_propo
 	while (p->np && p->props[p->head + p->np - 1].index >= i) {
 		struct proposal pr = p->props[p->head + p->np - 1];
 		p->np--;
-		pr.cb(pr.arg, TK_E_STALE_COMMAND);
+		pr.cb(pr.arg, TK_E_STALE_COMMAND, NULL);
 	}
 	p->props[p->head + p->np++] = (struct proposal){i, t, cb, arg};
 }
@@ -198,18 +200,18 @@ enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, r
 	while (rc == TK_OK && rs_cmd_next(&it, &op, &rc, &eb))
 		;
 	if (rc != TK_OK) {
-		cb(arg, TK_E_BAD_REQUEST);
+		cb(arg, TK_E_BAD_REQUEST, NULL);
 		return TK_E_BAD_REQUEST;
 	}
 	/* Room first: once proposed, the entry must be tracked, or its
 	 * callback could never fire. */
 	if (!reserve(p)) {
-		cb(arg, TK_E_NOMEM);
+		cb(arg, TK_E_NOMEM, NULL);
 		return TK_E_NOMEM;
 	}
 	rc = raft_propose_one(p->r, cmd, len);
 	if (rc != TK_OK) {
-		cb(arg, rc);
+		cb(arg, rc, NULL);
 		return rc;
 	}
 	push_proposal(p, raft_last_index(p->r), raft_current_term(p->r), cb, arg);
@@ -260,15 +262,20 @@ enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
 		return TK_OK;
 	if (p->rescap < rd->n_committed) {
 		enum tk_err *n = realloc(p->results, rd->n_committed * sizeof *n);
-		if (!n)
+		if (n)
+			p->results = n;
+		size_t *o = realloc(p->out_start, 2 * rd->n_committed * sizeof *o);
+		if (o)
+			p->out_start = o;
+		if (!n || !o)
 			return tk_err_set(eb, TK_E_NOMEM, "apply results");
-		p->results = n;
 		p->rescap = rd->n_committed;
 	}
 	for (size_t i = 0; i < rd->n_committed; i++) {
 		const struct raft_entry *e = &rd->committed[i];
 		enum tk_err rc = TK_OK;
 		p->log_bytes += e->len;
+		p->out_start[2 * p->nres] = p->out_start[2 * p->nres + 1] = 0;
 		/* Empty entries are leaders' no-ops; conf changes come later. */
 		if (e->type == RAFT_ENTRY_NORMAL && rs_cmd_is_admin(e->data, e->len)) {
 			rc = apply_admin(p, ac, e, eb);
@@ -276,7 +283,10 @@ enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
 				return rc;
 		} else if (e->type == RAFT_ENTRY_NORMAL && e->len > 0) {
 			struct tk_errbuf aeb;
+			size_t before = rs_apply_n_outputs(ac);
 			rc = rs_apply_cmd(ac, e->data, e->len, &aeb);
+			p->out_start[2 * p->nres] = before;
+			p->out_start[2 * p->nres + 1] = rs_apply_n_outputs(ac) - before;
 			/* A malformed command is the same on every replica:
 			 * skip it everywhere; engine failures end the pass. */
 			if (rc != TK_OK && rc != TK_E_CORRUPTION)
@@ -289,7 +299,7 @@ enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
 	return rs_ps_set_applied(p->ps, ac->b, rd->committed[rd->n_committed - 1].index, eb);
 }
 
-void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd)
+void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd, struct rs_apply_ctx *ac)
 {
 	rs_ps_persisted(p->ps);
 	for (size_t i = 0; i < rd->n_committed && i < p->nres; i++) {
@@ -302,12 +312,15 @@ void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd)
 		while (p->np) {
 			const struct proposal *h = &p->props[p->head];
 			if (h->index == e->index && h->term == e->term) {
-				fire_head(p, p->results[i]);
+				size_t n = p->out_start[2 * i + 1];
+				struct rs_cmd_output out =
+				    rs_apply_outputs(ac, p->out_start[2 * i], n);
+				fire_head(p, p->results[i], p->results[i] == TK_OK && n ? &out : NULL);
 				break;
 			}
 			if (h->index > e->index && h->term >= e->term)
 				break;
-			fire_head(p, TK_E_STALE_COMMAND);
+			fire_head(p, TK_E_STALE_COMMAND, NULL);
 		}
 	}
 	p->nres = 0;

@@ -27,7 +27,9 @@
 #include "raftstore/apply.h"
 #include "raftstore/peer_storage.h"
 
-typedef void (*rs_proposal_cb)(void *arg, enum tk_err rc);
+/* out: the command's outputs (apply.h; CAS outcomes) when rc is TK_OK and
+ * it has any, else NULL; valid during the call only. */
+typedef void (*rs_proposal_cb)(void *arg, enum tk_err rc, const struct rs_cmd_output *out);
 
 struct rs_peer_options {
 	unsigned election_ticks;  /* default 10 */
@@ -84,7 +86,7 @@ enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const stru
                               struct tk_errbuf *eb);
 enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
                                 const struct raft_ready *rd, struct tk_errbuf *eb);
-void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd);
+void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd, struct rs_apply_ctx *ac);
 /* After raft_advance: on a leader, propose a COMPACT_LOG command when the
  * log GC rules say so and none of this term is still unapplied.  Returns
  * true when it proposed.  Never fails visibly: a refused proposal (no

@@ -140,7 +140,7 @@ enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8
 {
 	struct rs_peer *p = rs_store_peer(s, region_id);
 	if (!p) {
-		cb(arg, TK_E_REGION_NOT_FOUND);
+		cb(arg, TK_E_REGION_NOT_FOUND, NULL);
 		return TK_E_REGION_NOT_FOUND;
 	}
 	return rs_peer_propose(p, cmd, len, cb, arg);
@@ -266,14 +266,14 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 			tk_failpoint("raft-after-apply-write"); /* applied, nobody told */
 	}
 	eng_batch_clear(s->apply_b);
-	rs_apply_reset(&s->ac);
 	for (size_t k = 0; k < nr; k++) {
 		struct rs_peer *p = s->peers[s->idx[k]];
 		if (rc == TK_OK)
-			rs_peer_applied(p, &s->rds[k]);
+			rs_peer_applied(p, &s->rds[k], &s->ac); /* callbacks read outputs */
 		else
 			rs_ps_discard_staged(rs_peer_storage(p));
 	}
+	rs_apply_reset(&s->ac);
 	/* 5, then the leaders' log GC proposals (not between ready and
 	 * advance: raft refuses proposals there). */
 	for (size_t k = 0; k < nr; k++)

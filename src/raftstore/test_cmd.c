@@ -154,6 +154,115 @@ START_TEST(test_an_incr_sees_a_raw_column_put_staged_before_it_in_the_same_pass)
 }
 END_TEST
 
+static struct rs_cas_op cas_op(const char *expect, const char *value)
+{
+	struct rs_cas_op op;
+	memset(&op, 0, sizeof op);
+	op.expect_kind = expect ? RS_CAS_EXPECT_VALUE : RS_CAS_EXPECT_ABSENT;
+	op.expect = expect ? S(expect) : tk_slice_of(NULL, 0);
+	op.action = value ? RS_CAS_PUT : RS_CAS_DELETE;
+	op.value = value ? S(value) : tk_slice_of(NULL, 0);
+	return op;
+}
+
+/* Apply cmd in ac (no write) and check its outputs. */
+static void expect_outputs(struct rs_apply_ctx *ac, const struct tk_buf *cmd, size_t n,
+                           const bool *swapped, const char *const *prev)
+{
+	struct tk_errbuf eb;
+	size_t before = rs_apply_n_outputs(ac);
+	ck_assert_int_eq(rs_apply_cmd(ac, cmd->data, cmd->len, &eb), TK_OK);
+	ck_assert_uint_eq(rs_apply_n_outputs(ac) - before, n);
+	struct rs_cmd_output out = rs_apply_outputs(ac, before, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(out.cas[i].swapped == swapped[i], "output %zu swapped", i);
+		ck_assert_msg(out.cas[i].prev_present == (prev[i] != NULL), "output %zu present", i);
+		if (prev[i]) {
+			ck_assert_uint_eq(out.cas[i].prev.n, strlen(prev[i]));
+			ck_assert(memcmp(out.cas[i].prev.p, prev[i], out.cas[i].prev.n) == 0);
+		}
+	}
+}
+
+START_TEST(test_cas_is_decided_at_apply_against_the_writes_staged_before_it)
+{
+	char *dir = ph_tmpdir();
+	struct eng *e = ph_open(dir);
+	struct eng_batch *b = eng_batch_new();
+	eng_batch_put(b, ENG_CF_RAW, S("k"), S("disk"));
+	ph_write(e, b);
+	struct rs_apply_ctx ac;
+	rs_apply_init(&ac, e, b);
+	struct tk_buf c;
+	tk_buf_init(&c);
+	/* one command: CAS against the engine's value, then a plain put, then
+	 * a CAS that must see that put (not the engine), then a failing one */
+	struct rs_cas_op o1 = cas_op("disk", "one"), o3 = cas_op("two", "three"),
+	                 o4 = cas_op("nope", "x");
+	ck_assert(rs_cmd_begin(&c));
+	ck_assert(rs_cmd_add_cas(&c, S("k"), &o1));
+	ck_assert(rs_cmd_add_cf(&c, ENG_CF_RAW, S("k"), S("two"), false));
+	ck_assert(rs_cmd_add_cas(&c, S("k"), &o3));
+	ck_assert(rs_cmd_add_cas(&c, S("k"), &o4));
+	bool sw1[] = {true, true, false};
+	const char *pv1[] = {"disk", "two", "three"};
+	expect_outputs(&ac, &c, 3, sw1, pv1);
+	/* a second command of the same pass: create-if-absent on a new key
+	 * succeeds once; delete-if-equal; expect-absent on a present key */
+	struct rs_cas_op a = cas_op(NULL, "new"), d = cas_op("three", NULL), x = cas_op(NULL, "y");
+	ck_assert(rs_cmd_begin(&c));
+	ck_assert(rs_cmd_add_cas(&c, S("n"), &a));
+	ck_assert(rs_cmd_add_cas(&c, S("n"), &a));
+	ck_assert(rs_cmd_add_cas(&c, S("k"), &d));
+	ck_assert(rs_cmd_add_cas(&c, S("k"), &x));
+	bool sw2[] = {true, false, true, true};
+	const char *pv2[] = {NULL, "new", "three", NULL};
+	expect_outputs(&ac, &c, 4, sw2, pv2);
+	ph_write(e, b);
+	rs_apply_reset(&ac);
+	char v[16];
+	ck_assert(get(e, ENG_CF_RAW, "k", v, sizeof v));
+	ck_assert_str_eq(v, "y"); /* deleted, then created by the last CAS */
+	ck_assert(get(e, ENG_CF_RAW, "n", v, sizeof v));
+	ck_assert_str_eq(v, "new");
+	tk_buf_destroy(&c);
+	rs_apply_destroy(&ac);
+	eng_batch_free(b);
+	eng_close(e);
+	ph_rmrf(dir);
+}
+END_TEST
+
+START_TEST(test_malformed_cas_payloads_are_corrupt_entries)
+{
+	/* flags, lengths and the forms' rules are all checked */
+	static const struct {
+		const char *val;
+		size_t n;
+	} bad[] = {
+	    {"", 0},                       /* too short */
+	    {"\x04\0\0\0\0", 5},      /* unknown flag */
+	    {"\0\0\0\0\x09" "abc", 8},   /* expect longer than the payload */
+	    {"\x01\0\0\0\x01" "a", 6},   /* expect given with "expect absent" */
+	    {"\x02\0\0\0\x01" "av", 7},  /* a value given with "delete" */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct tk_buf c;
+		tk_buf_init(&c);
+		ck_assert(rs_cmd_begin(&c));
+		ck_assert(rs_cmd_add(&c, RS_CMD_CAS, S("k"), tk_slice_of(bad[i].val, bad[i].n)));
+		struct rs_cmd_iter it;
+		struct rs_cmd_op_view op;
+		struct tk_errbuf eb;
+		enum tk_err rc;
+		ck_assert_int_eq(rs_cmd_iter_init(&it, c.data, c.len, &eb), TK_OK);
+		ck_assert_msg(!rs_cmd_next(&it, &op, &rc, &eb), "payload %zu accepted", i);
+		ck_assert_int_eq(rc, TK_E_CORRUPTION);
+		tk_buf_destroy(&c);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_cmd");
@@ -161,6 +270,8 @@ int main(void)
 	tcase_add_test(tc, test_a_batch_of_several_columns_travels_as_one_command_and_lands_in_its_columns);
 	tcase_add_test(tc, test_no_command_may_write_the_raft_or_meta_columns);
 	tcase_add_test(tc, test_an_incr_sees_a_raw_column_put_staged_before_it_in_the_same_pass);
+	tcase_add_test(tc, test_cas_is_decided_at_apply_against_the_writes_staged_before_it);
+	tcase_add_test(tc, test_malformed_cas_payloads_are_corrupt_entries);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

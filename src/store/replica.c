@@ -45,8 +45,9 @@ struct store_group {
 	uint64_t *latches;
 };
 
-static void group_done(void *arg, enum tk_err rc)
+static void group_done(void *arg, enum tk_err rc, const struct rs_cmd_output *out)
 {
+	(void)out;
 	struct store_group *g = arg;
 	struct store *s = g->s;
 	struct store_raft *sr = &s->raft;
@@ -217,7 +218,7 @@ void store_propose(struct store *s)
 		/* only commands that wrote nothing (cannot happen: they answer
 		 * at once), but never leave waiters behind */
 		tk_buf_reset(&sr->cmd);
-		group_done(g, TK_OK);
+		group_done(g, TK_OK, NULL);
 		return;
 	}
 	lead_if_alone(s);
