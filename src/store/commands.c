@@ -120,6 +120,7 @@ static const struct store_cmd commands[] = {
     {TK_MSG_raw_batch_get, store_raw_batch_get, CMD_READ, NULL},
     {TK_MSG_raw_batch_put, store_raw_batch_put, CMD_WRITE, NULL},
     {TK_MSG_raw_batch_delete, store_raw_batch_delete, CMD_WRITE, NULL},
+    {TK_MSG_raw_cas, store_raw_cas, CMD_WRITE, NULL},
     {TK_MSG_kv_get, store_kv_get, CMD_READ, NULL},
     {TK_MSG_kv_scan, store_kv_scan, CMD_READ, NULL},
     {TK_MSG_kv_scan_lock, store_kv_scan_lock, CMD_READ, NULL},
@@ -170,6 +171,7 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 		return NET_ANSWER;
 	bool deferred = false;
 	s->txn.wait = false;
+	s->raft.last_cas = -1;
 	*code = cmd->fn(s, r->conn, req, resp, &deferred, eb);
 	if (s->txn.wait) {
 		/* latches or a resolve in flight: run it again after an apply */

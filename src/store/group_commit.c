@@ -31,11 +31,20 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 enum tk_err store_defer_write(struct store *s, const struct net_req *r, const void *resp)
 {
-	if (!grow((void **)&s->pending, &s->cap_pending, s->npending, sizeof *s->pending))
+	size_t cap = s->cap_pending;
+	if (!grow((void **)&s->pending, &cap, s->npending, sizeof *s->pending))
 		return TK_E_NOMEM;
+	if (cap != s->cap_pending) {
+		int32_t *pc = realloc(s->pending_cas, cap * sizeof *pc);
+		if (!pc)
+			return TK_E_NOMEM;
+		s->pending_cas = pc;
+		s->cap_pending = cap;
+	}
 	struct net_slot *sl = net_defer(r, resp);
 	if (!sl)
 		return TK_E_NOMEM;
+	s->pending_cas[s->npending] = s->raft.last_cas;
 	s->pending[s->npending++] = sl;
 	net_iteration_end(&s->net);
 	return TK_OK;
@@ -78,5 +87,6 @@ void store_iteration_end(struct net_server *ns)
 void store_group_commit_destroy(struct store *s)
 {
 	free(s->pending);
+	free(s->pending_cas);
 	free(s->held_conns);
 }

@@ -274,3 +274,47 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	return TK_OK;
 }
 
+
+/* The wire request as a CAS operation: exactly one of expect and
+ * expect_absent, exactly one of v and delete. */
+static enum tk_err cas_op_of(const struct tk_raw_cas_req *req, struct rs_cas_op *op,
+                             struct tk_errbuf *eb)
+{
+	enum tk_err e = store_check_key(req->key, eb);
+	if (e)
+		return e;
+	if ((req->expect.p != NULL) == req->expect_absent)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "raw_cas needs exactly one of 'expect' and 'expect_absent'");
+	if ((req->value.p != NULL) == req->del)
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "raw_cas needs exactly one of 'v' and 'delete'");
+	if (req->value.p && (e = store_check_value(req->value, eb)))
+		return e;
+	if (req->expect.p && (e = store_check_value(req->expect, eb)))
+		return tk_err_wrap(eb, e, "expect");
+	op->expect_kind = req->expect_absent ? RS_CAS_EXPECT_ABSENT : RS_CAS_EXPECT_VALUE;
+	op->expect = req->expect;
+	op->action = req->del ? RS_CAS_DELETE : RS_CAS_PUT;
+	op->value = req->value;
+	return TK_OK;
+}
+
+enum tk_err store_raw_cas(struct store *s, struct net_conn *c, const void *reqp, void *resp,
+                          bool *deferred, struct tk_errbuf *eb)
+{
+	const struct tk_raw_cas_req *req = reqp;
+	(void)c, (void)resp;
+	struct rs_cas_op op;
+	enum tk_err e = cas_op_of(req, &op, eb);
+	if (e)
+		return e;
+	/* decided when its entry is applied, after every write before it in
+	 * the log (raftstore/apply.c); the reply comes from its output */
+	struct store_stage_mark m = store_stage_mark(s, req->key.n + op.expect.n + op.value.n + 32);
+	if ((e = store_stage_cas(s, req->key, &op)) != TK_OK) {
+		store_stage_rollback(s, m);
+		return tk_err_set(eb, e, "out of memory");
+	}
+	*deferred = true;
+	return TK_OK;
+}

@@ -42,12 +42,27 @@ struct store_group {
 	size_t n_slots, n_latches;
 	bool exclusive; /* carries a resolve/gc: later writers wait for it */
 	struct net_slot **slots;
+	int32_t *cas; /* per slot: its CAS's output ordinal, or -1 */
 	uint64_t *latches;
 };
 
+/* A CAS reply from its output; TK_E_INTERNAL when the apply gave none. */
+static void complete_cas(struct net_slot *sl, const struct rs_cmd_output *out, int32_t k)
+{
+	if (!out || k < 0 || (size_t)k >= out->n) {
+		net_slot_complete(sl, TK_E_INTERNAL, "the CAS was applied without an outcome", NULL);
+		return;
+	}
+	struct tk_raw_cas_resp resp;
+	memset(&resp, 0, sizeof resp);
+	resp.swapped = out->cas[k].swapped;
+	if (out->cas[k].prev_present)
+		resp.prev = out->cas[k].prev.p ? out->cas[k].prev : tk_slice_of("", 0);
+	net_slot_complete(sl, TK_OK, NULL, &resp);
+}
+
 static void group_done(void *arg, enum tk_err rc, const struct rs_cmd_output *out)
 {
-	(void)out;
 	struct store_group *g = arg;
 	struct store *s = g->s;
 	struct store_raft *sr = &s->raft;
@@ -78,9 +93,14 @@ static void group_done(void *arg, enum tk_err rc, const struct rs_cmd_output *ou
 	sr->groups--;
 	sr->completed = true;
 	/* completing a slot may flush (and free) its connection */
-	for (size_t i = 0; i < g->n_slots; i++)
-		net_slot_complete(g->slots[i], rc, msg, NULL);
+	for (size_t i = 0; i < g->n_slots; i++) {
+		if (rc == TK_OK && g->cas[i] >= 0)
+			complete_cas(g->slots[i], out, g->cas[i]);
+		else
+			net_slot_complete(g->slots[i], rc, msg, NULL);
+	}
 	free(g->slots);
+	free(g->cas);
 	free(g->latches);
 	free(g);
 }
@@ -145,6 +165,10 @@ void store_stage_rollback(struct store *s, struct store_stage_mark m)
 		return;
 	s->raft.cmd.len = m.len;
 	tk_put_be32(s->raft.cmd.data + 1, m.ops);
+	if (s->raft.last_cas >= 0) { /* the rolled back request's CAS */
+		s->raft.n_cas--;
+		s->raft.last_cas = -1;
+	}
 }
 
 enum tk_err store_stage(struct store *s, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
@@ -160,6 +184,16 @@ enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b)
 	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
 		return TK_E_NOMEM;
 	return rs_cmd_add_batch(&s->raft.cmd, b);
+}
+
+enum tk_err store_stage_cas(struct store *s, struct tk_slice key, const struct rs_cas_op *op)
+{
+	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+		return TK_E_NOMEM;
+	if (!rs_cmd_add_cas(&s->raft.cmd, key, op))
+		return TK_E_NOMEM;
+	s->raft.last_cas = (int32_t)s->raft.n_cas++;
+	return TK_OK;
 }
 
 static bool cmd_has_ops(const struct tk_buf *cmd)
@@ -178,11 +212,13 @@ void store_propose(struct store *s)
 	struct store_group *g = calloc(1, sizeof *g);
 	if (g) {
 		g->slots = malloc(s->npending * sizeof *g->slots + 1);
+		g->cas = malloc(s->npending * sizeof *g->cas + 1);
 		g->latches = malloc(t->n_held * sizeof *g->latches + 1);
 	}
-	if (!g || !g->slots || !g->latches) {
+	if (!g || !g->slots || !g->cas || !g->latches) {
 		if (g) {
 			free(g->slots);
+			free(g->cas);
 			free(g->latches);
 		}
 		free(g);
@@ -199,6 +235,7 @@ void store_propose(struct store *s)
 		}
 		size_t n = s->npending;
 		s->npending = 0;
+		sr->n_cas = 0;
 		tk_buf_reset(&sr->cmd);
 		for (size_t i = 0; i < n; i++)
 			net_slot_complete(s->pending[i], TK_E_NOMEM, "out of memory", NULL);
@@ -207,6 +244,7 @@ void store_propose(struct store *s)
 	g->s = s;
 	g->n_slots = s->npending;
 	memcpy(g->slots, s->pending, s->npending * sizeof *g->slots);
+	memcpy(g->cas, s->pending_cas, s->npending * sizeof *g->cas);
 	g->n_latches = t->n_held;
 	memcpy(g->latches, t->held, t->n_held * sizeof *g->latches);
 	g->exclusive = t->pending_exclusive;
@@ -218,6 +256,7 @@ void store_propose(struct store *s)
 		/* only commands that wrote nothing (cannot happen: they answer
 		 * at once), but never leave waiters behind */
 		tk_buf_reset(&sr->cmd);
+		sr->n_cas = 0;
 		group_done(g, TK_OK, NULL);
 		return;
 	}
@@ -226,6 +265,7 @@ void store_propose(struct store *s)
 	/* on refusal (not leader, out of memory) group_done ran already */
 	rs_store_propose(sr->rs, sr->region_id, sr->cmd.data, sr->cmd.len, group_done, g);
 	tk_buf_reset(&sr->cmd);
+	sr->n_cas = 0;
 	net_iteration_end(&s->net);
 }
 

@@ -16,6 +16,7 @@
 #define TK_STORE_STORE_H
 
 #include "net/net.h"
+#include "raftstore/cas.h"
 #include "raftstore/store.h"
 
 /* Keys longer than this are refused (TOO_LARGE): they bloat every index
@@ -45,6 +46,8 @@ struct store_raft {
 	uint64_t region_id; /* where requests go: the one region, for now */
 	struct event *tick;
 	struct tk_buf cmd;  /* the iteration's command, being staged */
+	uint32_t n_cas;     /* CAS operations in cmd (their outputs' order) */
+	int32_t last_cas;   /* the ordinal of the CAS the running handler staged, or -1 */
 	size_t groups;      /* proposals in flight */
 	bool completed;     /* a proposal was answered in this pass */
 	enum tk_err fail_rc; /* while reopening after a failed pass */
@@ -56,6 +59,7 @@ struct store {
 	struct net_server net; /* first: the process root of tinykvd */
 	/* group commit */
 	struct net_slot **pending; /* replies of the writes in raft.cmd */
+	int32_t *pending_cas;      /* per reply: its CAS's output ordinal, or -1 */
 	size_t npending, cap_pending;
 	struct net_conn **held_conns; /* reads waiting for the commit */
 	size_t nheld, cap_held;
@@ -94,6 +98,9 @@ enum tk_err store_raw_batch_put(struct store *, struct net_conn *, const void *,
                                 struct tk_errbuf *);
 enum tk_err store_raw_batch_delete(struct store *, struct net_conn *, const void *, void *, bool *,
                                    struct tk_errbuf *);
+/* Compare-and-swap, decided when its entry is applied (raftstore/cas.h). */
+enum tk_err store_raw_cas(struct store *, struct net_conn *, const void *, void *, bool *,
+                          struct tk_errbuf *);
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb);
 /* Scan bounds obey the key length limit (TOO_LARGE); empty ones are fine. */
 enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb);
@@ -158,6 +165,9 @@ void store_stage_rollback(struct store *s, struct store_stage_mark m);
 enum tk_err store_stage(struct store *s, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
                         bool is_delete);
 enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b);
+/* Stage a CAS of raw key; its outcome comes back in the command's outputs,
+ * answered by the reply of the request that staged it. */
+enum tk_err store_stage_cas(struct store *s, struct tk_slice key, const struct rs_cas_op *op);
 /* Propose the staged command with the replies and latches waiting for it. */
 void store_propose(struct store *s);
 /* Ready passes until no region has a ready (a few at most per call). */
