@@ -16,15 +16,18 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/apply.c src/raftstore/apply.h \
 	src/raftstore/cas.c src/raftstore/cas.h \
 	src/raftstore/overlay.c src/raftstore/overlay.h \
+	src/raftstore/read_queue.c src/raftstore/read_queue.h \
 	src/raftstore/peer.c src/raftstore/peer.h \
 	src/raftstore/store.c src/raftstore/store.h
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
 	src/meta/libtkmeta.la src/util/libtkutil.la
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
-	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd
+	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
+	src/raftstore/test_read
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
-	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd
+	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
+	src/raftstore/test_read
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -59,3 +62,8 @@ src_raftstore_test_cas_LDADD = src/util/libtkutil.la $(CHECK_LIBS)
 src_raftstore_test_overlay_SOURCES = src/raftstore/test_overlay.c src/raftstore/overlay.c
 src_raftstore_test_overlay_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_overlay_LDADD = src/util/libtkutil.la $(CHECK_LIBS)
+
+src_raftstore_test_read_SOURCES = src/raftstore/test_read.c src/raftstore/fixture.c \
+	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
+src_raftstore_test_read_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_read_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)

@@ -30,6 +30,7 @@ struct rs_peer {
 	struct proposal *props;
 	size_t np, head, cap;
 	/* Results decided while staging apply, fired after the write. */
+	struct rs_read_queue rq;
 	enum tk_err *results;
 	size_t *out_start; /* per result: its outputs' start and count in the apply ctx */
 	size_t nres, rescap;
@@ -58,6 +59,7 @@ enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
 	p->store_id = store_id;
 	p->e = e;
 	p->opt = *o;
+	rs_rq_init(&p->rq);
 	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
 	if (rc != TK_OK) {
 		free(p);
@@ -115,6 +117,7 @@ void rs_peer_free(struct rs_peer *p)
 		return;
 	while (p->np)
 		fire_head(p, TK_E_SHUTTING_DOWN, NULL);
+	rs_rq_destroy(&p->rq);
 	raft_node_free(p->r);
 	rs_ps_free(p->ps);
 	free(p->props);
@@ -371,4 +374,37 @@ bool rs_peer_maybe_compact(struct rs_peer *p)
 	p->gc_prop_index = raft_last_index(p->r);
 	p->gc_prop_term = term;
 	return true;
+}
+
+enum tk_err rs_peer_read(struct rs_peer *p, rs_read_cb cb, void *arg)
+{
+	if (raft_role(p->r) != RAFT_LEADER)
+		return TK_E_NOT_LEADER;
+	return rs_rq_add(&p->rq, cb, arg);
+}
+
+void rs_peer_flush_reads(struct rs_peer *p)
+{
+	uint64_t seq;
+	if (!rs_rq_take_unsent(&p->rq, &seq))
+		return;
+	uint8_t ctx[8];
+	tk_put_be64(ctx, seq);
+	enum tk_err rc = raft_read_index(p->r, ctx, sizeof ctx);
+	if (rc != TK_OK)
+		rs_rq_fail_batch(&p->rq, seq, rc);
+}
+
+void rs_peer_reads_done(struct rs_peer *p, const struct raft_ready *rd)
+{
+	for (size_t i = 0; i < rd->n_reads; i++)
+		if (rd->reads[i].context_len == 8)
+			rs_rq_confirm(&p->rq, tk_get_be64(rd->reads[i].context), rd->reads[i].index);
+	if (rd->soft_state_changed && rd->role != RAFT_LEADER)
+		rs_rq_fail_all(&p->rq, TK_E_NOT_LEADER);
+	if (rs_rq_len(&p->rq) == 0)
+		return;
+	struct rs_apply_state a;
+	rs_ps_apply_state(p->ps, &a);
+	rs_rq_fire_applied(&p->rq, a.applied);
 }

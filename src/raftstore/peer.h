@@ -26,6 +26,7 @@
 #include "raft/raft.h"
 #include "raftstore/apply.h"
 #include "raftstore/peer_storage.h"
+#include "raftstore/read_queue.h"
 
 /* out: the command's outputs (apply.h; CAS outcomes) when rc is TK_OK and
  * it has any, else NULL; valid during the call only. */
@@ -76,6 +77,19 @@ size_t rs_peer_pending(const struct rs_peer *p);
  * malformed command, TK_E_NOT_LEADER, TK_E_NOMEM. */
 enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, rs_proposal_cb cb,
                             void *arg);
+
+/* A linearizable read (read_queue.h): cb fires TK_OK once this leader
+ * confirmed its leadership after the call and applied up to the commit
+ * index it had, NOT_LEADER when it loses leadership first, SHUTTING_DOWN
+ * when the peer is freed.  Returns TK_E_NOT_LEADER at once (cb not called)
+ * on a peer that does not lead, TK_E_NOMEM. */
+enum tk_err rs_peer_read(struct rs_peer *p, rs_read_cb cb, void *arg);
+/* Ask raft for the read index of the reads queued since the last call
+ * (before the ready pass collects readies). */
+void rs_peer_flush_reads(struct rs_peer *p);
+/* After a ready was applied: record its read states, fail the reads on a
+ * lost leadership, serve those now applied. */
+void rs_peer_reads_done(struct rs_peer *p, const struct raft_ready *rd);
 
 /* Ready pass steps, in this order (store.c):
  * stage_log (snapshot is refused: TK_E_INTERNAL) into the shared raft batch,

@@ -135,6 +135,12 @@ enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env)
 	return raft_step(rs_peer_raft(p), &env->msg);
 }
 
+enum tk_err rs_store_read(struct rs_store *s, uint64_t region_id, rs_read_cb cb, void *arg)
+{
+	struct rs_peer *p = rs_store_peer(s, region_id);
+	return p ? rs_peer_read(p, cb, arg) : TK_E_REGION_NOT_FOUND;
+}
+
 enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
                              rs_proposal_cb cb, void *arg)
 {
@@ -210,6 +216,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	 * and pass, no sync needed: a lost delete is found again at load). */
 	for (size_t i = 0; i < s->n; i++) {
 		struct raft_node *r = rs_peer_raft(s->peers[i]);
+		rs_peer_flush_reads(s->peers[i]);
 		if (rs_ps_gc_pending(rs_peer_storage(s->peers[i])))
 			gc += rs_ps_gc_log(rs_peer_storage(s->peers[i]), s->raft_b,
 			                   RS_LOG_GC_MAX_DELETES);
@@ -274,6 +281,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 			rs_ps_discard_staged(rs_peer_storage(p));
 	}
 	rs_apply_reset(&s->ac);
+	for (size_t k = 0; rc == TK_OK && k < nr; k++)
+		rs_peer_reads_done(s->peers[s->idx[k]], &s->rds[k]);
 	/* 5, then the leaders' log GC proposals (not between ready and
 	 * advance: raft refuses proposals there). */
 	for (size_t k = 0; k < nr; k++)

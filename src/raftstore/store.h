@@ -69,6 +69,11 @@ enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
                              rs_proposal_cb cb, void *arg);
 
+/* A linearizable read on a region (rs_peer_read); TK_E_REGION_NOT_FOUND
+ * (cb not called) for an unknown region.  The read index is asked at the
+ * next ready pass, for every read queued until then at once. */
+enum tk_err rs_store_read(struct rs_store *s, uint64_t region_id, rs_read_cb cb, void *arg);
+
 /* One ready pass; *n_ready (may be NULL) counts the peers that had one
  * (log GC work alone counts none). */
 enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_errbuf *eb);
