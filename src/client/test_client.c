@@ -294,7 +294,7 @@ START_TEST(test_async_sends_hello_first_and_holds_requests_until_its_reply)
 	srv_recv(&f, &m);
 	ck_assert_int_eq(m.type, TK_MSG_hello);
 	ck_assert(!srv_has_data(&f)); /* the ping waits for the hello reply */
-	struct tk_hello_resp r = {.proto = 1, .role = tk_slice_str("store"),
+	struct tk_hello_resp r = {.proto = TK_PROTO_VERSION, .role = tk_slice_str("store"),
 				  .server = tk_slice_str("fake 1"), .max_frame = 1 << 20};
 	srv_send(&f, TK_MSG_hello, 0, TK_RESPONSE, &r);
 	srv_recv(&f, &m);
