@@ -76,6 +76,12 @@ void cli_json_str(struct tk_buf *b, const char *s);
 void cli_json_strn(struct tk_buf *b, const char *s, size_t n);
 void cli_json_bytes(struct tk_buf *b, const uint8_t *p, size_t n);
 
+/* A region error's detail (region_hint.c): the hint in words for
+ * NOT_LEADER and EPOCH_NOT_MATCH (lines appended to b, none for the other
+ * codes), and the detail fields as members of a JSON object (",\"region\":2,..."). */
+void cli_region_error_hint(struct tk_buf *b, const struct tkv_region_error *re);
+void cli_region_error_json(struct tk_buf *b, const struct tkv_region_error *re);
+
 /* Shared reporting of cmds.c, for the other command files. */
 int cli_fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb);
 
