@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "util/quote.h"
 
-static void key(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty)
+void cli_key_human(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty)
 {
 	if (n)
 		tk_quote(b, tk_slice_of(p, n));
@@ -15,18 +15,17 @@ static void key(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty)
 		tk_buf_printf(b, "%s", empty);
 }
 
-/* "region 8 [m, +inf) epoch 1/2 peers 9@1,10@2,11@3", as `region list`. */
-static void region_line(struct tk_buf *b, const struct tkv_region *r)
+void cli_region_human(struct tk_buf *b, const struct tkv_region *r, uint64_t leader_peer)
 {
-	tk_buf_printf(b, "  region %" PRIu64 " [", r->id);
-	key(b, r->start, r->start_len, "-inf");
+	tk_buf_printf(b, "region %" PRIu64 " [", r->id);
+	cli_key_human(b, r->start, r->start_len, "-inf");
 	tk_buf_printf(b, ", ");
-	key(b, r->end, r->end_len, "+inf");
+	cli_key_human(b, r->end, r->end_len, "+inf");
 	tk_buf_printf(b, ") epoch %" PRIu64 "/%" PRIu64 " peers", r->conf_ver, r->version);
 	for (size_t i = 0; i < r->n_peers; i++)
-		tk_buf_printf(b, "%s%" PRIu64 "@%" PRIu64, i ? "," : " ", r->peers[i].id,
-		              r->peers[i].store_id);
-	tk_buf_append_byte(b, '\n');
+		tk_buf_printf(b, "%s%" PRIu64 "@%" PRIu64 "%s", i ? "," : " ", r->peers[i].id,
+		              r->peers[i].store_id,
+		              leader_peer && r->peers[i].id == leader_peer ? "*" : "");
 }
 
 /* "-h HOST -p PORT" for a "host:port" or "[v6]:port" address; false when
@@ -82,8 +81,11 @@ void cli_region_error_hint(struct tk_buf *b, const struct tkv_region_error *re)
 		              "hint: region %" PRIu64 " changed (split or membership change); "
 		              "the store has now:\n",
 		              re->region_id);
-		for (size_t i = 0; i < re->n_regions; i++)
-			region_line(b, &re->regions[i]);
+		for (size_t i = 0; i < re->n_regions; i++) {
+			tk_buf_printf(b, "  ");
+			cli_region_human(b, &re->regions[i], 0);
+			tk_buf_append_byte(b, '\n');
+		}
 		break;
 	default:
 		break;
