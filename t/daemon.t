@@ -25,7 +25,7 @@ for o in listen status-addr data-dir sync max-frame max-conns idle-timeout outpu
 done
 out=$("$TKVD" --version 2>&1)
 tk_is "$?" 0 "--version exits 0"
-tk_like "$out" "^tinykvd [0-9]+\\.[0-9]+\\.[0-9]+ \\(protocol 1; $(uname -m) .*; built " "--version shows version, protocol and build information"
+tk_like "$out" "^tinykvd [0-9]+\\.[0-9]+\\.[0-9]+ \\(protocol 2; $(uname -m) .*; built " "--version shows version, protocol and build information"
 run1 --frobnicate 1
 tk_is "$rc" 2 "an unknown flag exits 2"
 tk_like "$out" "unknown option '--frobnicate'" "... naming it"

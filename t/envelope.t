@@ -59,7 +59,7 @@ deep=$(printf '%.0s[' $(seq 1 50))$(printf "%.0s]" $(seq 1 50))
 		'{"t":"ping","id":20,"e":{"code":"X","msg":"y"}}' \
 		'{"t":"ping","id":21,"b":[]}' \
 		"{\"t\":\"ping\",\"id\":22,\"b\":{\"x\":$deep}}" \
-		'{"t":"hello","id":23,"b":{"proto":1,"role":"client"}}' \
+		'{"t":"hello","id":23,"b":{"proto":2,"role":"client"}}' \
 		'{"t":"raw_scan","id":24,"b":{"start":"a","limit":-1}}' \
 		'{"t":"ping","id":99,"b":{}}'
 } | timeout 20 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode >"$TK_TMP/req.out"

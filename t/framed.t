@@ -113,17 +113,17 @@ r=$("$TKFRAME" encode '{"t":"ping","id":5,"b":{}}' '{"t":"ping","id":6,"b":{}}' 
 	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_is "$r" '{"t":"hello","id":0,"e":{"code":"PROTOCOL","msg":"the first message on a connection must be hello"}}' \
 	"a request before hello is refused (id 0) and the connection closed"
-r=$("$TKFRAME" encode '{"t":"hello","id":7,"b":{"proto":2,"role":"client"}}' '{"t":"ping","id":8,"b":{}}' |
+r=$("$TKFRAME" encode '{"t":"hello","id":7,"b":{"proto":1,"role":"client"}}' '{"t":"ping","id":8,"b":{}}' |
 	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
-tk_like "$r" '^\{"t":"hello","id":7,"e":\{"code":"VERSION_MISMATCH","msg":"protocol version 2 not supported' \
+tk_like "$r" '^\{"t":"hello","id":7,"e":\{"code":"VERSION_MISMATCH","msg":"protocol version 1 not supported' \
 	"a wrong protocol version is VERSION_MISMATCH"
 tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed"
-r=$("$TKFRAME" encode '{"t":"hello","id":9,"b":{"proto":1,"role":"store"}}' '{"t":"ping","id":10,"b":{}}' |
+r=$("$TKFRAME" encode '{"t":"hello","id":9,"b":{"proto":2,"role":"store"}}' '{"t":"ping","id":10,"b":{}}' |
 	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" "^\\{\"t\":\"hello\",\"id\":9,\"e\":\\{\"code\":\"VERSION_MISMATCH\",\"msg\":\"role 'store' not served" \
 	"a wrong role is VERSION_MISMATCH"
 tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed"
-r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":1}}' '{"t":"ping","id":2,"b":{}}' |
+r=$("$TKFRAME" encode '{"t":"hello","id":1,"b":{"proto":2}}' '{"t":"ping","id":2,"b":{}}' |
 	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_like "$r" '"id":1,"e":\{"code":"BAD_REQUEST","msg":"[^"]*missing field .role.' "a hello without role is BAD_REQUEST"
 tk_is "$(wc -l <<<"$r")" 1 "... and the connection is closed (a refused hello ends it)"
@@ -131,7 +131,7 @@ r=$("$TKFRAME" encode '{"t":"frob","id":5,"b":{}}' '{"t":"ping","id":6,"b":{}}' 
 	timeout 10 nc -N 127.0.0.1 "${TK_PORT[s]}" | "$TKFRAME" decode)
 tk_is "$r" '{"t":"hello","id":0,"e":{"code":"PROTOCOL","msg":"the first message on a connection must be hello"}}' \
 	"an unknown type before hello is a connection error"
-r=$(tk_framed s '{"t":"hello","id":3,"b":{"proto":1,"role":"client"}}' '{"t":"ping","id":4,"b":{}}')
+r=$(tk_framed s '{"t":"hello","id":3,"b":{"proto":2,"role":"client"}}' '{"t":"ping","id":4,"b":{}}')
 tk_like "$(reply 3 "$r")" '"e":\{"code":"PROTOCOL","msg":"hello was already done"' "a second hello is PROTOCOL"
 tk_is "$(reply 4 "$r")" '{"t":"ping","id":4,"r":{}}' "... and the connection goes on"
 

@@ -27,7 +27,7 @@ tk_like "$r" '"id":3,"e":\{"code":"UNKNOWN_MESSAGE"' "a store message is UNKNOWN
 tk_like "$r" '"id":4,"r":\{"ts":[0-9]+,"count":1\}' "the same connection still gets timestamps"
 r=$(printf '\x00\x00\x00\x05\xc1\xc1\xc1\xc1\xc1' | timeout 5 nc -N 127.0.0.1 "${TK_PORT[pd]}" | "$TKFRAME" decode)
 tk_like "$r" '"code":"(BAD_REQUEST|PROTOCOL)"' "garbage instead of a hello gets an error and a close"
-r=$("$TKFRAME" encode '{"t":"hello","id":0,"b":{"proto":1,"role":"raft"}}' |
+r=$("$TKFRAME" encode '{"t":"hello","id":0,"b":{"proto":2,"role":"raft"}}' |
 	timeout 5 nc -N 127.0.0.1 "${TK_PORT[pd]}" | "$TKFRAME" decode)
 tk_like "$r" 'VERSION_MISMATCH.*role' "a hello with an unknown role is refused"
 

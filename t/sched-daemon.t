@@ -10,7 +10,7 @@ tk_init 60
 r=$("$TKSCHED" --help)
 tk_ok $? "--help exits 0"
 tk_like "$r" '--max-replicas' "--help lists the scheduler settings"
-tk_like "$("$TKSCHED" --version)" '^tinykv-scheduler [0-9.]+ \(protocol 1' "--version"
+tk_like "$("$TKSCHED" --version)" '^tinykv-scheduler [0-9.]+ \(protocol 2' "--version"
 r=$("$TKSCHED" --check-config --max-replicas 0 2>&1)
 tk_ok $(( $? == 2 ? 0 : 1 )) "an out-of-range setting fails --check-config with 2"
 tk_like "$r" 'max-replicas: 0 out of range' "and says why"

@@ -21,7 +21,7 @@
 #include "codec/json.h"
 
 static const char hello_json[] =
-	"{\"t\":\"hello\",\"id\":0,\"b\":{\"proto\":1,\"role\":\"client\",\"name\":\"tkframe\"}}";
+	"{\"t\":\"hello\",\"id\":0,\"b\":{\"proto\":2,\"role\":\"client\",\"name\":\"tkframe\"}}";
 
 static int usage(FILE *out)
 {

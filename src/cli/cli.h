@@ -76,6 +76,19 @@ void cli_json_str(struct tk_buf *b, const char *s);
 void cli_json_strn(struct tk_buf *b, const char *s, size_t n);
 void cli_json_bytes(struct tk_buf *b, const uint8_t *p, size_t n);
 
+/* A key for people: quoted as needed (util/quote.h), `empty` when empty
+ * ("-inf", "+inf" for range ends). */
+void cli_key_human(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty);
+/* "region 8 [m, +inf) epoch 1/2 peers 9@1,10@2*,11@3" (* marks leader_peer;
+ * 0: none), no newline: `region list` and the region error hint. */
+void cli_region_human(struct tk_buf *b, const struct tkv_region *r, uint64_t leader_peer);
+
+/* A region error's detail (region_hint.c): the hint in words for
+ * NOT_LEADER and EPOCH_NOT_MATCH (lines appended to b, none for the other
+ * codes), and the detail fields as members of a JSON object (",\"region\":2,..."). */
+void cli_region_error_hint(struct tk_buf *b, const struct tkv_region_error *re);
+void cli_region_error_json(struct tk_buf *b, const struct tkv_region_error *re);
+
 /* Shared reporting of cmds.c, for the other command files. */
 int cli_fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb);
 

@@ -107,15 +107,20 @@ static int status_of(enum tk_err e)
 	}
 }
 
-static void print_error(struct cli *c, const char *code, const char *msg)
+/* An error, with a region error's detail when re is not NULL (a hint
+ * after the error line, or fields of the JSON error object). */
+static void print_error_detail(struct cli *c, const char *code, const char *msg,
+			       const struct tkv_region_error *re)
 {
+	struct tk_buf b;
+	tk_buf_init(&b);
 	if (c->fmt == CLI_JSON) {
-		struct tk_buf b;
-		tk_buf_init(&b);
 		tk_buf_printf(&b, "{\"error\":{\"code\":");
 		json_str(&b, code);
 		tk_buf_printf(&b, ",\"message\":");
 		json_str(&b, msg);
+		if (re)
+			cli_region_error_json(&b, re);
 		tk_buf_printf(&b, "}}\n");
 		put_buf(c, &b);
 		tk_buf_destroy(&b);
@@ -123,12 +128,27 @@ static void print_error(struct cli *c, const char *code, const char *msg)
 		return;
 	}
 	fprintf(c->err, "(error) %s: %s\n", code, msg);
+	if (re)
+		cli_region_error_hint(&b, re);
+	if (b.len)
+		fwrite(b.data, 1, b.len, c->err);
+	tk_buf_destroy(&b);
 	fflush(c->err);
+}
+
+static void print_error(struct cli *c, const char *code, const char *msg)
+{
+	print_error_detail(c, code, msg, NULL);
 }
 
 static int fail(struct cli *c, enum tk_err e, const struct tk_errbuf *eb)
 {
-	print_error(c, tk_err_name(e), eb->msg[0] ? eb->msg : tk_strerror(e));
+	/* the raw client's region error, when this is it (not a transaction's
+	 * or a connection's error) */
+	const struct tkv_region_error *re =
+		!c->txn && c->client ? tkv_last_region_error(c->client) : NULL;
+	print_error_detail(c, tk_err_name(e), eb->msg[0] ? eb->msg : tk_strerror(e),
+			   re && re->code == e ? re : NULL);
 	return status_of(e);
 }
 

@@ -12,14 +12,6 @@
 
 /* ---- output ---- */
 
-static void hkey(struct tk_buf *b, const uint8_t *p, size_t n, const char *empty)
-{
-	if (!n)
-		tk_buf_printf(b, "%s", empty);
-	else
-		tk_quote(b, tk_slice_of(p, n));
-}
-
 static int flush(struct cli *c, struct tk_buf *b)
 {
 	if (b->len)
@@ -221,15 +213,7 @@ static void region_json(struct tk_buf *b, const struct tkv_region_info *ri)
 
 static void region_human(struct tk_buf *b, const struct tkv_region_info *ri)
 {
-	const struct tkv_region *r = &ri->region;
-	tk_buf_printf(b, "region %" PRIu64 " [", r->id);
-	hkey(b, r->start, r->start_len, "-inf");
-	tk_buf_printf(b, ", ");
-	hkey(b, r->end, r->end_len, "+inf");
-	tk_buf_printf(b, ") epoch %" PRIu64 "/%" PRIu64 " peers", r->conf_ver, r->version);
-	for (size_t i = 0; i < r->n_peers; i++)
-		tk_buf_printf(b, "%s%" PRIu64 "@%" PRIu64 "%s", i ? "," : " ", r->peers[i].id,
-			      r->peers[i].store_id, r->peers[i].id == ri->leader.id ? "*" : "");
+	cli_region_human(b, &ri->region, ri->leader.id);
 	if (ri->leader.id)
 		tk_buf_printf(b, " leader %" PRIu64 " (store %" PRIu64 " %s)", ri->leader.id,
 			      ri->leader.store_id, ri->leader_addr);

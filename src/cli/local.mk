@@ -22,3 +22,7 @@ src_cli_test_cli_SOURCES += src/cli/cmds_sched.c
 # Transactions (begin, commit, rollback; get/put/delete/scan inside them).
 src_cli_tinykv_cli_SOURCES += src/cli/cmds_txn.c
 src_cli_test_cli_SOURCES += src/cli/cmds_txn.c
+
+# The hint after a region error (NOT_LEADER, EPOCH_NOT_MATCH).
+src_cli_tinykv_cli_SOURCES += src/cli/region_hint.c
+src_cli_test_cli_SOURCES += src/cli/region_hint.c

@@ -204,6 +204,42 @@ START_TEST(test_server_error_exits_3_with_code_and_message)
 }
 END_TEST
 
+/* NOT_LEADER and EPOCH_NOT_MATCH say where to go: in words after the error
+ * line, or as fields of the JSON error. */
+START_TEST(test_region_errors_print_the_hint)
+{
+	struct t t;
+	t_open(&t, CLI_HUMAN);
+	ck_assert_int_eq(run(&t, "get not_leader"), CLI_SERVER);
+	ck_assert_str_eq(t.errp, "(error) NOT_LEADER: region 2: not leader; the leader is store 3 "
+				 "(peer 6) at 127.0.0.1:20162\n"
+				 "hint: the leader of region 2 is peer 6 on store 3 at 127.0.0.1:20162; "
+				 "try: tinykv-cli -h 127.0.0.1 -p 20162\n");
+	ck_assert_int_eq(run(&t, "get no_leader"), CLI_SERVER);
+	ck_assert_ptr_nonnull(strstr(t.errp, "\nhint: region 2 has no known leader"));
+	ck_assert_int_eq(run(&t, "get epoch"), CLI_SERVER);
+	ck_assert_str_eq(t.errp, "(error) EPOCH_NOT_MATCH: region 2: epoch does not match\n"
+				 "hint: region 2 changed (split or membership change); the store has "
+				 "now:\n"
+				 "  region 2 [-inf, m) epoch 1/2 peers 4@1,5@2,6@3\n"
+				 "  region 8 [m, +inf) epoch 1/2 peers 9@1,10@2,11@3\n");
+	/* other region errors: the message says it all */
+	ck_assert_int_eq(run(&t, "get busy"), CLI_SERVER);
+	ck_assert_str_eq(t.errp, "(error) SERVER_IS_BUSY: region 2: server is busy\n");
+	t.c.fmt = CLI_JSON;
+	ck_assert_int_eq(run(&t, "get not_leader"), CLI_SERVER);
+	ck_assert_str_eq(t.outp, "{\"error\":{\"code\":\"NOT_LEADER\",\"message\":\"region 2: not "
+				 "leader; the leader is store 3 (peer 6) at 127.0.0.1:20162\","
+				 "\"region\":2,\"leader\":{\"id\":6,\"store\":3},"
+				 "\"leader_addr\":\"127.0.0.1:20162\"}}\n");
+	ck_assert_int_eq(run(&t, "get epoch"), CLI_SERVER);
+	ck_assert_ptr_nonnull(strstr(t.outp, ",\"regions\":[{\"id\":2,\"start\":{\"$b\":\"\"},"
+					     "\"end\":{\"$b\":\"m\"},\"conf_ver\":1,\"version\":2,"
+					     "\"peers\":[{\"id\":4,\"store\":1},"));
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(test_timeout_and_connection_failure_exit_4)
 {
 	struct t t;
@@ -326,6 +362,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_bget_lists_every_requested_key_in_human_form);
 	tcase_add_test(tc, test_usage_errors_exit_2_without_contacting_the_server);
 	tcase_add_test(tc, test_server_error_exits_3_with_code_and_message);
+	tcase_add_test(tc, test_region_errors_print_the_hint);
 	tcase_add_test(tc, test_timeout_and_connection_failure_exit_4);
 	tcase_add_test(tc, test_pipe_runs_every_line_and_returns_the_worst_status);
 	tcase_add_test(tc, test_completion_offers_commands_subcommands_and_options);

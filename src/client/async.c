@@ -445,6 +445,15 @@ static void handle_reply(struct tkv_async *a, const struct tk_msg *m)
 				      (const char *)e->code.p, (int)e->msg.n, (const char *)e->msg.p);
 			r.message = a->msgbuf.data ? (const char *)a->msgbuf.data : "";
 		}
+		/* the detail lives in the frame's arena, like the rest of the reply */
+		struct tkv_region_error re;
+		if (tkv_is_region_error(r.code)) {
+			if (!tkv_region_error_view(&a->arena, r.code, e, &re)) {
+				deliver_error(a, &p, TK_E_NOMEM, "out of memory decoding the reply");
+				return;
+			}
+			r.region_error = &re;
+		}
 		deliver(a, &p, &r);
 		return;
 	}

@@ -19,10 +19,12 @@ struct tkv_client {
 	char name[128];
 	struct tkv_async *a;
 	char server_name[128];
+	struct tkv_region_error *last_rerr; /* the last call's, or NULL */
 };
 
 /* Where one call's callback puts its results (all optional). */
 struct call {
+	struct tkv_client *client;
 	bool done;
 	enum tk_err code;
 	struct tk_errbuf *err;
@@ -93,6 +95,8 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 	if (r->code) {
 		tk_err_set(c->err, r->code, "%s", r->message && *r->message ? r->message
 									: tk_strerror(r->code));
+		if (r->region_error && !(c->client->last_rerr = tkv_region_error_pack(r->region_error)))
+			nomem(c);
 		return;
 	}
 	if (c->found) {
@@ -156,10 +160,23 @@ static enum tk_err ensure(struct tkv_client *c, struct tk_errbuf *err)
 	return TK_OK;
 }
 
+static void forget_region_error(struct tkv_client *c)
+{
+	free(c->last_rerr);
+	c->last_rerr = NULL;
+}
+
+const struct tkv_region_error *tkv_last_region_error(const struct tkv_client *c)
+{
+	return c->last_rerr;
+}
+
 /* Queue one request and wait for its reply (k->err set). */
 static enum tk_err call_wait(struct tkv_client *c, enum tk_msg_type type, const void *body,
 			     uint8_t flags, struct call *k)
 {
+	forget_region_error(c);
+	k->client = c;
 	enum tk_err e = ensure(c, k->err);
 	if (e)
 		return e;
@@ -232,6 +249,7 @@ void tkv_close(struct tkv_client *c)
 		return;
 	tkv_async_free(c->a);
 	event_base_free(c->base);
+	forget_region_error(c);
 	free(c);
 }
 
@@ -312,6 +330,7 @@ enum tk_err tkv_scan(struct tkv_client *c, const void *start, size_t start_len,
 static enum tk_err batch(struct tkv_client *c, enum tk_msg_type type, const struct tkv_kv_in *in,
 			 size_t n, struct call *k)
 {
+	forget_region_error(c);
 	if (n > UINT32_MAX)
 		return tk_err_set(k->err, TK_E_TOO_LARGE, "too many keys");
 	bool pairs = type == TK_MSG_raw_batch_put;

@@ -88,6 +88,19 @@ typedef enum tk_err (*tkv_body_fn)(void *arg, const void *body, struct tk_errbuf
 enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
 			 tkv_body_fn fn, void *arg, struct tk_errbuf *err);
 
+/* region_error.c: region errors handed to callers.  Whether code is one of
+ * the six region error codes of struct tkv_region_error. */
+bool tkv_is_region_error(enum tk_err code);
+/* A view of the error object w for code: regions, peers and NUL-terminated
+ * strings allocated in a, key and region bounds pointing into w.  False when
+ * out of memory. */
+struct tk_arena;
+bool tkv_region_error_view(struct tk_arena *a, enum tk_err code, const struct tk_error *w,
+                           struct tkv_region_error *out);
+/* A deep copy of in, in one malloc'ed block (free()), or NULL when out of
+ * memory. */
+struct tkv_region_error *tkv_region_error_pack(const struct tkv_region_error *in);
+
 /* The scheduler client's raw call: any request type with its generated
  * body; cb sees the decoded reply body in reply->body.  Contract of the
  * public tkv_sched_async_* requests. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "codec/codec.h"
+#include "codec/json.h"
 #include "util/arena.h"
 
 struct entry {
@@ -140,6 +141,60 @@ static void send_err(int fd, const struct tk_msg *m, const char *code, const cha
 	send_msg(fd, m->type, m->id, TK_ERROR, &e);
 }
 
+/* Region errors by the key of a raw_get (fake_server.h), written as JSON
+ * so that one can carry what our encoder never writes: fields from a newer
+ * server and malformed ones. */
+#define FAKE_REGION2 "{\"id\":2,\"start\":\"\",\"end\":\"m\",\"conf_ver\":1,\"version\":2," \
+	"\"peers\":[{\"id\":4,\"store\":1},{\"id\":5,\"store\":2},{\"id\":6,\"store\":3}]}"
+#define FAKE_REGION8 "{\"id\":8,\"start\":\"m\",\"end\":\"\",\"conf_ver\":1,\"version\":2," \
+	"\"peers\":[{\"id\":9,\"store\":1},{\"id\":10,\"store\":2},{\"id\":11,\"store\":3}]}"
+static const struct {
+	const char *key, *error;
+} region_errors[] = {
+    {"not_leader", "{\"code\":\"NOT_LEADER\",\"msg\":\"region 2: not leader; the leader is store 3 "
+                   "(peer 6) at 127.0.0.1:20162\",\"region\":2,\"leader\":{\"id\":6,\"store\":3},"
+                   "\"leader_addr\":\"127.0.0.1:20162\"}"},
+    {"no_leader", "{\"code\":\"NOT_LEADER\",\"msg\":\"region 2: not leader; the leader is not "
+                  "known\",\"region\":2}"},
+    {"epoch", "{\"code\":\"EPOCH_NOT_MATCH\",\"msg\":\"region 2: epoch does not match\",\"region\":2,"
+              "\"regions\":[" FAKE_REGION2 "," FAKE_REGION8 "]}"},
+    {"no_region", "{\"code\":\"REGION_NOT_FOUND\",\"msg\":\"region 9 is not on this store\","
+                  "\"region\":9}"},
+    {"zebra", "{\"code\":\"KEY_NOT_IN_REGION\",\"msg\":\"key zebra is not in region 2 [-inf, m)\","
+              "\"region\":2,\"regions\":[" FAKE_REGION2 "],\"key\":\"zebra\"}"},
+    {"stale", "{\"code\":\"STALE_COMMAND\",\"msg\":\"region 2: stale command\",\"region\":2}"},
+    {"busy", "{\"code\":\"SERVER_IS_BUSY\",\"msg\":\"region 2: server is busy\",\"region\":2,"
+             "\"reason\":\"apply_queue_full\",\"backoff_ms\":20}"},
+    {"future", "{\"code\":\"NOT_LEADER\",\"msg\":\"m\",\"region\":2,\"term\":{\"x\":[1]},"
+               "\"leader\":{\"id\":6,\"store\":3,\"role\":\"voter\"},\"leader_addr\":7,"
+               "\"regions\":[{\"id\":\"two\"}]}"},
+};
+
+/* Answer with the scripted region error of key; false when key has none. */
+static bool region_error(int fd, const struct tk_msg *m, struct tk_slice key)
+{
+	for (size_t i = 0; i < sizeof region_errors / sizeof region_errors[0]; i++) {
+		if (!tk_slice_eq(key, tk_slice_str(region_errors[i].key)))
+			continue;
+		char json[2048];
+		snprintf(json, sizeof json, "{\"t\":\"%s\",\"id\":%llu,\"e\":%s}",
+		         tk_msg_defs[m->type].name, (unsigned long long)m->id, region_errors[i].error);
+		struct tk_buf out;
+		tk_buf_init(&out);
+		tk_buf_append(&out, "\0\0\0\0", 4);
+		size_t used;
+		struct tk_errbuf eb;
+		if (tk_json_to_msgpack(tk_slice_str(json), &used, &out, &eb) != TK_OK)
+			abort(); /* a typo in the table above */
+		tk_put_be32(out.data, (uint32_t)(out.len - 4));
+		if (write(fd, out.data, out.len) < 0)
+			perror("fake server: write");
+		tk_buf_destroy(&out);
+		return true;
+	}
+	return false;
+}
+
 static void scan(struct tkv_fake *f, int fd, const struct tk_msg *m, struct tk_arena *ar)
 {
 	const struct tk_raw_scan_req *q = m->body;
@@ -202,6 +257,8 @@ static void serve(struct tkv_fake *f, int fd)
 				break;
 			if (tk_slice_eq(k, tk_slice_str("drop")))
 				goto out;
+			if (region_error(fd, &m, k))
+				break;
 			struct entry *e = find(f, k);
 			struct tk_raw_get_resp r = {.value = {NULL, 0}};
 			if (e)

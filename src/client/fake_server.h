@@ -7,6 +7,17 @@
  *   get "drop"        the connection is closed without a reply
  *   delete "nospace"  answered with error NO_SPACE "disk full"
  *   put "" ...        answered with error BAD_REQUEST (like tinykvd)
+ *   get "not_leader"  NOT_LEADER region 2, leader peer 6 on store 3 at
+ *                     127.0.0.1:20162 ("no_leader": none known)
+ *   get "epoch"       EPOCH_NOT_MATCH region 2, now regions 2 ["", m) and
+ *                     8 [m, +inf), epoch 1/2, peers 4-6 / 9-11 on stores 1-3
+ *   get "no_region"   REGION_NOT_FOUND region 9
+ *   get "zebra"       KEY_NOT_IN_REGION region 2 ["", m)
+ *   get "stale"       STALE_COMMAND region 2
+ *   get "busy"        SERVER_IS_BUSY region 2, apply_queue_full, 20 ms
+ *   get "future"      NOT_LEADER with fields a newer server might send and
+ *                     malformed ones (leader_addr a number, a region
+ *                     without an id): region 2, leader peer 6 on store 3
  * Connections are served one after another (one client at a time).
  *
  * Other kinds (tkv_fake_new):

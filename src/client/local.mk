@@ -11,7 +11,8 @@ src_client_libtkclient_la_SOURCES = \
 	src/client/pending.c src/client/pending.h \
 	src/client/addr.c \
 	src/client/async.c \
-	src/client/blocking.c
+	src/client/blocking.c \
+	src/client/region_error.c
 src_client_libtkclient_la_LIBADD = src/codec/libtkcodec.la $(LIBEVENT_LIBS)
 
 lib_LTLIBRARIES += src/client/libtinykv.la

@@ -294,7 +294,7 @@ START_TEST(test_async_sends_hello_first_and_holds_requests_until_its_reply)
 	srv_recv(&f, &m);
 	ck_assert_int_eq(m.type, TK_MSG_hello);
 	ck_assert(!srv_has_data(&f)); /* the ping waits for the hello reply */
-	struct tk_hello_resp r = {.proto = 1, .role = tk_slice_str("store"),
+	struct tk_hello_resp r = {.proto = TK_PROTO_VERSION, .role = tk_slice_str("store"),
 				  .server = tk_slice_str("fake 1"), .max_frame = 1 << 20};
 	srv_send(&f, TK_MSG_hello, 0, TK_RESPONSE, &r);
 	srv_recv(&f, &m);
@@ -733,6 +733,153 @@ START_TEST(test_blocking_calls_return_copied_replies_and_server_errors)
 }
 END_TEST
 
+/* A get of key that the fake answers with a region error; returns its
+ * detail (owned by c). */
+static const struct tkv_region_error *get_region_error(struct tkv_client *c, const char *key,
+                                                       enum tk_err want)
+{
+	struct tk_errbuf eb;
+	uint8_t *v;
+	size_t vn;
+	bool found;
+	ck_assert_int_eq(tkv_get(c, key, strlen(key), &v, &vn, &found, &eb), want);
+	ck_assert_int_eq(eb.code, want);
+	const struct tkv_region_error *re = tkv_last_region_error(c);
+	ck_assert_ptr_nonnull(re);
+	ck_assert_int_eq(re->code, want);
+	return re;
+}
+
+START_TEST(test_blocking_region_errors_come_with_their_detail)
+{
+	struct tkv_fake *f = tkv_fake_start();
+	struct tkv_client *c = fake_client(f, 2000);
+	const struct tkv_region_error *re = get_region_error(c, "not_leader", TK_E_NOT_LEADER);
+	ck_assert_uint_eq(re->region_id, 2);
+	ck_assert_uint_eq(re->leader.id, 6);
+	ck_assert_uint_eq(re->leader.store_id, 3);
+	ck_assert_str_eq(re->leader_addr, "127.0.0.1:20162");
+	ck_assert_uint_eq(re->n_regions, 0);
+	ck_assert_str_eq(re->reason, "");
+
+	re = get_region_error(c, "no_leader", TK_E_NOT_LEADER);
+	ck_assert_uint_eq(re->leader.store_id, 0);
+	ck_assert_str_eq(re->leader_addr, "");
+
+	re = get_region_error(c, "epoch", TK_E_EPOCH_NOT_MATCH);
+	ck_assert_uint_eq(re->region_id, 2);
+	ck_assert_uint_eq(re->n_regions, 2);
+	ck_assert_uint_eq(re->regions[0].id, 2);
+	ck_assert_uint_eq(re->regions[0].start_len, 0);
+	ck_assert_uint_eq(re->regions[0].end_len, 1);
+	ck_assert_int_eq(re->regions[0].end[0], 'm');
+	ck_assert_uint_eq(re->regions[1].id, 8);
+	ck_assert_uint_eq(re->regions[1].conf_ver, 1);
+	ck_assert_uint_eq(re->regions[1].version, 2);
+	ck_assert_uint_eq(re->regions[1].n_peers, 3);
+	ck_assert_uint_eq(re->regions[1].peers[2].id, 11);
+	ck_assert_uint_eq(re->regions[1].peers[2].store_id, 3);
+
+	re = get_region_error(c, "no_region", TK_E_REGION_NOT_FOUND);
+	ck_assert_uint_eq(re->region_id, 9);
+
+	re = get_region_error(c, "zebra", TK_E_KEY_NOT_IN_REGION);
+	ck_assert_uint_eq(re->key_len, 5);
+	ck_assert(memcmp(re->key, "zebra", 5) == 0);
+	ck_assert_uint_eq(re->n_regions, 1);
+	ck_assert_uint_eq(re->regions[0].end_len, 1);
+
+	re = get_region_error(c, "stale", TK_E_STALE_COMMAND);
+	ck_assert_uint_eq(re->region_id, 2);
+
+	re = get_region_error(c, "busy", TK_E_SERVER_IS_BUSY);
+	ck_assert_str_eq(re->reason, "apply_queue_full");
+	ck_assert_uint_eq(re->backoff_ms, 20);
+
+	/* the next call forgets it; other errors have none */
+	struct tk_errbuf eb;
+	ck_assert_int_eq(tkv_ping(c, &eb), TK_OK);
+	ck_assert_ptr_null(tkv_last_region_error(c));
+	ck_assert_int_eq(tkv_delete(c, "nospace", 7, &eb), TK_E_NO_SPACE);
+	ck_assert_ptr_null(tkv_last_region_error(c));
+	tkv_close(c);
+	tkv_fake_stop(f);
+}
+END_TEST
+
+/* Fields a newer server adds are skipped and malformed ones dropped: the
+ * call still fails with its code and the detail that could be read. */
+START_TEST(test_unknown_and_malformed_detail_fields_are_ignored)
+{
+	struct tkv_fake *f = tkv_fake_start();
+	struct tkv_client *c = fake_client(f, 2000);
+	const struct tkv_region_error *re = get_region_error(c, "future", TK_E_NOT_LEADER);
+	ck_assert_uint_eq(re->region_id, 2);
+	ck_assert_uint_eq(re->leader.store_id, 3);
+	ck_assert_str_eq(re->leader_addr, "");
+	ck_assert_uint_eq(re->n_regions, 0);
+	/* and the connection goes on */
+	struct tk_errbuf eb;
+	ck_assert_int_eq(tkv_ping(c, &eb), TK_OK);
+	ck_assert_int_eq(tkv_fake_accepts(f), 1);
+	tkv_close(c);
+	tkv_fake_stop(f);
+}
+END_TEST
+
+struct rerr_seen {
+	bool done;
+	enum tk_err code;
+	uint64_t leader_store;
+	size_t n_regions;
+	uint64_t second_region;
+	bool had_detail;
+};
+
+static void on_region_error(void *arg, const struct tkv_reply *r)
+{
+	struct rerr_seen *s = arg;
+	s->done = true;
+	s->code = r->code;
+	s->had_detail = r->region_error != NULL;
+	if (r->region_error) {
+		s->leader_store = r->region_error->leader.store_id;
+		s->n_regions = r->region_error->n_regions;
+		if (s->n_regions > 1)
+			s->second_region = r->region_error->regions[1].id;
+	}
+}
+
+START_TEST(test_async_reply_carries_the_region_error_detail)
+{
+	struct tkv_fake *f = tkv_fake_start();
+	struct event_base *base = event_base_new();
+	struct tkv_config cfg;
+	tkv_config_default(&cfg);
+	cfg.address = tkv_fake_address(f);
+	struct tkv_async *a;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(tkv_async_new(base, &cfg, &a, &eb), TK_OK);
+	struct rerr_seen s1 = {0}, s2 = {0}, s3 = {0};
+	ck_assert_int_eq(tkv_async_get(a, "not_leader", 10, on_region_error, &s1), TK_OK);
+	ck_assert_int_eq(tkv_async_get(a, "epoch", 5, on_region_error, &s2), TK_OK);
+	ck_assert_int_eq(tkv_async_delete(a, "nospace", 7, on_region_error, &s3), TK_OK);
+	while (!(s1.done && s2.done && s3.done))
+		ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_int_eq(s1.code, TK_E_NOT_LEADER);
+	ck_assert(s1.had_detail);
+	ck_assert_uint_eq(s1.leader_store, 3);
+	ck_assert_int_eq(s2.code, TK_E_EPOCH_NOT_MATCH);
+	ck_assert_uint_eq(s2.n_regions, 2);
+	ck_assert_uint_eq(s2.second_region, 8);
+	ck_assert_int_eq(s3.code, TK_E_NO_SPACE);
+	ck_assert(!s3.had_detail);
+	tkv_async_free(a);
+	event_base_free(base);
+	tkv_fake_stop(f);
+}
+END_TEST
+
 START_TEST(test_blocking_timeout_leaves_the_connection_usable)
 {
 	struct tkv_fake *f = tkv_fake_start();
@@ -873,6 +1020,9 @@ static Suite *client_suite(void)
 	tc = tcase_create("blocking");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_blocking_calls_return_copied_replies_and_server_errors);
+	tcase_add_test(tc, test_blocking_region_errors_come_with_their_detail);
+	tcase_add_test(tc, test_unknown_and_malformed_detail_fields_are_ignored);
+	tcase_add_test(tc, test_async_reply_carries_the_region_error_detail);
 	tcase_add_test(tc, test_blocking_timeout_leaves_the_connection_usable);
 	tcase_add_test(tc, test_blocking_call_after_connection_loss_reconnects);
 	suite_add_tcase(s, tc);

@@ -26,7 +26,9 @@
  *  - added tkv_async_batch_get/put/delete, tkv_async_error and
  *    tkv_async_server_name;
  *  - tkv_async_* may also return TK_E_TOO_LARGE and TK_E_NOMEM, and the
- *    callback contract is spelled out (exactly once iff TK_E_OK returned). */
+ *    callback contract is spelled out (exactly once iff TK_E_OK returned);
+ *  - region errors come with their detail: struct tkv_region_error, from
+ *    tkv_last_region_error (blocking) or tkv_reply.region_error (async). */
 #ifndef TINYKV_H
 #define TINYKV_H
 
@@ -67,6 +69,47 @@ struct tkv_kv_in {
 	size_t key_len;
 	const void *value;
 	size_t value_len;
+};
+
+/* ---- regions and region errors ---------------------------------------- */
+/* A region: a key range served by one raft group, its epoch and peers
+ * (proto-spec/scheduler.md, "sched_region"). */
+struct tkv_peer {
+	uint64_t id;
+	uint64_t store_id;
+};
+
+struct tkv_region {
+	uint64_t id;
+	const uint8_t *start; /* empty: -infinity */
+	size_t start_len;
+	const uint8_t *end;   /* empty: +infinity */
+	size_t end_len;
+	uint64_t conf_ver, version;
+	const struct tkv_peer *peers;
+	size_t n_peers;
+};
+
+/* The detail of a region error (proto-spec/errors.md, "Region errors"):
+ * where the store says the request should have gone.  What the server did
+ * not send is zero: ids 0, strings "", arrays empty, key NULL.  Byte
+ * strings are not NUL-terminated. */
+struct tkv_region_error {
+	enum tk_err code;        /* TK_E_NOT_LEADER, TK_E_EPOCH_NOT_MATCH,
+	                          * TK_E_REGION_NOT_FOUND, TK_E_KEY_NOT_IN_REGION,
+	                          * TK_E_STALE_COMMAND or TK_E_SERVER_IS_BUSY */
+	uint64_t region_id;      /* the region the request named, or the key's */
+	struct tkv_peer leader;  /* NOT_LEADER: the leader peer and its store */
+	const char *leader_addr; /* NOT_LEADER: the leader store's address */
+	/* EPOCH_NOT_MATCH: the store's current regions over the requested
+	 * range; KEY_NOT_IN_REGION: the region, with its range */
+	const struct tkv_region *regions;
+	size_t n_regions;
+	const uint8_t *key;      /* KEY_NOT_IN_REGION: the key */
+	size_t key_len;
+	const char *reason;      /* SERVER_IS_BUSY: "proposal_queue_full",
+	                          * "apply_queue_full" or another */
+	uint64_t backoff_ms;     /* SERVER_IS_BUSY: wait at least this long */
 };
 
 struct tkv_scan_opts {
@@ -130,6 +173,13 @@ enum tk_err tkv_batch_put(struct tkv_client *c, const struct tkv_kv_in *kvs, siz
 enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
 			     struct tk_errbuf *err);
 
+/* The detail of the region error the last call on c failed with, or NULL
+ * when it did not fail with one of the region error codes (succeeded, or
+ * failed otherwise).  A region error without detail fields still gives a
+ * struct (code set, the rest zero).  Owned by c, valid until the next call
+ * on c or tkv_close. */
+const struct tkv_region_error *tkv_last_region_error(const struct tkv_client *c);
+
 void tkv_free(void *p);
 /* Frees an array from tkv_scan or tkv_batch_get: the array and all its keys
  * and values are one allocation (keys and values are NUL-terminated, the NUL
@@ -157,6 +207,9 @@ struct tkv_reply {
 	 * tk_<type>_resp of codec/schema.h (internal to the library: the
 	 * transaction client reads kv_* replies through it). */
 	const void *body;
+	/* A region error's detail (code is one of the region error codes of
+	 * struct tkv_region_error), NULL otherwise. */
+	const struct tkv_region_error *region_error;
 };
 typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
 

@@ -65,23 +65,7 @@ void tkv_sched_close(struct tkv_sched *s);
 /* The cluster id from the scheduler's hello (0 before a connection). */
 uint64_t tkv_sched_cluster_id(const struct tkv_sched *s);
 
-/* ---- region metadata ---- */
-struct tkv_peer {
-	uint64_t id;
-	uint64_t store_id;
-};
-
-struct tkv_region {
-	uint64_t id;
-	const uint8_t *start; /* empty: -infinity */
-	size_t start_len;
-	const uint8_t *end;   /* empty: +infinity */
-	size_t end_len;
-	uint64_t conf_ver, version;
-	const struct tkv_peer *peers;
-	size_t n_peers;
-};
-
+/* ---- region metadata (struct tkv_peer and struct tkv_region: tinykv.h) ---- */
 /* What the scheduler knows of a region (routing answers, listings). */
 struct tkv_region_info {
 	struct tkv_region region;

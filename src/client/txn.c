@@ -164,7 +164,7 @@ static enum tk_err resolve(struct tkv_txn_client *c, const struct lock_seen *l, 
 	enum tk_err e = tkv_txn_client_ts(c, &now, err);
 	if (e)
 		return e;
-	struct tk_kv_check_txn_status_req sreq = {tk_buf_slice(&l->primary), l->start_ts, now, 0};
+	struct tk_kv_check_txn_status_req sreq = {tk_buf_slice(&l->primary), l->start_ts, now, NULL, 0};
 	uint64_t commit_ts = UINT64_MAX;
 	e = tkv_call_msg(c->store, TK_MSG_kv_check_txn_status, &sreq, status_body, &commit_ts, err);
 	if (e)
@@ -172,7 +172,7 @@ static enum tk_err resolve(struct tkv_txn_client *c, const struct lock_seen *l, 
 	if (commit_ts == UINT64_MAX)
 		return tk_err_set(err, TK_E_KEY_LOCKED, "key locked by live transaction %llu",
 				  (unsigned long long)l->start_ts);
-	struct tk_kv_resolve_lock_req rreq = {l->start_ts, commit_ts, 0};
+	struct tk_kv_resolve_lock_req rreq = {l->start_ts, commit_ts, NULL, 0};
 	return tkv_call_msg(c->store, TK_MSG_kv_resolve_lock, &rreq, ignore_body, NULL, err);
 }
 
@@ -341,7 +341,7 @@ enum tk_err tkv_txn_get(struct tkv_txn *t, const void *key, size_t key_len, uint
 		struct get_out o;
 		memset(&o, 0, sizeof o);
 		tk_buf_init(&o.value);
-		struct tk_kv_get_req req = {tk_slice_of(key_len ? key : "", key_len), t->start_ts, 0};
+		struct tk_kv_get_req req = {tk_slice_of(key_len ? key : "", key_len), t->start_ts, NULL, 0};
 		enum tk_err e = tkv_call_msg(t->c->store, TK_MSG_kv_get, &req, get_body, &o, err);
 		if (!e && !o.locked) {
 			*found = o.found;
@@ -495,7 +495,7 @@ enum tk_err tkv_txn_scan(struct tkv_txn *t, const void *start, size_t start_len,
 	for (;;) {
 		struct scan_out o;
 		memset(&o, 0, sizeof o);
-		struct tk_kv_scan_req req = {s, e_, ask, t->start_ts, false, 0};
+		struct tk_kv_scan_req req = {s, e_, ask, t->start_ts, false, NULL, 0};
 		enum tk_err e = tkv_call_msg(t->c->store, TK_MSG_kv_scan, &req, scan_body, &o, err);
 		if (!e && o.n_locks == 0)
 			e = merge(t, &o, s, e_, limit, kvs, n, err);
@@ -646,10 +646,10 @@ static enum tk_err send_keys(struct tkv_txn *t, enum tk_msg_type type, size_t fr
 		keys[i] = tk_buf_slice(&t->muts[from + i].key);
 	enum tk_err e;
 	if (type == TK_MSG_kv_commit) {
-		struct tk_kv_commit_req req = {{keys, (uint32_t)n}, t->start_ts, commit_ts, 0};
+		struct tk_kv_commit_req req = {{keys, (uint32_t)n}, t->start_ts, commit_ts, NULL, 0};
 		e = tkv_call_msg(t->c->store, type, &req, key_error_body, NULL, err);
 	} else {
-		struct tk_kv_batch_rollback_req req = {{keys, (uint32_t)n}, t->start_ts, 0};
+		struct tk_kv_batch_rollback_req req = {{keys, (uint32_t)n}, t->start_ts, NULL, 0};
 		e = tkv_call_msg(t->c->store, type, &req, key_error_body, NULL, err);
 	}
 	free(keys);
@@ -770,7 +770,7 @@ enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *
 		struct scan_lock_out o;
 		memset(&o, 0, sizeof o);
 		tk_buf_init(&o.last_key);
-		struct tk_kv_scan_lock_req req = {safe_point, tk_slice_of("", 0), tk_slice_of(NULL, 0), 1000, 0};
+		struct tk_kv_scan_lock_req req = {safe_point, tk_slice_of("", 0), tk_slice_of(NULL, 0), 1000, NULL, 0};
 		enum tk_err e = tkv_call_msg(c->store, TK_MSG_kv_scan_lock, &req, scan_lock_body, &o, err);
 		bool live = false;
 		for (size_t i = 0; !e && i < o.n; i++) {
@@ -792,6 +792,6 @@ enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *
 		if (live && !backoff_sleep(&b))
 			return tk_err_set(err, TK_E_KEY_LOCKED, "gc: a lock below the safe point stayed alive");
 	}
-	struct tk_kv_gc_req req = {safe_point, 0};
+	struct tk_kv_gc_req req = {safe_point, NULL, 0};
 	return tkv_call_msg(c->store, TK_MSG_kv_gc, &req, gc_body, deleted, err);
 }

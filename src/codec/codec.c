@@ -19,8 +19,15 @@ enum tk_frame_status tk_frame_peek(const uint8_t *p, size_t avail, uint32_t max_
 
 /* ---- decoding ---------------------------------------------------------- */
 
+/* Lenient decoding (error objects, codec.h): unknown and duplicate keys are
+ * skipped, and an optional field that does not decode is dropped. */
+struct dec {
+	struct tk_arena *a;
+	bool lenient;
+};
+
 static enum tk_err decode_obj(struct mp_reader *r, const struct tk_obj_def *def, void *out,
-			      struct tk_arena *a, int depth, struct tk_errbuf *eb);
+			      const struct dec *d, int depth, struct tk_errbuf *eb);
 
 static enum tk_err bad(struct tk_errbuf *eb, const struct tk_obj_def *def,
 		       const struct tk_field_def *f, const char *what, enum mp_kind got)
@@ -50,9 +57,10 @@ static enum tk_err truncated(struct tk_errbuf *eb, const struct tk_obj_def *def,
 }
 
 static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def,
-			       const struct tk_field_def *f, void *slot, struct tk_arena *a,
+			       const struct tk_field_def *f, void *slot, const struct dec *d,
 			       int depth, struct tk_errbuf *eb)
 {
+	struct tk_arena *a = d->a;
 	struct mp_value v;
 	if (!mp_read(r, &v))
 		return truncated(eb, def, f);
@@ -109,7 +117,7 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 			if (got != MP_BIN && got != MP_STR && got != MP_NIL)
 				return bad(eb, def, f, "bin value", got);
 		} else {
-			enum tk_err e = decode_obj(r, f->sub, it, a, depth + 1, eb);
+			enum tk_err e = decode_obj(r, f->sub, it, d, depth + 1, eb);
 			if (e)
 				return e;
 		}
@@ -136,7 +144,7 @@ static enum tk_err decode_list(struct mp_reader *r, const struct tk_obj_def *def
 }
 
 static enum tk_err decode_field(struct mp_reader *r, const struct tk_obj_def *def,
-				const struct tk_field_def *f, char *base, struct tk_arena *a,
+				const struct tk_field_def *f, char *base, const struct dec *d,
 				int depth, struct tk_errbuf *eb)
 {
 	void *slot = base + f->offset;
@@ -174,25 +182,53 @@ static enum tk_err decode_field(struct mp_reader *r, const struct tk_obj_def *de
 	case TKF_KVLIST:
 	case TKF_OBJLIST:
 	case TKF_U64LIST:
-		return decode_list(r, def, f, slot, a, depth, eb);
+		return decode_list(r, def, f, slot, d, depth, eb);
 	case TKF_OBJ: {
 		struct mp_reader peek = *r;
 		if (mp_read(&peek, &v) && v.kind == MP_NIL && !f->required) {
 			*r = peek;
 			return TK_OK;
 		}
-		void *sub = tk_arena_alloc(a, f->sub->size);
+		void *sub = tk_arena_alloc(d->a, f->sub->size);
 		if (!sub)
 			return tk_err_set(eb, TK_E_NOMEM, "decoding %s", def->name);
 		*(void **)slot = sub;
-		return decode_obj(r, f->sub, sub, a, depth + 1, eb);
+		return decode_obj(r, f->sub, sub, d, depth + 1, eb);
 	}
 	}
 	return tk_err_set(eb, TK_E_INTERNAL, "bad field type");
 }
 
+/* Size of a field's slot in its C struct (to clear a dropped field). */
+static size_t field_size(const struct tk_field_def *f)
+{
+	switch ((enum tk_field_type)f->type) {
+	case TKF_U64: return sizeof(uint64_t);
+	case TKF_BOOL: return sizeof(bool);
+	case TKF_BIN:
+	case TKF_STR: return sizeof(struct tk_slice);
+	case TKF_BINLIST: return sizeof(struct tk_binlist);
+	case TKF_KVLIST: return sizeof(struct tk_kvlist);
+	case TKF_U64LIST: return sizeof(struct tk_u64list);
+	case TKF_OBJ: return sizeof(void *);
+	case TKF_OBJLIST: return sizeof(struct tk_empty_list);
+	}
+	return 0;
+}
+
+/* Lenient mode: skip the value at *r (the payload was checked to be
+ * well-formed msgpack, but a body given to tk_obj_decode was not). */
+static enum tk_err skip_value(struct mp_reader *r, const struct tk_obj_def *def,
+			      struct tk_errbuf *eb)
+{
+	if (!mp_skip(r))
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: malformed or truncated msgpack",
+				  def->name);
+	return TK_OK;
+}
+
 static enum tk_err decode_obj(struct mp_reader *r, const struct tk_obj_def *def, void *out,
-			      struct tk_arena *a, int depth, struct tk_errbuf *eb)
+			      const struct dec *d, int depth, struct tk_errbuf *eb)
 {
 	if (depth > TK_MAX_DEPTH)
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: nested too deep", def->name);
@@ -217,16 +253,40 @@ static enum tk_err decode_obj(struct mp_reader *r, const struct tk_obj_def *def,
 			if (f->name_len == key.s.n && memcmp(f->name, key.s.p, key.s.n) == 0)
 				break;
 		}
-		if (j == def->nfields)
-			return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: unknown field '%.*s'", def->name,
-					  (int)(key.s.n > 64 ? 64 : key.s.n), key.s.p);
-		if (seen & (1ull << j))
+		if (j < def->nfields && (seen & (1ull << j)) && !d->lenient)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: duplicate field '%s'", def->name,
 					  def->fields[j].name);
-		seen |= 1ull << j;
-		enum tk_err e = decode_field(r, def, &def->fields[j], out, a, depth, eb);
+		if (j < def->nfields && (seen & (1ull << j))) {
+			enum tk_err e = skip_value(r, def, eb); /* the first one counts */
+			if (e)
+				return e;
+			continue;
+		}
+		if (j == def->nfields && !d->lenient)
+			return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: unknown field '%.*s'", def->name,
+					  (int)(key.s.n > 64 ? 64 : key.s.n), key.s.p);
+		if (j == def->nfields) {
+			enum tk_err e = skip_value(r, def, eb); /* a newer server's detail */
+			if (e)
+				return e;
+			continue;
+		}
+		const struct tk_field_def *f = &def->fields[j];
+		struct mp_reader at = *r;
+		enum tk_err e = decode_field(r, def, f, out, d, depth, eb);
+		if (e == TK_E_BAD_REQUEST && d->lenient && !f->required) {
+			/* a malformed detail is dropped: the error's code and message
+			 * still reach the caller */
+			memset((char *)out + f->offset, 0, field_size(f));
+			*r = at;
+			e = skip_value(r, def, eb);
+			if (e)
+				return e;
+			continue;
+		}
 		if (e)
 			return e;
+		seen |= 1ull << j;
 	}
 	for (uint32_t j = 0; j < def->nfields; j++)
 		if (def->fields[j].required && !(seen & (1ull << j)))
@@ -241,7 +301,8 @@ enum tk_err tk_obj_decode(struct tk_slice data, const struct tk_obj_def *def, vo
 	struct mp_reader r;
 	mp_reader_init(&r, data.p, data.n);
 	memset(out, 0, def->size);
-	enum tk_err e = decode_obj(&r, def, out, arena, 0, eb);
+	struct dec d = {arena, def == &tk_def_error};
+	enum tk_err e = decode_obj(&r, def, out, &d, 0, eb);
 	if (e == TK_OK && mp_left(&r))
 		return tk_err_set(eb, TK_E_BAD_REQUEST, "%s: %zu trailing bytes", def->name,
 				  mp_left(&r));
@@ -358,7 +419,8 @@ enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struc
 	void *out = tk_arena_alloc(arena, def->size);
 	if (!out)
 		return tk_err_set(eb, TK_E_NOMEM, "decoding %s", md->name);
-	e = decode_obj(&body, def, out, arena, 0, eb);
+	struct dec d = {arena, def == &tk_def_error};
+	e = decode_obj(&body, def, out, &d, 0, eb);
 	if (e)
 		return tk_err_wrap(eb, e, "%s", md->name);
 	msg->body = out;

@@ -68,11 +68,19 @@ struct tk_msg {
  * msg->id alone (msg->type_name is its `t` when that was one str, msg->type
  * TK_MSG__COUNT when unknown).  Errors: TK_E_BAD_REQUEST (malformed
  * msgpack, wrong types, missing/unknown/duplicate fields, trailing bytes),
- * TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM. */
+ * TK_E_UNKNOWN_MESSAGE, TK_E_NOMEM.
+ *
+ * An error object ("e", struct tk_error) is read leniently, at every depth
+ * inside it (forward compatibility, proto-spec/errors.md): unknown fields
+ * are skipped, a repeated field keeps its first value, and an optional
+ * field that does not decode (wrong type, a region missing its id, ...) is
+ * dropped as if absent.  Only a malformed `code` or `msg` fails the
+ * decode, so a reply always reaches its caller with its code. */
 enum tk_err tk_msg_decode(struct tk_slice payload, struct tk_arena *arena, struct tk_msg *msg,
 			  struct tk_errbuf *eb);
 
-/* Decode just a body object (used by tests and tools). */
+/* Decode just a body object (used by tests and tools); tk_def_error
+ * leniently, as tk_msg_decode does. */
 enum tk_err tk_obj_decode(struct tk_slice data, const struct tk_obj_def *def, void *out,
 			  struct tk_arena *arena, struct tk_errbuf *eb);
 

@@ -23,7 +23,9 @@
  * written; OPT fields are written only when not zero/absent and default to
  * zero/absent when missing.  Unknown keys are rejected (BAD_REQUEST): a typo
  * at the netcat prompt is an error, not a silently ignored field; new fields
- * come with a new protocol version in hello. */
+ * come with a new protocol version in hello.  The one exception is the error
+ * object (schema_core.h), read leniently so that servers can add detail:
+ * see tk_msg_decode. */
 #ifndef TK_CODEC_SCHEMA_H
 #define TK_CODEC_SCHEMA_H
 
@@ -34,7 +36,7 @@
 #include "util/bytes.h"
 
 /* Current protocol version, sent in hello. */
-#define TK_PROTO_VERSION 1
+#define TK_PROTO_VERSION 2
 
 struct tk_binlist {
 	struct tk_slice *v;

@@ -3,30 +3,42 @@
 #ifndef TK_CODEC_SCHEMA_RAW_H
 #define TK_CODEC_SCHEMA_RAW_H
 
-#define TK_OBJ_raw_get_req(F, o) F(o, key, "k", BIN, REQ)
+#define TK_OBJ_raw_get_req(F, o)                                                 \
+	F(o, key, "k", BIN, REQ)                                                 \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_raw_get_resp(F, o) F(o, value, "v", BIN, OPT)
 
 #define TK_OBJ_raw_put_req(F, o)                                                 \
 	F(o, key, "k", BIN, REQ)                                                 \
-	F(o, value, "v", BIN, REQ)
+	F(o, value, "v", BIN, REQ)                                               \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 
-#define TK_OBJ_raw_delete_req(F, o) F(o, key, "k", BIN, REQ)
+#define TK_OBJ_raw_delete_req(F, o)                                              \
+	F(o, key, "k", BIN, REQ)                                                 \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 
 #define TK_OBJ_raw_scan_req(F, o)                                                \
 	F(o, start, "start", BIN, REQ)                                           \
 	F(o, end, "end", BIN, OPT)                                               \
 	F(o, limit, "limit", U64, OPT)                                           \
 	F(o, keys_only, "keys_only", BOOL, OPT)                                  \
-	F(o, reverse, "reverse", BOOL, OPT)
+	F(o, reverse, "reverse", BOOL, OPT)                                      \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 
 #define TK_OBJ_raw_scan_resp(F, o)                                               \
 	F(o, kvs, "kvs", KVLIST, REQ)                                            \
 	F(o, more, "more", BOOL, OPT)
 
-#define TK_OBJ_raw_batch_get_req(F, o) F(o, keys, "keys", BINLIST, REQ)
+#define TK_OBJ_raw_batch_get_req(F, o)                                           \
+	F(o, keys, "keys", BINLIST, REQ)                                         \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_raw_batch_get_resp(F, o) F(o, kvs, "kvs", KVLIST, REQ)
-#define TK_OBJ_raw_batch_put_req(F, o) F(o, kvs, "kvs", KVLIST, REQ)
-#define TK_OBJ_raw_batch_delete_req(F, o) F(o, keys, "keys", BINLIST, REQ)
+#define TK_OBJ_raw_batch_put_req(F, o)                                           \
+	F(o, kvs, "kvs", KVLIST, REQ)                                            \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
+#define TK_OBJ_raw_batch_delete_req(F, o)                                        \
+	F(o, keys, "keys", BINLIST, REQ)                                         \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 
 /* Compare-and-swap: exactly one of expect / expect_absent, exactly one of
  * v / delete (the server checks; raftstore/cas.h decides). */

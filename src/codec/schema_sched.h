@@ -8,19 +8,8 @@
 #ifndef TK_CODEC_SCHEMA_SCHED_H
 #define TK_CODEC_SCHEMA_SCHED_H
 
-/* ---- objects ---- */
-#define TK_OBJ_sched_peer(F, o)                                                  \
-	F(o, id, "id", U64, REQ)                                                 \
-	F(o, store, "store", U64, REQ)
-
-#define TK_OBJ_sched_region(F, o)                                                \
-	F(o, id, "id", U64, REQ)                                                 \
-	F(o, start, "start", BIN, REQ)                                           \
-	F(o, end, "end", BIN, REQ)                                               \
-	F(o, conf_ver, "conf_ver", U64, REQ)                                     \
-	F(o, version, "version", U64, REQ)                                       \
-	F(o, peers, "peers", OBJLIST(sched_peer), REQ)
-
+/* ---- objects (sched_peer and sched_region are in schema_core.h: region
+ * errors carry them too) ---- */
 #define TK_OBJ_sched_down_peer(F, o)                                             \
 	F(o, peer, "peer", U64, REQ)                                             \
 	F(o, secs, "secs", U64, REQ)
@@ -159,8 +148,6 @@
 	F(o, value, "value", STR, REQ)
 
 #define TK_OBJECTS_SCHED(X)                                                      \
-	X(sched_peer)                                                            \
-	X(sched_region)                                                          \
 	X(sched_down_peer)                                                       \
 	X(sched_store)                                                           \
 	X(sched_step)                                                            \

@@ -38,7 +38,8 @@
 
 #define TK_OBJ_kv_get_req(F, o)                                                  \
 	F(o, key, "k", BIN, REQ)                                                 \
-	F(o, version, "version", U64, REQ)
+	F(o, version, "version", U64, REQ)                                       \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_get_resp(F, o)                                                 \
 	F(o, value, "v", BIN, OPT)                                               \
 	F(o, error, "error", OBJ(key_error), OPT)
@@ -48,13 +49,15 @@
 	F(o, primary, "primary", BIN, REQ)                                       \
 	F(o, start_ts, "start_ts", U64, REQ)                                     \
 	F(o, lock_ttl, "lock_ttl", U64, REQ)                                     \
-	F(o, min_commit_ts, "min_commit_ts", U64, OPT)
+	F(o, min_commit_ts, "min_commit_ts", U64, OPT)                           \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_prewrite_resp(F, o) F(o, errors, "errors", OBJLIST(key_error), OPT)
 
 #define TK_OBJ_kv_commit_req(F, o)                                               \
 	F(o, keys, "keys", BINLIST, REQ)                                         \
 	F(o, start_ts, "start_ts", U64, REQ)                                     \
-	F(o, commit_ts, "commit_ts", U64, REQ)
+	F(o, commit_ts, "commit_ts", U64, REQ)                                   \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_key_error_resp(F, o) F(o, error, "error", OBJ(key_error), OPT)
 
 #define TK_OBJ_kv_scan_req(F, o)                                                 \
@@ -62,13 +65,15 @@
 	F(o, end, "end", BIN, OPT)                                               \
 	F(o, limit, "limit", U64, OPT)                                           \
 	F(o, version, "version", U64, REQ)                                       \
-	F(o, keys_only, "keys_only", BOOL, OPT)
+	F(o, keys_only, "keys_only", BOOL, OPT)                                  \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_scan_resp(F, o) F(o, pairs, "pairs", OBJLIST(txn_pair), REQ)
 
 #define TK_OBJ_kv_check_txn_status_req(F, o)                                     \
 	F(o, primary, "primary", BIN, REQ)                                       \
 	F(o, lock_ts, "lock_ts", U64, REQ)                                       \
-	F(o, current_ts, "current_ts", U64, REQ)
+	F(o, current_ts, "current_ts", U64, REQ)                                 \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_check_txn_status_resp(F, o)                                    \
 	F(o, status, "status", STR, REQ)                                         \
 	F(o, action, "action", STR, OPT)                                         \
@@ -77,23 +82,28 @@
 
 #define TK_OBJ_kv_batch_rollback_req(F, o)                                       \
 	F(o, keys, "keys", BINLIST, REQ)                                         \
-	F(o, start_ts, "start_ts", U64, REQ)
+	F(o, start_ts, "start_ts", U64, REQ)                                     \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 
 #define TK_OBJ_kv_resolve_lock_req(F, o)                                         \
 	F(o, start_ts, "start_ts", U64, REQ)                                     \
-	F(o, commit_ts, "commit_ts", U64, OPT)
+	F(o, commit_ts, "commit_ts", U64, OPT)                                   \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_resolve_lock_resp(F, o) F(o, resolved, "resolved", U64, OPT)
 
 #define TK_OBJ_kv_scan_lock_req(F, o)                                            \
 	F(o, max_ts, "max_ts", U64, REQ)                                         \
 	F(o, start, "start", BIN, OPT)                                           \
 	F(o, end, "end", BIN, OPT)                                               \
-	F(o, limit, "limit", U64, OPT)
+	F(o, limit, "limit", U64, OPT)                                           \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_scan_lock_resp(F, o)                                           \
 	F(o, locks, "locks", OBJLIST(txn_lock), REQ)                             \
 	F(o, more, "more", BOOL, OPT)
 
-#define TK_OBJ_kv_gc_req(F, o) F(o, safe_point, "safe_point", U64, REQ)
+#define TK_OBJ_kv_gc_req(F, o)                                                   \
+	F(o, safe_point, "safe_point", U64, REQ)                                 \
+	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
 #define TK_OBJ_kv_gc_resp(F, o)                                                  \
 	F(o, keys, "keys", U64, OPT)                                             \
 	F(o, deleted, "deleted", U64, OPT)

@@ -116,6 +116,99 @@ START_TEST(test_error_response_carries_code_and_message)
 }
 END_TEST
 
+/* Error objects are open (proto-spec/errors.md): a newer server's detail
+ * fields, inside the error object or inside its regions and peers, are
+ * skipped, so an older client still reads the code and the detail it
+ * knows. */
+START_TEST(test_error_object_ignores_unknown_fields_at_any_depth)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_put\",\"id\":5,\"e\":{\"zone\":{\"a\":[1,2]},"
+				     "\"code\":\"NOT_LEADER\",\"msg\":\"m\",\"region\":2,"
+				     "\"leader\":{\"id\":6,\"store\":3,\"role\":\"voter\"},"
+				     "\"regions\":[{\"id\":2,\"start\":\"\",\"end\":\"m\",\"conf_ver\":1,"
+				     "\"version\":2,\"peers\":[{\"id\":4,\"store\":1,\"learner\":true}],"
+				     "\"merging\":false}],\"later\":null}}",
+				     &m),
+			 TK_OK);
+	ck_assert_int_eq(m.kind, TK_ERROR);
+	const struct tk_error *e = m.body;
+	ck_assert(tk_slice_eq(e->code, tk_slice_str("NOT_LEADER")));
+	ck_assert_uint_eq(e->region, 2);
+	ck_assert_ptr_nonnull(e->leader);
+	ck_assert_uint_eq(e->leader->store, 3);
+	ck_assert_uint_eq(e->regions.n, 1);
+	ck_assert_uint_eq(e->regions.v[0].peers.v[0].store, 1);
+	/* the same object through tk_obj_decode (the fuzzers' path) */
+	struct tk_buf b = payload_of("{\"code\":\"X\",\"msg\":\"y\",\"new\":1}");
+	struct tk_error out;
+	ck_assert_int_eq(tk_obj_decode(tk_buf_slice(&b), &tk_def_error, &out, &arena, &eb), TK_OK);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+/* A malformed detail costs the hint, not the reply: the field is dropped as
+ * if absent and the rest of the error object is read. */
+START_TEST(test_error_object_drops_malformed_detail_fields)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":6,\"e\":{\"code\":\"EPOCH_NOT_MATCH\","
+				     "\"msg\":\"m\",\"region\":-1,\"leader\":\"store 3\","
+				     "\"leader_addr\":7,\"regions\":[{\"start\":\"\",\"end\":\"\","
+				     "\"conf_ver\":1,\"version\":1,\"peers\":[]}],\"key\":[1],"
+				     "\"reason\":{},\"backoff_ms\":1.5,\"region\":4,\"region\":5}}",
+				     &m),
+			 TK_OK);
+	const struct tk_error *e = m.body;
+	ck_assert(tk_slice_eq(e->code, tk_slice_str("EPOCH_NOT_MATCH")));
+	ck_assert(tk_slice_eq(e->msg, tk_slice_str("m")));
+	ck_assert_uint_eq(e->region, 4); /* the first well-formed one */
+	ck_assert_ptr_null(e->leader);
+	ck_assert_ptr_null(e->leader_addr.p);
+	ck_assert_uint_eq(e->regions.n, 0); /* its region has no id */
+	ck_assert_ptr_null(e->key.p);
+	ck_assert_ptr_null(e->reason.p);
+	ck_assert_uint_eq(e->backoff_ms, 0);
+	/* code and msg are not optional */
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":6,\"e\":{\"code\":1,\"msg\":\"m\"}}", &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(decode_json("{\"t\":\"ping\",\"id\":6,\"e\":{\"code\":\"X\"}}", &m),
+			 TK_E_BAD_REQUEST);
+}
+END_TEST
+
+/* Requests stay strict: ctx is optional, but a ctx with an unknown or a
+ * missing field is refused like any other body. */
+START_TEST(test_region_ctx_is_optional_and_strict)
+{
+	struct tk_msg m;
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":\"a\"}}", &m), TK_OK);
+	ck_assert_ptr_null(((struct tk_raw_get_req *)m.body)->ctx);
+	ck_assert_int_eq(decode_json("{\"t\":\"kv_commit\",\"id\":1,\"b\":{\"keys\":[\"a\"],"
+				     "\"start_ts\":1,\"commit_ts\":2,\"ctx\":{\"region\":7,"
+				     "\"conf_ver\":2,\"version\":3,\"store\":4}}}",
+				     &m),
+			 TK_OK);
+	const struct tk_region_ctx *c = ((struct tk_kv_commit_req *)m.body)->ctx;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->region, 7);
+	ck_assert_uint_eq(c->conf_ver, 2);
+	ck_assert_uint_eq(c->version, 3);
+	ck_assert_uint_eq(c->peer, 0);
+	ck_assert_uint_eq(c->store, 4);
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":\"a\",\"ctx\":"
+				     "{\"region\":7,\"conf_ver\":2,\"version\":3,\"epoch\":1}}}",
+				     &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "unknown field 'epoch'"));
+	ck_assert_int_eq(decode_json("{\"t\":\"raw_get\",\"id\":1,\"b\":{\"k\":\"a\",\"ctx\":"
+				     "{\"region\":7,\"version\":3}}}",
+				     &m),
+			 TK_E_BAD_REQUEST);
+	ck_assert_ptr_nonnull(strstr(eb.msg, "missing field 'conf_ver'"));
+}
+END_TEST
+
 START_TEST(test_truncated_payload_is_refused_at_every_length)
 {
 	struct tk_buf b = payload_of("{\"t\":\"raw_put\",\"id\":5,\"b\":{\"k\":{\"$b\":\"key\"},\"v\":{\"$b\":\"value\"}}}");
@@ -638,6 +731,9 @@ int main(void)
 	tcase_add_test(tc, test_request_round_trips_through_encode_and_decode);
 	tcase_add_test(tc, test_optional_fields_are_omitted_and_default_to_absent);
 	tcase_add_test(tc, test_error_response_carries_code_and_message);
+	tcase_add_test(tc, test_error_object_ignores_unknown_fields_at_any_depth);
+	tcase_add_test(tc, test_error_object_drops_malformed_detail_fields);
+	tcase_add_test(tc, test_region_ctx_is_optional_and_strict);
 	tcase_add_test(tc, test_truncated_payload_is_refused_at_every_length);
 	tcase_add_test(tc, test_trailing_bytes_after_envelope_are_refused);
 	tcase_add_test(tc, test_wrong_types_name_the_field_and_the_types);

@@ -26,6 +26,12 @@ static void error_line(struct tk_buf *out, enum tk_err code, const char *msg)
 	tk_buf_printf(out, "ERR %s %s\n", tk_err_name(code), msg);
 }
 
+void net_inline_error(struct tk_buf *out, struct tk_slice code, struct tk_slice msg)
+{
+	tk_buf_printf(out, "ERR %.*s %.*s\n", (int)code.n, (const char *)code.p, (int)msg.n,
+	              (const char *)msg.p);
+}
+
 void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
                        const char *errmsg, const void *resp)
 {

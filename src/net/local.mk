@@ -22,6 +22,14 @@ src_net_test_peer_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_net_test_peer_LDADD = src/net/libtknet.la src/engine/libtkengine.la src/codec/libtkcodec.la \
 	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS)
 
+check_PROGRAMS += src/net/test_slot
+TESTS += src/net/test_slot
+src_net_test_slot_SOURCES = src/net/test_slot.c
+src_net_test_slot_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_net_test_slot_LDADD = src/net/libtknet.la src/engine/libtkengine.la src/meta/libtkmetawire.la \
+	src/meta/libtkmeta.la src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS) \
+	$(CHECK_LIBS)
+
 # libFuzzer target for the inline protocol's line parser (see src/codec/local.mk).
 FUZZ_LIB_OBJS += src/net/inline_line.fzo src/util/quote.fzo
 FUZZ_TARGETS += src/net/fuzz_inline

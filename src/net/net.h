@@ -203,6 +203,16 @@ struct net_slot *net_defer(const struct net_req *r, const void *resp);
  * the one given to net_defer, else an empty one); an error sends code and
  * msg.  The slot is gone afterwards; replies behind it may leave. */
 void net_slot_complete(struct net_slot *sl, enum tk_err code, const char *msg, const void *resp);
+/* Complete a slot with a whole error object: its code, message and detail
+ * fields (a region error from meta/region_error.h's region_error_to_wire,
+ * proto-spec/errors.md).  Framed: the object as it is (without the detail
+ * when that makes the frame too large); inline: "ERR CODE msg", the message
+ * carrying the hint.  err is borrowed for the call. */
+void net_slot_complete_error(struct net_slot *sl, const struct tk_error *err);
+/* Answer r at once with a whole error object, in request order: execute
+ * then returns NET_DEFERRED.  False when out of memory (nothing was sent:
+ * answer with a plain error, NET_ANSWER). */
+bool net_reply_error(const struct net_req *r, const struct tk_error *err);
 /* The connection a slot answers (for per-connection bookkeeping). */
 struct net_conn *net_slot_conn(const struct net_slot *sl);
 /* Open slots of c (writes not yet acknowledged on it, for instance). */
@@ -231,6 +241,9 @@ void net_inline_input(struct net_conn *c);
 /* The reply text of an inline command: render(resp) or OK, or ERR line. */
 void net_inline_encode(struct tk_buf *out, const struct net_inline_cmd *icmd, enum tk_err code,
                        const char *errmsg, const void *resp);
+
+/* An inline error line, "ERR CODE msg". */
+void net_inline_error(struct tk_buf *out, struct tk_slice code, struct tk_slice msg);
 
 /* ---- inline_line.c: the pure part, no connection (the fuzzer's seam) ---- */
 #define NET_INLINE_MAX_ARGS 8 /* the command name included */

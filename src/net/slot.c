@@ -103,10 +103,32 @@ static void recycle(struct net_conn *c, struct net_slot *sl)
 	c->free_slots = sl;
 }
 
+/* An error object with its detail fields, in the slot's protocol.  False
+ * when out of memory. */
+static bool encode_error(struct net_slot *sl, const struct tk_error *err)
+{
+	struct tk_buf *b = &sl->reply;
+	if (sl->icmd) {
+		net_inline_error(b, err->code, err->msg);
+		return true;
+	}
+	struct tk_msg m = {.type = sl->type, .id = sl->id, .kind = TK_ERROR, .body = (void *)err};
+	enum tk_err e = tk_msg_encode_frame(b, &m);
+	if (e == TK_E_TOO_LARGE) {
+		/* detail too large for any frame (regions of huge keys): the code
+		 * and the message still answer the request */
+		struct tk_error bare = {.code = err->code, .msg = err->msg};
+		m.body = &bare;
+		e = tk_msg_encode_frame(b, &m);
+	}
+	return e == TK_OK;
+}
+
+static void finish(struct net_slot *sl, bool failed);
+
 void net_slot_complete(struct net_slot *sl, enum tk_err code, const char *msg, const void *resp)
 {
 	struct net_conn *c = sl->conn;
-	struct net_server *s = c->srv;
 	if (code != TK_OK || resp || !sl->has_reply) {
 		tk_buf_reset(&sl->reply);
 		if (!encode(sl, code, msg, resp)) {
@@ -116,8 +138,38 @@ void net_slot_complete(struct net_slot *sl, enum tk_err code, const char *msg, c
 				net_conn_set_state(c, NET_CONN_CLOSING);
 		}
 	}
+	finish(sl, code != TK_OK);
+}
+
+void net_slot_complete_error(struct net_slot *sl, const struct tk_error *err)
+{
+	struct net_conn *c = sl->conn;
+	tk_buf_reset(&sl->reply);
+	if (!encode_error(sl, err)) {
+		LOG_ERROR("conn peer=%s: cannot encode a deferred error reply", c->peer);
+		if (c->bev)
+			net_conn_set_state(c, NET_CONN_CLOSING);
+	}
+	finish(sl, true);
+}
+
+bool net_reply_error(const struct net_req *r, const struct tk_error *err)
+{
+	struct net_slot *sl = net_defer(r, NULL);
+	if (!sl)
+		return false;
+	net_slot_complete_error(sl, err);
+	return true;
+}
+
+/* The slot is answered: move every completed reply at the head of the
+ * queue to the connection's output. */
+static void finish(struct net_slot *sl, bool failed)
+{
+	struct net_conn *c = sl->conn;
+	struct net_server *s = c->srv;
 	sl->done = true;
-	net_metrics_observe(&s->metrics, (int)sl->type, tk_mono_ns() - sl->start_ns, code != TK_OK);
+	net_metrics_observe(&s->metrics, (int)sl->type, tk_mono_ns() - sl->start_ns, failed);
 	while (c->slots && c->slots->done) {
 		struct net_slot *h = c->slots;
 		c->slots = h->next;
