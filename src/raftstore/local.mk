@@ -14,6 +14,8 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/peer_storage_load.c \
 	src/raftstore/cmd.c src/raftstore/cmd.h \
 	src/raftstore/apply.c src/raftstore/apply.h \
+	src/raftstore/cas.c src/raftstore/cas.h \
+	src/raftstore/overlay.c src/raftstore/overlay.h \
 	src/raftstore/peer.c src/raftstore/peer.h \
 	src/raftstore/store.c src/raftstore/store.h
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
@@ -42,3 +44,14 @@ src_raftstore_test_cluster_SOURCES = src/raftstore/test_cluster.c src/raftstore/
 	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
 src_raftstore_test_cluster_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_cluster_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+# The compare-and-swap decision and the write overlay: pure, so each test
+# links only its module (and util).
+check_PROGRAMS += src/raftstore/test_cas src/raftstore/test_overlay
+TESTS += src/raftstore/test_cas src/raftstore/test_overlay
+src_raftstore_test_cas_SOURCES = src/raftstore/test_cas.c src/raftstore/cas.c
+src_raftstore_test_cas_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_cas_LDADD = src/util/libtkutil.la $(CHECK_LIBS)
+src_raftstore_test_overlay_SOURCES = src/raftstore/test_overlay.c src/raftstore/overlay.c
+src_raftstore_test_overlay_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_overlay_LDADD = src/util/libtkutil.la $(CHECK_LIBS)
