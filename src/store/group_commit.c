@@ -68,6 +68,7 @@ void store_commit(struct store *s)
 		s->net.metrics.commits++;
 		s->net.metrics.committed_ops += s->npending;
 		eng_batch_clear(s->batch);
+		rs_overlay_clear(&s->raw_ov); /* the engine is the truth again */
 		/* completing a slot may flush (and free) its connection: take the
 		 * list first, in case a completion leads to new writes */
 		size_t n = s->npending;
@@ -95,4 +96,5 @@ void store_group_commit_destroy(struct store *s)
 {
 	free(s->pending);
 	free(s->held_conns);
+	rs_overlay_destroy(&s->raw_ov);
 }

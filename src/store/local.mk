@@ -9,5 +9,6 @@ src_store_tinykvd_SOURCES = \
 	src/store/raw_cmds.c \
 	src/store/txn_cmds.c \
 	src/store/group_commit.c
-src_store_tinykvd_LDADD = src/net/libtknet.la src/txn/libtktxn.la src/engine/libtkengine.la \
+src_store_tinykvd_LDADD = src/net/libtknet.la src/raftstore/libtkraftstore.la \
+	src/txn/libtktxn.la src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)

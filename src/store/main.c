@@ -51,6 +51,7 @@ static int run(struct store *st)
 		return 1;
 	}
 	st->batch = eng_batch_new();
+	rs_overlay_init(&st->raw_ov);
 	if (!st->batch || (e = net_daemon_start(s, &eb)) || (e = store_txn_init(st))) {
 		LOG_ERROR("startup: %s", e == TK_E_NOMEM ? "out of memory" : eb.msg);
 		return 1;

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "raftstore/cas.h"
 #include "store/store.h"
 
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb)
@@ -36,6 +37,20 @@ enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struc
 				  "scan end of %zu bytes is above the %u byte key limit", end.n,
 				  STORE_MAX_KEY);
 	return TK_OK;
+}
+
+/* Every raw write goes into the group-commit batch and the overlay
+ * together, so that a raw_cas sees it before the batch is written. */
+static void stage_put(struct store *s, struct tk_slice key, struct tk_slice value)
+{
+	eng_batch_put(s->batch, ENG_CF_RAW, key, value);
+	rs_overlay_put(&s->raw_ov, key, value);
+}
+
+static void stage_delete(struct store *s, struct tk_slice key)
+{
+	eng_batch_delete(s->batch, ENG_CF_RAW, key);
+	rs_overlay_delete(&s->raw_ov, key);
 }
 
 /* Bytes of pairs a reply may carry: the frame limit less the envelope and
@@ -71,7 +86,7 @@ enum tk_err store_raw_put(struct store *s, struct net_conn *c, const void *reqp,
 	if (!e)
 		e = store_check_value(req->value, eb);
 	if (!e)
-		eng_batch_put(s->batch, ENG_CF_RAW, req->key, req->value);
+		stage_put(s, req->key, req->value);
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -83,7 +98,7 @@ enum tk_err store_raw_delete(struct store *s, struct net_conn *c, const void *re
 	(void)c, (void)resp;
 	enum tk_err e = store_check_key(req->key, eb);
 	if (!e)
-		eng_batch_delete(s->batch, ENG_CF_RAW, req->key);
+		stage_delete(s, req->key);
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -103,7 +118,7 @@ enum tk_err store_raw_batch_put(struct store *s, struct net_conn *c, const void 
 			e = tk_err_wrap(eb, TK_E_TOO_LARGE, "pair %u", i);
 	}
 	for (uint32_t i = 0; i < req->kvs.n && !e; i++)
-		eng_batch_put(s->batch, ENG_CF_RAW, req->kvs.v[i].k, req->kvs.v[i].v);
+		stage_put(s, req->kvs.v[i].k, req->kvs.v[i].v);
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -117,7 +132,7 @@ enum tk_err store_raw_batch_delete(struct store *s, struct net_conn *c, const vo
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
 		e = store_check_key(req->keys.v[i], eb);
 	for (uint32_t i = 0; i < req->keys.n && !e; i++)
-		eng_batch_delete(s->batch, ENG_CF_RAW, req->keys.v[i]);
+		stage_delete(s, req->keys.v[i]);
 	*deferred = e == TK_OK;
 	return e;
 }
@@ -248,3 +263,70 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	return TK_OK;
 }
 
+
+/* The wire request as a CAS operation: exactly one of expect and
+ * expect_absent, exactly one of v and delete. */
+static enum tk_err cas_op_of(const struct tk_raw_cas_req *req, struct rs_cas_op *op,
+                             struct tk_errbuf *eb)
+{
+	enum tk_err e = store_check_key(req->key, eb);
+	if (e)
+		return e;
+	if ((req->expect.p != NULL) == req->expect_absent)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "raw_cas needs exactly one of 'expect' and 'expect_absent'");
+	if ((req->value.p != NULL) == req->del)
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "raw_cas needs exactly one of 'v' and 'delete'");
+	if (req->value.p && (e = store_check_value(req->value, eb)))
+		return e;
+	op->expect_kind = req->expect_absent ? RS_CAS_EXPECT_ABSENT : RS_CAS_EXPECT_VALUE;
+	op->expect = req->expect;
+	op->action = req->del ? RS_CAS_DELETE : RS_CAS_PUT;
+	op->value = req->value;
+	return TK_OK;
+}
+
+enum tk_err store_raw_cas(struct store *s, struct net_conn *c, const void *reqp, void *respp,
+                          bool *deferred, struct tk_errbuf *eb)
+{
+	const struct tk_raw_cas_req *req = reqp;
+	struct tk_raw_cas_resp *resp = respp;
+	(void)c;
+	struct rs_cas_op op;
+	enum tk_err e = cas_op_of(req, &op, eb);
+	if (e)
+		return e;
+	/* The key's state as the batch leaves it: a write staged earlier in
+	 * this group commit (any connection) wins over the engine. */
+	bool present = false, pending = false;
+	struct tk_slice cur = {NULL, 0};
+	enum rs_overlay_hit hit = rs_overlay_get(&s->raw_ov, req->key, &present, &cur);
+	if (hit == RS_OV_UNKNOWN) {
+		store_commit(s); /* the overlay lost a write: make the engine the truth */
+		hit = RS_OV_MISS;
+	}
+	if (hit == RS_OV_HIT) {
+		pending = true;
+		/* cur lives in the overlay, which our own write may move: copy */
+		tk_buf_reset(&s->val);
+		if (present && !tk_buf_append(&s->val, cur.p, cur.n))
+			return tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	} else {
+		e = eng_get(s->net.eng, ENG_CF_RAW, req->key, &s->val, &present, eb);
+		if (e)
+			return e;
+	}
+	cur = s->val.data ? tk_buf_slice(&s->val) : tk_slice_of("", 0);
+	struct rs_cas_result r = rs_cas_decide(&op, present, cur);
+	resp->swapped = r.swapped;
+	resp->prev = present ? cur : tk_slice_of(NULL, 0);
+	if (r.write == RS_CAS_WRITE_PUT)
+		stage_put(s, req->key, req->value);
+	else if (r.write == RS_CAS_WRITE_DELETE)
+		stage_delete(s, req->key);
+	/* Answer once durable when it wrote, or when what it saw was a write
+	 * not yet acknowledged (that write could still fail); a mismatch
+	 * against the engine's state is as final as a read. */
+	*deferred = r.write != RS_CAS_WRITE_NONE || pending;
+	return TK_OK;
+}

@@ -7,7 +7,8 @@
  * connection still waits for its own writes: then it is held (NET_HOLD)
  * until the group commit made them durable, so it sees them and the
  * iteration's batch is never written early for it.  A write adds to the
- * store's pending batch and defers its reply (net_defer); the group commit
+ * store's pending batch and defers its reply (net_defer); a raw_cas reads
+ * the batch's raw writes through an overlay before it decides; the group commit
  * (group_commit.c), the store's end-of-iteration work, writes the batch once
  * (with fsync when sync is on), completes the replies, releases
  * transactional latches and resumes the held connections. */
@@ -15,6 +16,7 @@
 #define TK_STORE_STORE_H
 
 #include "net/net.h"
+#include "raftstore/overlay.h"
 
 /* Keys longer than this are refused (TOO_LARGE): they bloat every index
  * block they land in, and no sane schema needs them. */
@@ -37,6 +39,9 @@ struct store {
 	struct net_server net; /* first: the process root of tinykvd */
 	/* group commit */
 	struct eng_batch *batch;
+	/* the raw column's writes in batch, readable (raw_cas compares with
+	 * them); recorded with every raw write, cleared with the batch */
+	struct rs_overlay raw_ov;
 	struct net_slot **pending; /* replies of the writes in batch */
 	size_t npending, cap_pending;
 	struct net_conn **held_conns; /* reads waiting for the commit */
@@ -74,6 +79,11 @@ enum tk_err store_raw_batch_put(struct store *, struct net_conn *, const void *,
                                 struct tk_errbuf *);
 enum tk_err store_raw_batch_delete(struct store *, struct net_conn *, const void *, void *, bool *,
                                    struct tk_errbuf *);
+/* Compare-and-swap: decided against the raw column as the batch leaves it
+ * (overlay first, then the engine), the write staged in the same batch;
+ * deferred when it wrote or compared with a pending write. */
+enum tk_err store_raw_cas(struct store *, struct net_conn *, const void *, void *, bool *,
+                          struct tk_errbuf *);
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb);
 /* Scan bounds obey the key length limit (TOO_LARGE); empty ones are fine. */
 enum tk_err store_check_bounds(struct tk_slice start, struct tk_slice end, struct tk_errbuf *eb);
