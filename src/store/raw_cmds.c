@@ -263,7 +263,6 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	return TK_OK;
 }
 
-
 /* The wire request as a CAS operation: exactly one of expect and
  * expect_absent, exactly one of v and delete. */
 static enum tk_err cas_op_of(const struct tk_raw_cas_req *req, struct rs_cas_op *op,
