@@ -8,6 +8,7 @@ T_TESTS = \
 	t/envelope.t \
 	t/garbage.t \
 	t/client.t \
+	t/cas.t \
 	t/cli.t \
 	t/crash.t \
 	t/raft-crash.t \
@@ -30,6 +31,10 @@ t_tkload_SOURCES = t/tkload.c
 t_tkload_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
 t_client_api_SOURCES = t/client-api.c
 t_client_api_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
+# Compare-and-swap counter increments from many clients (t/cas.t).
+check_PROGRAMS += t/tkcas
+t_tkcas_SOURCES = t/tkcas.c
+t_tkcas_LDADD = src/client/libtinykv.la $(LIBEVENT_LIBS)
 # A client that keeps sending while it reads (linger and refusal tests).
 check_PROGRAMS += t/tkflood
 t_tkflood_SOURCES = t/tkflood.c

@@ -21,6 +21,7 @@
 enum cli_status {
 	CLI_OK = 0,
 	CLI_NOT_FOUND = 1,  /* get of a missing key */
+	CLI_UNCHANGED = 1,  /* cas that did not swap (same status: "no") */
 	CLI_USAGE = 2,      /* bad options, unknown command, wrong arguments */
 	CLI_SERVER = 3,     /* the server answered with an error */
 	CLI_CONNECTION = 4, /* could not connect, connection lost, or timed out */

@@ -259,6 +259,83 @@ static int cmd_delete(struct cli *c, const struct tk_slice *argv, size_t argc)
 	return e ? fail(c, e, &eb) : ok_reply(c);
 }
 
+/* cas [--absent] [--delete] [--] KEY [EXPECTED] [NEW]: the operands the
+ * options leave, in that order (the inline protocol's CAS takes the same
+ * line). */
+static int cmd_cas(struct cli *c, const struct tk_slice *argv, size_t argc)
+{
+	const struct cli_cmd *self = cli_find(argv[0]);
+	unsigned flags = 0;
+	size_t i = 1;
+	for (; i < argc && argv[i].n > 2 && argv[i].p[0] == '-' && argv[i].p[1] == '-'; i++) {
+		if (tk_slice_eq(argv[i], tk_slice_str("--absent")))
+			flags |= TKV_CAS_EXPECT_ABSENT;
+		else if (tk_slice_eq(argv[i], tk_slice_str("--delete")))
+			flags |= TKV_CAS_DELETE;
+		else
+			return cli_usage_error(c, self, "unknown option '%.*s'",
+					       (int)(argv[i].n > 64 ? 64 : argv[i].n),
+					       (const char *)argv[i].p);
+	}
+	if (i < argc && tk_slice_eq(argv[i], tk_slice_str("--")))
+		i++;
+	size_t want = 1 + !(flags & TKV_CAS_EXPECT_ABSENT) + !(flags & TKV_CAS_DELETE);
+	if (argc - i != want)
+		return cli_usage_error(c, self, "%s needs %s",
+				       (flags & TKV_CAS_EXPECT_ABSENT) && (flags & TKV_CAS_DELETE)
+					   ? "--absent --delete"
+				       : flags & TKV_CAS_EXPECT_ABSENT ? "--absent"
+				       : flags & TKV_CAS_DELETE        ? "--delete"
+								       : "cas",
+				       want == 3   ? "KEY EXPECTED NEW"
+				       : want == 1 ? "only KEY"
+				       : flags & TKV_CAS_EXPECT_ABSENT ? "KEY NEW"
+								       : "KEY EXPECTED");
+	if (c->txn)
+		return cli_usage_error(c, self, "cas works on plain keys: not available inside a "
+						"transaction");
+	struct tk_slice key = argv[i++], expect = {NULL, 0}, value = {NULL, 0};
+	if (!(flags & TKV_CAS_EXPECT_ABSENT))
+		expect = argv[i++];
+	if (!(flags & TKV_CAS_DELETE))
+		value = argv[i];
+	int st = connect_if_needed(c);
+	if (st)
+		return st;
+	struct tk_errbuf eb;
+	bool swapped, found;
+	uint8_t *prev;
+	size_t pn;
+	enum tk_err e = tkv_cas(c->client, key.p, key.n, expect.p, expect.n, value.p, value.n, flags,
+				&swapped, &prev, &pn, &found, &eb);
+	if (e)
+		return fail(c, e, &eb);
+	struct tk_buf b;
+	tk_buf_init(&b);
+	if (c->fmt == CLI_JSON) {
+		tk_buf_printf(&b, "{\"swapped\":%s,\"prev\":", swapped ? "true" : "false");
+		if (found)
+			cli_json_bytes(&b, prev, pn);
+		else
+			tk_buf_printf(&b, "null");
+		tk_buf_printf(&b, "}\n");
+	} else if (c->fmt == CLI_RAW) {
+		if (found)
+			raw_line(&b, prev, pn);
+	} else {
+		tk_buf_printf(&b, "%s ", swapped ? "SWAPPED" : "UNCHANGED");
+		if (found)
+			human_bytes(&b, prev, pn);
+		else
+			tk_buf_printf(&b, "(nil)");
+		tk_buf_append_byte(&b, '\n');
+	}
+	put_buf(c, &b);
+	tk_buf_destroy(&b);
+	tkv_free(prev);
+	return swapped ? CLI_OK : CLI_UNCHANGED;
+}
+
 static bool parse_u32(struct tk_slice s, uint32_t *out)
 {
 	uint64_t v = 0;
@@ -515,9 +592,9 @@ static int cmd_quit(struct cli *c, const struct tk_slice *argv, size_t argc)
 	return CLI_OK;
 }
 
-/* Order is the order of `help`.  Scan and bput check their own argument
- * shapes (options, pairs), so their rows allow any count and connect
- * themselves after the check. */
+/* Order is the order of `help`.  Scan, cas and bput check their own
+ * argument shapes (options, pairs), so their rows allow any count and
+ * connect themselves after the check. */
 const struct cli_cmd cli_cmds[] = {
 	{"ping", NULL, "", "check that the server answers (prints PONG)", 0, 0, true, cmd_ping,
 	 NULL, false},
@@ -530,6 +607,11 @@ const struct cli_cmd cli_cmds[] = {
 	 "list keys in [START, END) in order (descending with --reverse), at most N "
 	 "(server default 100)",
 	 1, -1, false, cmd_scan, "--limit --keys-only --reverse", true},
+	{"cas", NULL, "[--absent] [--delete] KEY [EXPECTED] [NEW]",
+	 "set KEY to NEW only if it holds EXPECTED (--absent: only if it does not exist; "
+	 "--delete: delete it instead of NEW); prints SWAPPED or UNCHANGED and the value it "
+	 "had, exit 1 when unchanged",
+	 1, -1, false, cmd_cas, "--absent --delete", true},
 	{"bget", NULL, "KEY...", "get several keys in one request", 1, -1, true, cmd_bget, NULL,
 	 false},
 	{"bput", NULL, "KEY VALUE [KEY VALUE]...", "set several keys atomically", 2, -1, false,

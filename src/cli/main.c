@@ -50,7 +50,7 @@ static void usage(FILE *f)
 	fprintf(f, "\n"
 		   "exit status:\n"
 		   "  0  success\n"
-		   "  1  get of a key that does not exist\n"
+		   "  1  get of a key that does not exist, cas that did not swap\n"
 		   "  2  usage error (bad option, unknown command, wrong arguments)\n"
 		   "  3  the server answered with an error\n"
 		   "  4  connection failed or lost, or timed out\n"

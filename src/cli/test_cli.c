@@ -99,6 +99,60 @@ START_TEST(test_human_put_get_and_missing_key)
 }
 END_TEST
 
+START_TEST(test_cas_forms_outputs_and_exit_statuses)
+{
+	struct t t;
+	t_open(&t, CLI_HUMAN);
+	ck_assert_int_eq(run(&t, "cas --absent lock me"), CLI_OK);
+	ck_assert_str_eq(t.outp, "SWAPPED (nil)\n");
+	ck_assert_int_eq(run(&t, "cas --absent lock you"), CLI_UNCHANGED);
+	ck_assert_str_eq(t.outp, "UNCHANGED me\n");
+	ck_assert_int_eq(run(&t, "cas lock you them"), CLI_UNCHANGED);
+	ck_assert_str_eq(t.outp, "UNCHANGED me\n");
+	ck_assert_int_eq(run(&t, "cas lock me \"\""), CLI_OK); /* an empty value is a value */
+	ck_assert_str_eq(t.outp, "SWAPPED me\n");
+	ck_assert_int_eq(run(&t, "cas --absent lock x"), CLI_UNCHANGED);
+	ck_assert_str_eq(t.outp, "UNCHANGED \"\"\n");
+	ck_assert_int_eq(run(&t, "cas --delete lock \"\""), CLI_OK);
+	ck_assert_str_eq(t.outp, "SWAPPED \"\"\n");
+	ck_assert_int_eq(run(&t, "get lock"), CLI_NOT_FOUND);
+	ck_assert_int_eq(run(&t, "cas --absent --delete lock"), CLI_OK);
+	ck_assert_str_eq(t.outp, "SWAPPED (nil)\n");
+	ck_assert_int_eq(run(&t, "cas -- --absent a b"), CLI_UNCHANGED); /* the key --absent */
+	ck_assert_str_eq(t.outp, "UNCHANGED (nil)\n");
+	t.c.fmt = CLI_JSON;
+	ck_assert_int_eq(run(&t, "cas --absent j \"\\x00v\""), CLI_OK);
+	ck_assert_str_eq(t.outp, "{\"swapped\":true,\"prev\":null}\n");
+	ck_assert_int_eq(run(&t, "cas j a b"), CLI_UNCHANGED);
+	ck_assert_str_eq(t.outp, "{\"swapped\":false,\"prev\":{\"$hex\":\"0076\"}}\n");
+	t.c.fmt = CLI_RAW;
+	ck_assert_int_eq(run(&t, "cas j \"\\x00v\" w"), CLI_OK);
+	ck_assert_uint_eq(t.outn, 3);
+	ck_assert(memcmp(t.outp, "\0v\n", 3) == 0);
+	t_close(&t);
+}
+END_TEST
+
+START_TEST(test_cas_argument_mistakes_are_usage_errors)
+{
+	struct t t;
+	t_open(&t, CLI_HUMAN);
+	ck_assert_int_eq(run(&t, "cas k"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(t.errp, "cas needs KEY EXPECTED NEW"));
+	ck_assert_int_eq(run(&t, "cas k a"), CLI_USAGE);
+	ck_assert_int_eq(run(&t, "cas k a b c"), CLI_USAGE);
+	ck_assert_int_eq(run(&t, "cas --absent k"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(t.errp, "--absent needs KEY NEW"));
+	ck_assert_int_eq(run(&t, "cas --delete k a b"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(t.errp, "--delete needs KEY EXPECTED"));
+	ck_assert_int_eq(run(&t, "cas --absent --delete k v"), CLI_USAGE);
+	ck_assert_int_eq(run(&t, "cas --bogus k a b"), CLI_USAGE);
+	ck_assert_ptr_nonnull(strstr(t.errp, "unknown option '--bogus'"));
+	ck_assert_int_eq(run(&t, "cas"), CLI_USAGE);
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(test_binary_values_in_each_format)
 {
 	struct t t;
@@ -320,6 +374,9 @@ START_TEST(test_completion_offers_commands_subcommands_and_options)
 	ck_assert_str_eq(completions("scan a ", "--"), "--limit --keys-only --reverse");
 	ck_assert_str_eq(completions("scan ", "--"), "--help --limit --keys-only --reverse");
 	ck_assert_str_eq(completions("get ", "--h"), "--help");
+	ck_assert_str_eq(completions("cas ", "--"), "--help --absent --delete");
+	ck_assert_str_eq(completions("cas --absent ", "--d"), "--delete");
+	ck_assert_str_eq(completions("", "ca"), "cas");
 	ck_assert_str_eq(completions("get ", "k"), ""); /* keys are not guessed */
 	ck_assert_str_eq(completions("frobnicate ", ""), "");
 	ck_assert_str_eq(completions("get \"open ", ""), ""); /* inside a quote */
@@ -359,6 +416,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_human_put_get_and_missing_key);
 	tcase_add_test(tc, test_binary_values_in_each_format);
 	tcase_add_test(tc, test_scan_formats_limit_reverse_and_keys_only);
+	tcase_add_test(tc, test_cas_forms_outputs_and_exit_statuses);
+	tcase_add_test(tc, test_cas_argument_mistakes_are_usage_errors);
 	tcase_add_test(tc, test_bget_lists_every_requested_key_in_human_form);
 	tcase_add_test(tc, test_usage_errors_exit_2_without_contacting_the_server);
 	tcase_add_test(tc, test_server_error_exits_3_with_code_and_message);

@@ -467,6 +467,14 @@ static void handle_reply(struct tkv_async *a, const struct tk_msg *m)
 		r.value_len = g->value.n;
 		break;
 	}
+	case TK_MSG_raw_cas: {
+		const struct tk_raw_cas_resp *cs = m->body;
+		r.swapped = cs->swapped;
+		r.found = cs->prev.p != NULL;
+		r.value = cs->prev.p;
+		r.value_len = cs->prev.n;
+		break;
+	}
 	case TK_MSG_raw_scan: {
 		const struct tk_raw_scan_resp *s = m->body;
 		ok = kvs_of(a, &s->kvs, p.flags & TKV_PF_KEYS_ONLY, &r);
@@ -885,6 +893,27 @@ enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const v
 	return TK_OK;
 }
 
+enum tk_err tkv_cas_req_of(struct tk_raw_cas_req *b, const void *key, size_t key_len,
+			   const void *expect, size_t expect_len, const void *value, size_t value_len,
+			   unsigned flags)
+{
+	if (flags & ~(unsigned)(TKV_CAS_EXPECT_ABSENT | TKV_CAS_DELETE))
+		return TK_E_BAD_REQUEST;
+	memset(b, 0, sizeof *b);
+	b->key = tk_slice_of(key_len ? key : "", key_len);
+	/* an empty operand is a value: never a NULL pointer, which would
+	 * leave the field out */
+	if (flags & TKV_CAS_EXPECT_ABSENT)
+		b->expect_absent = true;
+	else
+		b->expect = tk_slice_of(expect_len ? expect : "", expect_len);
+	if (flags & TKV_CAS_DELETE)
+		b->del = true;
+	else
+		b->value = tk_slice_of(value_len ? value : "", value_len);
+	return TK_OK;
+}
+
 uint64_t tkv_async_failed_ms(const struct tkv_async *a)
 {
 	return a->st == ST_FAILED ? a->failed_ms : 0;
@@ -958,6 +987,17 @@ enum tk_err tkv_async_delete(struct tkv_async *a, const void *key, size_t key_le
 {
 	struct tk_raw_delete_req b = {.key = tk_slice_of(key_len ? key : "", key_len)};
 	return tkv_async_submit(a, TK_MSG_raw_delete, &b, 0, a->timeout_ms, cb, arg, NULL);
+}
+
+enum tk_err tkv_async_cas(struct tkv_async *a, const void *key, size_t key_len,
+			  const void *expect, size_t expect_len, const void *value,
+			  size_t value_len, unsigned flags, tkv_async_cb cb, void *arg)
+{
+	struct tk_raw_cas_req b;
+	enum tk_err e = tkv_cas_req_of(&b, key, key_len, expect, expect_len, value, value_len, flags);
+	if (e)
+		return e;
+	return tkv_async_submit(a, TK_MSG_raw_cas, &b, 0, a->timeout_ms, cb, arg, NULL);
 }
 
 enum tk_err tkv_async_scan(struct tkv_async *a, const void *start, size_t start_len,

@@ -31,6 +31,7 @@ struct call {
 	uint8_t **value;
 	size_t *value_len;
 	bool *found;
+	bool *swapped;
 	struct tkv_kv **kvs;
 	size_t *n;
 	bool *more;
@@ -109,6 +110,8 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 			*c->value_len = r->value_len;
 		}
 	}
+	if (c->swapped)
+		*c->swapped = r->swapped;
 	if (c->kvs) {
 		*c->kvs = NULL;
 		*c->n = 0;
@@ -302,6 +305,38 @@ enum tk_err tkv_delete(struct tkv_client *c, const void *key, size_t key_len,
 	struct tk_raw_delete_req b = {.key = tk_slice_of(key_len ? key : "", key_len)};
 	struct call k = {.err = err};
 	return call(c, TK_MSG_raw_delete, &b, 0, &k);
+}
+
+enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const void *expect,
+		    size_t expect_len, const void *value, size_t value_len, unsigned flags,
+		    bool *swapped, uint8_t **prev, size_t *prev_len, bool *prev_found,
+		    struct tk_errbuf *err)
+{
+	struct tk_raw_cas_req b;
+	*swapped = false;
+	uint8_t *v = NULL;
+	size_t vn = 0;
+	bool found = false;
+	enum tk_err e = tkv_cas_req_of(&b, key, key_len, expect, expect_len, value, value_len, flags);
+	if (e) {
+		tk_err_set(err, e, "tkv_cas: unknown flags 0x%x", flags);
+	} else {
+		struct call k = {
+		    .err = err, .value = &v, .value_len = &vn, .found = &found, .swapped = swapped};
+		e = call(c, TK_MSG_raw_cas, &b, 0, &k);
+	}
+	if (prev_found)
+		*prev_found = e == TK_OK && found;
+	if (prev_len)
+		*prev_len = e == TK_OK ? vn : 0;
+	if (prev && e == TK_OK) {
+		*prev = v;
+		v = NULL;
+	} else if (prev) {
+		*prev = NULL;
+	}
+	free(v);
+	return e;
 }
 
 enum tk_err tkv_scan(struct tkv_client *c, const void *start, size_t start_len,

@@ -70,6 +70,11 @@ enum tk_err tkv_async_new_fd(struct event_base *base, const struct tkv_config *c
 enum tk_err tkv_async_submit(struct tkv_async *a, enum tk_msg_type type, const void *body,
 			     uint8_t flags, unsigned timeout_ms, tkv_async_cb cb, void *arg,
 			     uint64_t *id);
+/* The raw_cas request of tkv_cas / tkv_async_cas (operands borrowed).
+ * TK_E_BAD_REQUEST for unknown flags. */
+enum tk_err tkv_cas_req_of(struct tk_raw_cas_req *b, const void *key, size_t key_len,
+			   const void *expect, size_t expect_len, const void *value, size_t value_len,
+			   unsigned flags);
 /* Drop a request without calling its callback (a reply arriving later is
  * ignored).  Returns false when the id is not in flight. */
 bool tkv_async_forget(struct tkv_async *a, uint64_t id);

@@ -286,6 +286,21 @@ static void serve(struct tkv_fake *f, int fd)
 			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
 			break;
 		}
+		case TK_MSG_raw_cas: {
+			/* the fake's own compare (the daemon's is raftstore/cas.c) */
+			const struct tk_raw_cas_req *q = m.body;
+			struct entry *e = find(f, q->key);
+			struct tk_raw_cas_resp r = {.swapped = false};
+			if (e)
+				r.prev = tk_slice_of(e->v.len ? (void *)e->v.data : "", e->v.len);
+			r.swapped = q->expect_absent ? !e : e && tk_slice_eq(r.prev, q->expect);
+			send_msg(fd, m.type, m.id, TK_RESPONSE, &r); /* before prev changes */
+			if (r.swapped && q->del)
+				del(f, q->key);
+			else if (r.swapped)
+				put(f, q->key, q->value);
+			break;
+		}
 		case TK_MSG_raw_scan: scan(f, fd, &m, &ar); break;
 		case TK_MSG_raw_batch_get: batch_get(f, fd, &m, &ar); break;
 		case TK_MSG_raw_batch_put: {

@@ -256,12 +256,14 @@ struct seen {
 	size_t n_kvs;
 	char kvs[256]; /* "k=v,k=v" ("k=(null)" for keys-only) */
 	bool more;
+	bool swapped;
 };
 
 static void record(void *arg, const struct tkv_reply *r)
 {
 	struct seen *s = arg;
 	s->done = true;
+	s->swapped = r->swapped;
 	s->calls++;
 	s->code = r->code;
 	snprintf(s->msg, sizeof s->msg, "%s", r->message);
@@ -876,6 +878,79 @@ START_TEST(test_async_reply_carries_the_region_error_detail)
 	ck_assert(!s3.had_detail);
 	tkv_async_free(a);
 	event_base_free(base);
+START_TEST(test_async_cas_sends_each_form_and_reports_swapped_and_prev)
+{
+	struct fix f;
+	fix_open(&f, NULL);
+	srv_handshake(&f);
+	struct seen sw = {0}, cr = {0}, dl = {0}, bad = {0};
+	ck_assert_int_eq(tkv_async_cas(f.a, "k", 1, "", 0, "n", 1, 0, record, &sw), TK_OK);
+	ck_assert_int_eq(tkv_async_cas(f.a, "k", 1, NULL, 0, "", 0, TKV_CAS_EXPECT_ABSENT, record,
+				       &cr),
+			 TK_OK);
+	ck_assert_int_eq(tkv_async_cas(f.a, "k", 1, "e", 1, NULL, 0, TKV_CAS_DELETE, record, &dl),
+			 TK_OK);
+	ck_assert_int_eq(tkv_async_cas(f.a, "k", 1, "e", 1, "v", 1, 4, record, &bad),
+			 TK_E_BAD_REQUEST);
+	struct tk_msg m[3];
+	for (int i = 0; i < 3; i++) {
+		srv_recv(&f, &m[i]);
+		ck_assert_int_eq(m[i].type, TK_MSG_raw_cas);
+	}
+	/* empty operands are values (a non-NULL pointer), the flags' fields */
+	const struct tk_raw_cas_req *q = m[0].body;
+	ck_assert(q->expect.p && q->expect.n == 0 && !q->expect_absent);
+	ck_assert(tk_slice_eq(q->value, tk_slice_str("n")) && !q->del);
+	q = m[1].body;
+	ck_assert(!q->expect.p && q->expect_absent);
+	ck_assert(q->value.p && q->value.n == 0 && !q->del);
+	q = m[2].body;
+	ck_assert(tk_slice_eq(q->expect, tk_slice_str("e")) && !q->expect_absent);
+	ck_assert(!q->value.p && q->del);
+	struct tk_raw_cas_resp r0 = {.swapped = true, .prev = tk_slice_of("", 0)};
+	struct tk_raw_cas_resp r1 = {.swapped = false, .prev = tk_slice_str("cur")};
+	struct tk_raw_cas_resp r2 = {.swapped = false};
+	srv_send(&f, TK_MSG_raw_cas, m[0].id, TK_RESPONSE, &r0);
+	srv_send(&f, TK_MSG_raw_cas, m[1].id, TK_RESPONSE, &r1);
+	srv_send(&f, TK_MSG_raw_cas, m[2].id, TK_RESPONSE, &r2);
+	run_until(&f, &dl.done);
+	ck_assert(sw.done && sw.code == TK_OK && sw.swapped && sw.found);
+	ck_assert_str_eq(sw.value, "");
+	ck_assert(cr.done && cr.code == TK_OK && !cr.swapped && cr.found);
+	ck_assert_str_eq(cr.value, "cur");
+	ck_assert(dl.code == TK_OK && !dl.swapped && !dl.found);
+	ck_assert(!bad.done); /* refused at once: no callback */
+	fix_close(&f);
+}
+END_TEST
+
+START_TEST(test_blocking_cas_copies_prev_or_skips_it)
+{
+	struct tkv_fake *f = tkv_fake_start();
+	struct tkv_client *c = fake_client(f, 2000);
+	struct tk_errbuf eb;
+	bool swapped, found;
+	uint8_t *prev;
+	size_t pn;
+	ck_assert_int_eq(tkv_cas(c, "k", 1, NULL, 0, "v1", 2, TKV_CAS_EXPECT_ABSENT, &swapped,
+				 &prev, &pn, &found, &eb),
+			 TK_OK);
+	ck_assert(swapped && !found && !prev && pn == 0);
+	ck_assert_int_eq(tkv_cas(c, "k", 1, "v0", 2, "v2", 2, 0, &swapped, &prev, &pn, &found, &eb),
+			 TK_OK);
+	ck_assert(!swapped && found);
+	ck_assert_uint_eq(pn, 2);
+	ck_assert_str_eq((char *)prev, "v1"); /* NUL-terminated copy */
+	tkv_free(prev);
+	/* the previous value is optional */
+	ck_assert_int_eq(tkv_cas(c, "k", 1, "v1", 2, NULL, 0, TKV_CAS_DELETE, &swapped, NULL, NULL,
+				 NULL, &eb),
+			 TK_OK);
+	ck_assert(swapped);
+	ck_assert_int_eq(tkv_cas(c, "k", 1, "v1", 2, "x", 1, 8, &swapped, &prev, &pn, &found, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert(!swapped && !found && !prev);
+	tkv_close(c);
 	tkv_fake_stop(f);
 }
 END_TEST
@@ -1023,6 +1098,8 @@ static Suite *client_suite(void)
 	tcase_add_test(tc, test_blocking_region_errors_come_with_their_detail);
 	tcase_add_test(tc, test_unknown_and_malformed_detail_fields_are_ignored);
 	tcase_add_test(tc, test_async_reply_carries_the_region_error_detail);
+	tcase_add_test(tc, test_async_cas_sends_each_form_and_reports_swapped_and_prev);
+	tcase_add_test(tc, test_blocking_cas_copies_prev_or_skips_it);
 	tcase_add_test(tc, test_blocking_timeout_leaves_the_connection_usable);
 	tcase_add_test(tc, test_blocking_call_after_connection_loss_reconnects);
 	suite_add_tcase(s, tc);

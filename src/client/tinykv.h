@@ -110,6 +110,12 @@ struct tkv_region_error {
 	const char *reason;      /* SERVER_IS_BUSY: "proposal_queue_full",
 	                          * "apply_queue_full" or another */
 	uint64_t backoff_ms;     /* SERVER_IS_BUSY: wait at least this long */
+/* tkv_cas / tkv_async_cas flags (proto-spec/raw.md, raw_cas). */
+enum tkv_cas_flags {
+	TKV_CAS_EXPECT_ABSENT = 1, /* match only when the key does not exist
+	                            * (instead of comparing with expect) */
+	TKV_CAS_DELETE = 2,        /* on a match delete the key (instead of
+	                            * writing value) */
 };
 
 struct tkv_scan_opts {
@@ -157,6 +163,29 @@ enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const
 		    size_t value_len, struct tk_errbuf *err);
 enum tk_err tkv_delete(struct tkv_client *c, const void *key, size_t key_len,
 		       struct tk_errbuf *err);
+/* Compare-and-swap, atomically on the server: when the key holds exactly
+ * expect (or, with TKV_CAS_EXPECT_ABSENT, does not exist), set it to value
+ * (or, with TKV_CAS_DELETE, delete it).  The four forms are:
+ *   swap             flags 0                          expect -> value
+ *   create           TKV_CAS_EXPECT_ABSENT            absent -> value
+ *   delete if equal  TKV_CAS_DELETE                   expect -> deleted
+ *   test absent      both                             writes nothing
+ * Empty is a value: expect_len 0 matches a key holding "" and never an
+ * absent key; value_len 0 stores "".  Operands a flag replaces are ignored
+ * (may be NULL).  On TK_E_OK, *swapped says whether it matched (and the
+ * write, if any, is durable); a mismatch is not an error.  *prev_found
+ * says whether the key existed just before the command, and then *prev
+ * (malloc'ed, free with tkv_free; NUL-terminated, the NUL not counted)
+ * holds the value it had: the value replaced on a swap, the current one on
+ * a mismatch, so a retry loop needs no extra tkv_get.  prev, prev_len and
+ * prev_found may all be NULL when the previous value is not wanted.
+ * Errors as tkv_put (TK_E_BAD_REQUEST for an empty key or bad flags,
+ * TK_E_TOO_LARGE, transport errors: a CAS that failed with TK_E_TIMEOUT
+ * or TK_E_CONNECTION may or may not have been applied). */
+enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const void *expect,
+		    size_t expect_len, const void *value, size_t value_len, unsigned flags,
+		    bool *swapped, uint8_t **prev, size_t *prev_len, bool *prev_found,
+		    struct tk_errbuf *err);
 /* Keys in [start, opts->end), at most opts->limit.  *more says the server
  * stopped early (limit or frame size) and more keys may follow.  Free the
  * array with tkv_kvs_free. */
@@ -210,6 +239,9 @@ struct tkv_reply {
 	/* A region error's detail (code is one of the region error codes of
 	 * struct tkv_region_error), NULL otherwise. */
 	const struct tkv_region_error *region_error;
+	/* cas: whether it matched; found, value and value_len then describe
+	 * the key's previous value (found false: the key did not exist). */
+	bool swapped;
 };
 typedef void (*tkv_async_cb)(void *arg, const struct tkv_reply *reply);
 
@@ -252,6 +284,11 @@ enum tk_err tkv_async_delete(struct tkv_async *a, const void *key, size_t key_le
 			     void *arg);
 enum tk_err tkv_async_scan(struct tkv_async *a, const void *start, size_t start_len,
 			   const struct tkv_scan_opts *opts, tkv_async_cb cb, void *arg);
+/* Compare-and-swap: arguments and outcome as tkv_cas; the reply carries
+ * swapped, and found/value/value_len for the previous value. */
+enum tk_err tkv_async_cas(struct tkv_async *a, const void *key, size_t key_len,
+			  const void *expect, size_t expect_len, const void *value,
+			  size_t value_len, unsigned flags, tkv_async_cb cb, void *arg);
 /* Batches: one request, atomic on the server for put/delete.  The reply of
  * batch_get lists the keys that exist (kvs, n_kvs). */
 enum tk_err tkv_async_batch_get(struct tkv_async *a, const struct tkv_kv_in *keys, size_t n,

@@ -35,7 +35,10 @@ void rs_overlay_destroy(struct rs_overlay *o)
 
 void rs_overlay_clear(struct rs_overlay *o)
 {
-	if (o->cap > KEEP_SLOTS) {
+	/* Zeroing costs the table's size, not the batch's: a table much
+	 * larger than its entries (a big batch, then small ones) is dropped
+	 * instead, so a clear stays proportional to what the batch wrote. */
+	if (o->cap > KEEP_SLOTS || o->n * 8 < o->cap) {
 		free(o->tab);
 		o->tab = NULL;
 		o->cap = 0;

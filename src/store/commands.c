@@ -56,6 +56,100 @@ static enum tk_err parse_scan(const struct tk_slice *argv, size_t argc, void *re
 	return argc > 2 ? net_inline_count(argv[2], SCAN_USAGE, "limit", UINT64_MAX, &req->limit, eb) : TK_OK;
 }
 
+/* CAS key expected new | CAS --absent key new | CAS --delete key expected
+ * (| CAS --absent --delete key): the options of tinykv-cli's cas, before the
+ * key; "--" ends them, for a key that starts with "--". */
+#define CAS_USAGE "CAS key expected new"
+#define CAS_FORMS "CAS key expected new | CAS --absent key new | CAS --delete key expected"
+
+/* An argument as a present value: an empty one ("") still points somewhere,
+ * since a NULL pointer means "field absent" to the command. */
+static struct tk_slice present(struct tk_slice a)
+{
+	return a.p ? a : tk_slice_of("", 0);
+}
+
+static enum tk_err parse_cas(const struct tk_slice *argv, size_t argc, void *reqp,
+                             struct tk_errbuf *eb)
+{
+	struct tk_raw_cas_req *req = reqp;
+	size_t i = 0;
+	for (; i < argc && argv[i].n > 2 && argv[i].p[0] == '-' && argv[i].p[1] == '-'; i++) {
+		if (tk_slice_eq(argv[i], tk_slice_str("--absent")))
+			req->expect_absent = true;
+		else if (tk_slice_eq(argv[i], tk_slice_str("--delete")))
+			req->del = true;
+		else
+			return tk_err_set(eb, TK_E_BAD_REQUEST, "unknown option '%.*s'; usage: %s",
+			                  (int)(argv[i].n > 32 ? 32 : argv[i].n), (const char *)argv[i].p,
+			                  CAS_FORMS);
+	}
+	if (i < argc && tk_slice_eq(argv[i], tk_slice_str("--")))
+		i++;
+	size_t want = 1 + !req->expect_absent + !req->del;
+	if (argc - i != want)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "%s takes %zu argument%s after its options; usage: %s",
+		                  req->expect_absent && req->del ? "CAS --absent --delete"
+		                  : req->expect_absent           ? "CAS --absent"
+		                  : req->del                     ? "CAS --delete"
+		                                                 : "CAS",
+		                  want, want == 1 ? "" : "s", CAS_FORMS);
+	req->key = argv[i++];
+	if (!req->expect_absent)
+		req->expect = present(argv[i++]);
+	if (!req->del)
+		req->value = present(argv[i]);
+	return TK_OK;
+}
+
+/* CAS key expected new | CAS --absent key new | CAS --delete key expected
+ * (| CAS --absent --delete key): the options of tinykv-cli's cas, before the
+ * key; "--" ends them, for a key that starts with "--". */
+#define CAS_USAGE "CAS key expected new"
+#define CAS_FORMS "CAS key expected new | CAS --absent key new | CAS --delete key expected"
+
+/* An argument as a present value: an empty one ("") still points somewhere,
+ * since a NULL pointer means "field absent" to the command. */
+static struct tk_slice present(struct tk_slice a)
+{
+	return a.p ? a : tk_slice_of("", 0);
+}
+
+static enum tk_err parse_cas(const struct tk_slice *argv, size_t argc, void *reqp,
+                             struct tk_errbuf *eb)
+{
+	struct tk_raw_cas_req *req = reqp;
+	size_t i = 0;
+	for (; i < argc && argv[i].n > 2 && argv[i].p[0] == '-' && argv[i].p[1] == '-'; i++) {
+		if (tk_slice_eq(argv[i], tk_slice_str("--absent")))
+			req->expect_absent = true;
+		else if (tk_slice_eq(argv[i], tk_slice_str("--delete")))
+			req->del = true;
+		else
+			return tk_err_set(eb, TK_E_BAD_REQUEST, "unknown option '%.*s'; usage: %s",
+			                  (int)(argv[i].n > 32 ? 32 : argv[i].n), (const char *)argv[i].p,
+			                  CAS_FORMS);
+	}
+	if (i < argc && tk_slice_eq(argv[i], tk_slice_str("--")))
+		i++;
+	size_t want = 1 + !req->expect_absent + !req->del;
+	if (argc - i != want)
+		return tk_err_set(eb, TK_E_BAD_REQUEST,
+		                  "%s takes %zu argument%s after its options; usage: %s",
+		                  req->expect_absent && req->del ? "CAS --absent --delete"
+		                  : req->expect_absent           ? "CAS --absent"
+		                  : req->del                     ? "CAS --delete"
+		                                                 : "CAS",
+		                  want, want == 1 ? "" : "s", CAS_FORMS);
+	req->key = argv[i++];
+	if (!req->expect_absent)
+		req->expect = present(argv[i++]);
+	if (!req->del)
+		req->value = present(argv[i]);
+	return TK_OK;
+}
+
 static void render_pong(struct tk_buf *out, const void *resp)
 {
 	(void)resp;
@@ -82,6 +176,27 @@ static void render_scan(struct tk_buf *out, const void *respp)
 	tk_buf_printf(out, "(%u pairs%s)\n", resp->kvs.n, resp->more ? ", more" : "");
 }
 
+/* SWAPPED prev / UNCHANGED current, (nil) for an absent key: one line. */
+static void render_cas(struct tk_buf *out, const void *respp)
+{
+	const struct tk_raw_cas_resp *resp = respp;
+	tk_buf_printf(out, "%s ", resp->swapped ? "SWAPPED" : "UNCHANGED");
+	if (resp->prev.p)
+		net_inline_value(out, resp->prev);
+	else
+		tk_buf_append(out, "(nil)\n", 6);
+}
+
+static void render_cas(struct tk_buf *out, const void *respp)
+{
+	const struct tk_raw_cas_resp *resp = respp;
+	tk_buf_printf(out, "%s ", resp->swapped ? "SWAPPED" : "UNCHANGED");
+	if (resp->prev.p)
+		net_inline_value(out, resp->prev);
+	else
+		tk_buf_append(out, "(nil)\n", 6);
+}
+
 static const struct net_inline_cmd inl_ping = {"PING", NULL, "PING", "PONG",     TK_MSG_ping,
                                                0,      0,    NULL,   render_pong};
 static const struct net_inline_cmd inl_get = {
@@ -102,6 +217,32 @@ static const struct net_inline_cmd inl_scan = {
     parse_scan,
     render_scan};
 
+static const struct net_inline_cmd inl_cas = {
+    "CAS",
+    NULL,
+    CAS_USAGE,
+    "SWAPPED prev, or UNCHANGED current ((nil): no such key);\n"
+    "                                 options before the key: --absent (expect no key),\n"
+    "                                 --delete (delete if equal, no new)",
+    TK_MSG_raw_cas,
+    1,
+    6,
+    parse_cas,
+    render_cas};
+
+static const struct net_inline_cmd inl_cas = {
+    "CAS",
+    NULL,
+    CAS_USAGE,
+    "SWAPPED prev, or UNCHANGED current ((nil): no such key);\n"
+    "                                 options before the key: --absent (expect no key),\n"
+    "                                 --delete (delete if equal, no new)",
+    TK_MSG_raw_cas,
+    1,
+    6,
+    parse_cas,
+    render_cas};
+
 static enum tk_err do_ping(struct store *s, struct net_conn *c, const void *req, void *resp,
                            bool *deferred, struct tk_errbuf *eb)
 {
@@ -120,7 +261,7 @@ static const struct store_cmd commands[] = {
     {TK_MSG_raw_batch_get, store_raw_batch_get, CMD_READ, NULL},
     {TK_MSG_raw_batch_put, store_raw_batch_put, CMD_WRITE, NULL},
     {TK_MSG_raw_batch_delete, store_raw_batch_delete, CMD_WRITE, NULL},
-    {TK_MSG_raw_cas, store_raw_cas, CMD_WRITE, NULL},
+    {TK_MSG_raw_cas, store_raw_cas, CMD_WRITE, &inl_cas},
     {TK_MSG_kv_get, store_kv_get, CMD_READ, NULL},
     {TK_MSG_kv_scan, store_kv_scan, CMD_READ, NULL},
     {TK_MSG_kv_scan_lock, store_kv_scan_lock, CMD_READ, NULL},
@@ -134,8 +275,8 @@ static const struct store_cmd commands[] = {
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 /* The inline rows of the table, in its order, NULL-terminated. */
-static const struct net_inline_cmd *const inline_cmds[] = {&inl_ping, &inl_get,  &inl_put,
-                                                           &inl_del,  &inl_scan, NULL};
+static const struct net_inline_cmd *const inline_cmds[] = {
+    &inl_ping, &inl_get, &inl_put, &inl_del, &inl_scan, &inl_cas, NULL};
 
 static const struct store_cmd *find(enum tk_msg_type type)
 {

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "raftstore/cas.h"
 #include "store/store.h"
 
 enum tk_err store_check_key(struct tk_slice k, struct tk_errbuf *eb)
@@ -273,7 +274,6 @@ enum tk_err store_raw_scan(struct store *s, struct net_conn *c, const void *reqp
 	resp->more = more;
 	return TK_OK;
 }
-
 
 /* The wire request as a CAS operation: exactly one of expect and
  * expect_absent, exactly one of v and delete. */
