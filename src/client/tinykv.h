@@ -110,6 +110,8 @@ struct tkv_region_error {
 	const char *reason;      /* SERVER_IS_BUSY: "proposal_queue_full",
 	                          * "apply_queue_full" or another */
 	uint64_t backoff_ms;     /* SERVER_IS_BUSY: wait at least this long */
+};
+
 /* tkv_cas / tkv_async_cas flags (proto-spec/raw.md, raw_cas). */
 enum tkv_cas_flags {
 	TKV_CAS_EXPECT_ABSENT = 1, /* match only when the key does not exist

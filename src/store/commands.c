@@ -103,53 +103,6 @@ static enum tk_err parse_cas(const struct tk_slice *argv, size_t argc, void *req
 	return TK_OK;
 }
 
-/* CAS key expected new | CAS --absent key new | CAS --delete key expected
- * (| CAS --absent --delete key): the options of tinykv-cli's cas, before the
- * key; "--" ends them, for a key that starts with "--". */
-#define CAS_USAGE "CAS key expected new"
-#define CAS_FORMS "CAS key expected new | CAS --absent key new | CAS --delete key expected"
-
-/* An argument as a present value: an empty one ("") still points somewhere,
- * since a NULL pointer means "field absent" to the command. */
-static struct tk_slice present(struct tk_slice a)
-{
-	return a.p ? a : tk_slice_of("", 0);
-}
-
-static enum tk_err parse_cas(const struct tk_slice *argv, size_t argc, void *reqp,
-                             struct tk_errbuf *eb)
-{
-	struct tk_raw_cas_req *req = reqp;
-	size_t i = 0;
-	for (; i < argc && argv[i].n > 2 && argv[i].p[0] == '-' && argv[i].p[1] == '-'; i++) {
-		if (tk_slice_eq(argv[i], tk_slice_str("--absent")))
-			req->expect_absent = true;
-		else if (tk_slice_eq(argv[i], tk_slice_str("--delete")))
-			req->del = true;
-		else
-			return tk_err_set(eb, TK_E_BAD_REQUEST, "unknown option '%.*s'; usage: %s",
-			                  (int)(argv[i].n > 32 ? 32 : argv[i].n), (const char *)argv[i].p,
-			                  CAS_FORMS);
-	}
-	if (i < argc && tk_slice_eq(argv[i], tk_slice_str("--")))
-		i++;
-	size_t want = 1 + !req->expect_absent + !req->del;
-	if (argc - i != want)
-		return tk_err_set(eb, TK_E_BAD_REQUEST,
-		                  "%s takes %zu argument%s after its options; usage: %s",
-		                  req->expect_absent && req->del ? "CAS --absent --delete"
-		                  : req->expect_absent           ? "CAS --absent"
-		                  : req->del                     ? "CAS --delete"
-		                                                 : "CAS",
-		                  want, want == 1 ? "" : "s", CAS_FORMS);
-	req->key = argv[i++];
-	if (!req->expect_absent)
-		req->expect = present(argv[i++]);
-	if (!req->del)
-		req->value = present(argv[i]);
-	return TK_OK;
-}
-
 static void render_pong(struct tk_buf *out, const void *resp)
 {
 	(void)resp;
@@ -187,16 +140,6 @@ static void render_cas(struct tk_buf *out, const void *respp)
 		tk_buf_append(out, "(nil)\n", 6);
 }
 
-static void render_cas(struct tk_buf *out, const void *respp)
-{
-	const struct tk_raw_cas_resp *resp = respp;
-	tk_buf_printf(out, "%s ", resp->swapped ? "SWAPPED" : "UNCHANGED");
-	if (resp->prev.p)
-		net_inline_value(out, resp->prev);
-	else
-		tk_buf_append(out, "(nil)\n", 6);
-}
-
 static const struct net_inline_cmd inl_ping = {"PING", NULL, "PING", "PONG",     TK_MSG_ping,
                                                0,      0,    NULL,   render_pong};
 static const struct net_inline_cmd inl_get = {
@@ -216,19 +159,6 @@ static const struct net_inline_cmd inl_scan = {
     3,
     parse_scan,
     render_scan};
-
-static const struct net_inline_cmd inl_cas = {
-    "CAS",
-    NULL,
-    CAS_USAGE,
-    "SWAPPED prev, or UNCHANGED current ((nil): no such key);\n"
-    "                                 options before the key: --absent (expect no key),\n"
-    "                                 --delete (delete if equal, no new)",
-    TK_MSG_raw_cas,
-    1,
-    6,
-    parse_cas,
-    render_cas};
 
 static const struct net_inline_cmd inl_cas = {
     "CAS",
