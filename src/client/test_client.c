@@ -878,6 +878,10 @@ START_TEST(test_async_reply_carries_the_region_error_detail)
 	ck_assert(!s3.had_detail);
 	tkv_async_free(a);
 	event_base_free(base);
+	tkv_fake_stop(f);
+}
+END_TEST
+
 START_TEST(test_async_cas_sends_each_form_and_reports_swapped_and_prev)
 {
 	struct fix f;
