@@ -245,11 +245,18 @@ static struct xfer_in *find_in(struct rs_store *s, uint64_t region_id, bool crea
 	return in;
 }
 
-void xfer_ready_done(struct rs_store *s, uint64_t region_id)
+void xfer_ready_done(struct rs_store *s, uint64_t region_id, bool had_snapshot)
 {
 	struct xfer_in *in = find_in(s, region_id, false);
-	if (in)
-		in->sealed = false;
+	if (!in || !in->sealed)
+		return;
+	in->sealed = false;
+	/* Raft did not take it (it had the entries already): the staged
+	 * chunks are garbage.  (A taken one's went with its final batch.)  A
+	 * failure here leaves them to the next stream's reset. */
+	struct tk_errbuf eb;
+	if (!had_snapshot)
+		(void)rs_snap_stage_reset(s->cfg.e, region_id, &eb);
 }
 
 static void queue_ack(struct rs_store *s, const struct rs_envelope *env, bool reject)
@@ -318,9 +325,14 @@ static bool take_chunk(struct rs_store *s, struct rs_peer *p, const struct rs_en
 	           in->from_peer != env->msg.from || c->seq != in->next_seq) {
 		return false;
 	}
+	/* Keys must lie in the region as this store knows it; a peer that
+	 * knows no range yet (uninitialized) checks the records' form only. */
 	const struct rs_region_state *rs = rs_ps_region_state(rs_peer_storage(p));
-	if ((c->len && !c->data) || !rs ||
-	    rs_snap_chunk_check(c->data, c->len, &rs->region, &eb) != TK_OK ||
+	struct rs_region anywhere;
+	memset(&anywhere, 0, sizeof anywhere);
+	anywhere.id = env->region_id;
+	if ((c->len && !c->data) ||
+	    rs_snap_chunk_check(c->data, c->len, rs ? &rs->region : &anywhere, &eb) != TK_OK ||
 	    (c->last && !desc_ok(s, env)) ||
 	    rs_snap_stage_chunk(s->cfg.e, env->region_id, c->seq, c->data, c->len, &eb) != TK_OK) {
 		in->active = false;

@@ -265,7 +265,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		struct rs_peer *p = s->peers[s->idx[k]];
 		if (s->rds[k].snapshot && (rc = rs_peer_apply_snapshot_data(p, eb)) == TK_OK)
 			s->st.snaps_applied++;
-		xfer_ready_done(s, rs_peer_region_id(p));
+		xfer_ready_done(s, rs_peer_region_id(p), s->rds[k].snapshot != NULL);
 	}
 	/* Nothing may be sent or applied unless the log write succeeded; the
 	 * readies are still advanced so the nodes stay consistent until the

@@ -86,7 +86,8 @@ void xfer_send(struct rs_store *s);
 bool xfer_has_work(const struct rs_store *s);
 enum tk_err xfer_step(struct rs_store *s, const struct rs_envelope *env);
 void xfer_tick(struct rs_store *s);
-/* The peer's ready was handled: a sealed incoming stream is done. */
-void xfer_ready_done(struct rs_store *s, uint64_t region_id);
+/* The peer's ready was handled (had_snapshot: it carried the snapshot a
+ * sealed incoming stream delivered): that stream is done. */
+void xfer_ready_done(struct rs_store *s, uint64_t region_id, bool had_snapshot);
 
 #endif
