@@ -9,6 +9,8 @@
 /* Generated snapshots waiting for their message: raft asks once per
  * follower that needs one, so a few are plenty; beyond, raft retries. */
 #define MAX_GENS 16
+/* Ticks without an ack before the unacknowledged chunks are sent again. */
+#define RESEND_TICKS 3
 
 static size_t chunk_bytes(const struct rs_store *s)
 {
@@ -30,11 +32,13 @@ static unsigned max_sending(const struct rs_store *s)
 void xfer_init(struct rs_store *s)
 {
 	tk_buf_init(&s->desc);
-	tk_buf_init(&s->chunk);
 }
 
 static void out_free(struct xfer_out *o)
 {
+	for (unsigned i = 0; o->win && i < o->wn; i++)
+		tk_buf_destroy(&o->win[i]);
+	free(o->win);
 	rs_snap_gen_destroy(&o->gen);
 	raft_message_destroy(&o->final);
 	free(o);
@@ -51,7 +55,6 @@ void xfer_free(struct rs_store *s)
 	free(s->ins);
 	free(s->acks);
 	tk_buf_destroy(&s->desc);
-	tk_buf_destroy(&s->chunk);
 }
 
 enum tk_err xfer_generate(void *arg, struct rs_peer_storage *ps, struct raft_snapshot *out)
@@ -131,13 +134,20 @@ void xfer_start(struct rs_store *s, struct rs_peer *p, const struct raft_message
 		if (n)
 			s->outs = n;
 		o = n ? calloc(1, sizeof *o) : NULL;
+		if (o) {
+			o->wn = window(s);
+			o->win = calloc(o->wn, sizeof *o->win);
+			if (!o->win) {
+				free(o);
+				o = NULL;
+			}
+		}
 	}
 	if (!o || rs_snap_gen_init(&o->gen, s->cfg.e, snap, rs, &eb) != TK_OK) {
 		if (o) /* the generator took the engine snapshot */
-			rs_snap_gen_destroy(&o->gen);
+			out_free(o);
 		else if (snap)
 			eng_snap_release(s->cfg.e, snap);
-		free(o);
 		s->st.snaps_aborted++;
 		raft_report_snapshot(rs_peer_raft(p), m->to, false);
 		return;
@@ -146,6 +156,8 @@ void xfer_start(struct rs_store *s, struct rs_peer *p, const struct raft_message
 	o->region_id = rs_peer_region_id(p);
 	o->to_store = to_store;
 	raft_message_copy(&o->final, m);
+	for (unsigned i = 0; i < o->wn; i++)
+		tk_buf_init(&o->win[i]);
 	s->outs[s->nout++] = o;
 }
 
@@ -169,9 +181,38 @@ bool xfer_has_work(const struct rs_store *s)
 	if (s->nack)
 		return true;
 	for (size_t i = 0; i < s->nout; i++)
-		if (!s->outs[i]->last_sent && s->outs[i]->next_seq - s->outs[i]->acked < window(s))
+		if (s->outs[i]->resend || (!s->outs[i]->last_sent &&
+		                           s->outs[i]->next_seq - s->outs[i]->acked < window(s)))
 			return true;
 	return false;
+}
+
+/* Send chunk seq of o, which the window still holds. */
+static void send_chunk(struct rs_store *s, struct xfer_out *o, uint32_t seq)
+{
+	const struct tk_buf *d = &o->win[seq % o->wn];
+	bool last = o->last_sent && seq + 1 == o->next_seq;
+	struct rs_envelope env;
+	memset(&env, 0, sizeof env);
+	env.region_id = o->region_id;
+	env.type = RS_ENV_SNAP_CHUNK;
+	if (last) {
+		env.msg = o->final;
+	} else {
+		env.msg.type = RAFT_MSG_SNAPSHOT;
+		env.msg.from = o->final.from;
+		env.msg.to = o->final.to;
+		env.msg.term = o->final.term;
+	}
+	env.snap = (struct rs_snap_chunk){.snap_id = o->snap_id,
+	                                  .from_store = s->cfg.store_id,
+	                                  .seq = seq,
+	                                  .last = last,
+	                                  .data = d->data,
+	                                  .len = d->len};
+	if (s->cfg.send)
+		s->cfg.send(s->cfg.send_arg, o->to_store, &env, 1);
+	s->st.snap_chunks_sent++;
 }
 
 void xfer_send(struct rs_store *s)
@@ -182,46 +223,35 @@ void xfer_send(struct rs_store *s)
 	s->nack = 0;
 	for (size_t i = 0; i < s->nout; i++) {
 		struct xfer_out *o = s->outs[i];
-		while (!o->last_sent && o->next_seq - o->acked < window(s)) {
+		if (o->resend) { /* go back: everything not acknowledged again */
+			o->resend = false;
+			for (uint32_t q = o->acked; q < o->next_seq; q++)
+				send_chunk(s, o, q);
+		}
+		while (!o->last_sent && o->next_seq - o->acked < o->wn) {
 			bool done;
 			struct tk_errbuf eb;
-			if (rs_snap_gen_next(&o->gen, chunk_bytes(s), &s->chunk, &done, &eb) !=
-			    TK_OK) {
+			if (rs_snap_gen_next(&o->gen, chunk_bytes(s), &o->win[o->next_seq % o->wn],
+			                     &done, &eb) != TK_OK) {
 				out_end(s, i--, false);
 				break;
 			}
-			struct rs_envelope env;
-			memset(&env, 0, sizeof env);
-			env.region_id = o->region_id;
-			env.type = RS_ENV_SNAP_CHUNK;
-			if (done) {
-				env.msg = o->final;
-			} else {
-				env.msg.type = RAFT_MSG_SNAPSHOT;
-				env.msg.from = o->final.from;
-				env.msg.to = o->final.to;
-				env.msg.term = o->final.term;
-			}
-			env.snap = (struct rs_snap_chunk){.snap_id = o->snap_id,
-			                                  .from_store = s->cfg.store_id,
-			                                  .seq = o->next_seq,
-			                                  .last = done,
-			                                  .data = s->chunk.data,
-			                                  .len = s->chunk.len};
-			if (s->cfg.send)
-				s->cfg.send(s->cfg.send_arg, o->to_store, &env, 1);
-			s->st.snap_chunks_sent++;
 			o->next_seq++;
 			o->last_sent = done;
+			send_chunk(s, o, o->next_seq - 1);
 		}
 	}
 }
 
 void xfer_tick(struct rs_store *s)
 {
-	for (size_t i = 0; i < s->nout; i++)
-		if (++s->outs[i]->idle_ticks > timeout_ticks(s))
+	for (size_t i = 0; i < s->nout; i++) {
+		struct xfer_out *o = s->outs[i];
+		if (++o->idle_ticks > timeout_ticks(s))
 			out_end(s, i--, false);
+		else if (o->idle_ticks % RESEND_TICKS == 0 && o->acked < o->next_seq)
+			o->resend = true; /* a chunk or its ack was lost: the next pass resends */
+	}
 }
 
 static struct xfer_in *find_in(struct rs_store *s, uint64_t region_id, bool create)
@@ -307,23 +337,29 @@ static bool desc_ok(struct rs_store *s, const struct rs_envelope *env)
 	return ok && ours;
 }
 
-static bool take_chunk(struct rs_store *s, struct rs_peer *p, const struct rs_envelope *env)
+enum take { TAKEN, DUPLICATE, GAP, REFUSED };
+
+static enum take take_chunk(struct rs_store *s, struct rs_peer *p, const struct rs_envelope *env)
 {
 	const struct rs_snap_chunk *c = &env->snap;
 	struct xfer_in *in = find_in(s, env->region_id, true);
 	struct tk_errbuf eb;
 	if (!in)
-		return false;
-	if (c->seq == 0) {
+		return REFUSED;
+	bool same = in->snap_id == c->snap_id && in->from_peer == env->msg.from;
+	if (same && c->seq < in->next_seq)
+		return DUPLICATE; /* a resend after a lost ack: ack again */
+	if (same && in->active && c->seq > in->next_seq)
+		return GAP; /* one was lost: the sender goes back to it */
+	if (c->seq == 0 && !same) {
 		if (in->sealed || rs_snap_stage_reset(s->cfg.e, env->region_id, &eb) != TK_OK)
-			return false;
+			return REFUSED;
 		in->active = true;
 		in->snap_id = c->snap_id;
 		in->from_peer = env->msg.from;
 		in->next_seq = 0;
-	} else if (!in->active || in->sealed || in->snap_id != c->snap_id ||
-	           in->from_peer != env->msg.from || c->seq != in->next_seq) {
-		return false;
+	} else if (!same || !in->active) {
+		return REFUSED; /* e.g. this store restarted mid-stream */
 	}
 	/* Keys must lie in the region as this store knows it; a peer that
 	 * knows no range yet (uninitialized) checks the records' form only. */
@@ -336,19 +372,21 @@ static bool take_chunk(struct rs_store *s, struct rs_peer *p, const struct rs_en
 	    (c->last && !desc_ok(s, env)) ||
 	    rs_snap_stage_chunk(s->cfg.e, env->region_id, c->seq, c->data, c->len, &eb) != TK_OK) {
 		in->active = false;
-		return false;
+		in->snap_id = 0;
+		return REFUSED;
 	}
 	in->next_seq++;
 	s->st.snap_chunks_received++;
 	if (!c->last)
-		return true;
+		return TAKEN;
 	in->active = false;
 	in->sealed = true;
 	if (raft_step(rs_peer_raft(p), &env->msg) != TK_OK) {
 		in->sealed = false;
-		return false;
+		in->snap_id = 0;
+		return REFUSED;
 	}
-	return true;
+	return TAKEN;
 }
 
 enum tk_err xfer_step(struct rs_store *s, const struct rs_envelope *env)
@@ -376,6 +414,8 @@ enum tk_err xfer_step(struct rs_store *s, const struct rs_envelope *env)
 	struct rs_peer *p = rs_store_peer(s, env->region_id);
 	if (!p)
 		return TK_E_REGION_NOT_FOUND;
-	queue_ack(s, env, !take_chunk(s, p, env));
+	enum take t = take_chunk(s, p, env);
+	if (t != GAP)
+		queue_ack(s, env, t == REFUSED);
 	return TK_OK;
 }

@@ -103,9 +103,11 @@ void rs_store_tick(struct rs_store *s);
  * region; raft_step's TK_E_BAD_REQUEST for a malformed message, or for a
  * raft SNAPSHOT message that did not come as the last chunk of a stream.
  * A snapshot chunk is staged in the engine here (one unsynced write) and
- * acknowledged in the next ready pass; a chunk that cannot be taken (out
- * of order, malformed, engine error) is answered with a refusing ack, not
- * an error. */
+ * acknowledged in the next ready pass; a resent chunk is acknowledged
+ * again, one past a gap ignored (the sender goes back to the first chunk
+ * not acknowledged after a few ticks), and one that cannot be taken (an
+ * unknown stream, malformed, engine error) is answered with a refusing
+ * ack, not an error. */
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 /* Propose a command on a region (rs_peer_propose); TK_E_REGION_NOT_FOUND
  * (also given to cb) for an unknown region. */

@@ -20,10 +20,16 @@ struct xfer_out {
 	struct rs_snap_gen gen;
 	uint32_t next_seq, acked; /* chunks sent, chunks acknowledged */
 	bool last_sent;
+	/* The chunks not acknowledged yet, chunk q in win[q % wn] (wn = the
+	 * window): kept to send again when a chunk or its ack is lost. */
+	struct tk_buf *win;
+	unsigned wn;
+	bool resend;
 	unsigned idle_ticks;
 };
 
-/* An incoming stream of one region. */
+/* An incoming stream of one region (the last one: its id and next_seq stay
+ * after it ended, so that a resent chunk is acknowledged again). */
 struct xfer_in {
 	uint64_t region_id, snap_id;
 	raft_id from_peer;
@@ -66,7 +72,7 @@ struct rs_store {
 	size_t nin, incap;
 	struct xfer_ack *acks;
 	size_t nack, ackcap;
-	struct tk_buf desc, chunk;
+	struct tk_buf desc; /* the descriptor handed to raft */
 };
 
 /* snap_xfer.c */

@@ -505,6 +505,44 @@ START_TEST(test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_go
 }
 END_TEST
 
+/* Lost chunks and acks: the sender goes back to the first chunk not
+ * acknowledged, the receiver acknowledges a resent one again and ignores
+ * one past a gap; the snapshot gets through. */
+START_TEST(test_a_snapshot_gets_through_a_network_that_loses_chunks_and_acks)
+{
+	struct rs_peer_options o = gc_opts(10, 20);
+	struct fx *c = fx_new_opts(3, 24, &o);
+	elect(c, 1);
+	put(c, 1, "k2", "v2");
+	converge(c);
+	int g[4] = {0, 1, 1, 2};
+	fx_partition(c, g);
+	struct fx_result r;
+	fx_propose(c, 1, RS_CMD_DELETE, "k2", NULL, &r);
+	fx_settle(c);
+	char k[16], v[64];
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof k, "f%03d", i);
+		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+		put(c, 1, k, v);
+	}
+	fx_partition(c, NULL);
+	c->drop_pct = 25;
+	catch_up(c, 3);
+	c->drop_pct = 0;
+	struct rs_store_stats s1 = store_stats(c, 1), s3 = store_stats(c, 3);
+	ck_assert_uint_ge(s3.snaps_applied, 1);
+	ck_assert_uint_gt(s1.snap_chunks_sent, s3.snap_chunks_received); /* some resent */
+	expect_val(c, 3, "k2", NULL);
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof k, "f%03d", i);
+		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+		expect_val(c, 3, k, v);
+	}
+	fx_free(c);
+}
+END_TEST
+
 /* The raw keys of store id with prefix, in order, joined as "k=v;". */
 static void scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
 {
@@ -712,6 +750,7 @@ int main(void)
 	    test_a_restart_between_applying_a_compaction_and_deleting_its_entries_is_consistent);
 	tcase_add_test(
 	    tc, test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_gone_on_it);
+	tcase_add_test(tc, test_a_snapshot_gets_through_a_network_that_loses_chunks_and_acks);
 	tcase_add_test(tc, test_clients_keys_survive_log_compaction_with_restarts_in_order);
 	tcase_add_test(
 	    tc, test_a_store_killed_in_the_middle_of_applying_a_snapshot_restarts_consistent);
