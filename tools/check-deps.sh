@@ -13,7 +13,7 @@ ORDER="util raft codec engine meta txn scheduler raftstore net store schedd clie
 # internal headers: usable only inside their own module
 INTERNAL="raft/impl.h raft/log.h raft/progress.h raft/mem.h client/client_int.h client/pending.h
 client/fake_server.h raft/testnet.h raft/testnet_check.h scheduler/test_fixture.h
-raftstore/peer_storage_int.h raftstore/entry_cache.h raftstore/fixture.h"
+raftstore/peer_storage_int.h raftstore/entry_cache.h raftstore/fixture.h raftstore/store_int.h"
 
 # One awk pass over every .c and .h of src/ (a shell loop per include was
 # too slow for make check on a loaded machine).

@@ -7,6 +7,7 @@ enum {
 	RAFT_LOG_SUFFIX = 0x01,
 	RAFT_STATE_SUFFIX = 0x02,
 	APPLY_STATE_SUFFIX = 0x03,
+	SNAP_CHUNK_SUFFIX = 0x04,
 	REGION_STATE_PREFIX = 0x01,
 };
 
@@ -45,6 +46,19 @@ struct eng_key eng_key_apply_state(uint64_t region)
 	return region_key(region, APPLY_STATE_SUFFIX);
 }
 
+struct eng_key eng_key_snap_chunk(uint64_t region, uint64_t seq)
+{
+	struct eng_key k = region_key(region, SNAP_CHUNK_SUFFIX);
+	tk_put_be64(k.b + k.n, seq);
+	k.n += 8;
+	return k;
+}
+
+struct eng_key eng_key_snap_chunk_end(uint64_t region)
+{
+	return region_key(region, SNAP_CHUNK_SUFFIX + 1);
+}
+
 struct eng_key eng_key_raft_region_lo(uint64_t region)
 {
 	return region_key(region, -1);
@@ -54,7 +68,7 @@ struct eng_key eng_key_raft_region_hi(uint64_t region)
 {
 	/* For the last possible id the bound is the column's end (empty upper
 	 * would mean an empty range, so name the first key past every region:
-	 * nine 0xff bytes sort after any 8-byte id plus suffix <= 0x03). */
+	 * nine 0xff bytes sort after any 8-byte id plus suffix <= 0x04). */
 	if (region == UINT64_MAX) {
 		struct eng_key k = region_key(region, 0xff);
 		return k;

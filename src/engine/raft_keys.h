@@ -9,6 +9,7 @@
  *   raft    be64(region) 0x01 be64(index)  (17 B)  log entry
  *   raft    be64(region) 0x02              (9 B)   raft state: hard state + last index
  *   raft    be64(region) 0x03              (9 B)   apply state: applied, truncated index/term
+ *   raft    be64(region) 0x04 be64(seq)    (17 B)  a received snapshot chunk, staged
  *   meta    0x01 be64(region)              (9 B)   region local state (range, epoch, peers, state)
  *   meta    "ident"                                store identity (engine/ident.h)
  *
@@ -47,10 +48,14 @@ struct eng_key eng_key_raft_log(uint64_t region, uint64_t index);
  * region's entries from lo on. */
 struct eng_key eng_key_raft_log_end(uint64_t region);
 struct eng_key eng_key_raft_state(uint64_t region);
+/* Chunk seq of the snapshot being received for region (staged until the
+ * snapshot is applied), and the exclusive upper bound of region's chunks. */
+struct eng_key eng_key_snap_chunk(uint64_t region, uint64_t seq);
+struct eng_key eng_key_snap_chunk_end(uint64_t region);
 struct eng_key eng_key_apply_state(uint64_t region);
 struct eng_key eng_key_region_state(uint64_t region);
 /* Bounds [lo, hi) of all of region's raft column records (log, raft state,
- * apply state), to destroy a peer's raft state. */
+ * apply state, staged snapshot chunks), to destroy a peer's raft state. */
 struct eng_key eng_key_raft_region_lo(uint64_t region);
 struct eng_key eng_key_raft_region_hi(uint64_t region);
 /* Bounds [lo, hi) of every region local state in the meta column. */

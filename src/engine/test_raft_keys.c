@@ -29,9 +29,11 @@ START_TEST(test_every_raft_record_of_a_region_lies_within_its_bounds)
 	for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
 		uint64_t r = ids[i];
 		struct eng_key lo = eng_key_raft_region_lo(r), hi = eng_key_raft_region_hi(r);
-		struct eng_key recs[] = {eng_key_raft_log(r, 0), eng_key_raft_log(r, UINT64_MAX),
-		                         eng_key_raft_log_end(r), eng_key_raft_state(r),
-		                         eng_key_apply_state(r)};
+		struct eng_key recs[] = {
+		    eng_key_raft_log(r, 0),           eng_key_raft_log(r, UINT64_MAX),
+		    eng_key_raft_log_end(r),          eng_key_raft_state(r),
+		    eng_key_apply_state(r),           eng_key_snap_chunk(r, 0),
+		    eng_key_snap_chunk(r, UINT64_MAX)};
 		for (size_t j = 0; j < sizeof recs / sizeof recs[0]; j++) {
 			ck_assert_int_eq(recs[j].cf, ENG_CF_RAFT);
 			ck_assert_int_le(cmp(&lo, &recs[j]), 0);
@@ -43,6 +45,15 @@ START_TEST(test_every_raft_record_of_a_region_lies_within_its_bounds)
 		struct eng_key rs = eng_key_raft_state(r);
 		ck_assert_int_lt(cmp(&last, &end), 0);
 		ck_assert_int_le(cmp(&end, &rs), 0);
+		/* Staged snapshot chunks: past the states, never read as log. */
+		struct eng_key c0 = eng_key_snap_chunk(r, 0),
+		               cmax = eng_key_snap_chunk(r, UINT64_MAX),
+		               cend = eng_key_snap_chunk_end(r), as = eng_key_apply_state(r);
+		ck_assert_int_lt(cmp(&as, &c0), 0);
+		ck_assert_int_lt(cmp(&cmax, &cend), 0);
+		ck_assert_int_le(cmp(&cend, &hi), 0);
+		uint64_t pr, pi;
+		ck_assert(!eng_key_raft_log_parse(eng_key_slice(&c0), &pr, &pi));
 		if (r != UINT64_MAX) {
 			struct eng_key next = eng_key_raft_log(r + 1, 0);
 			ck_assert_int_le(cmp(&hi, &next), 0);

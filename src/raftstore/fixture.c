@@ -28,9 +28,23 @@ static void fx_send(void *arg, uint64_t to, const struct rs_envelope *msgs, size
 		struct fx_msg *m = &c->q[c->qn++];
 		m->from = c->sending_store;
 		m->to = to;
-		m->env.region_id = msgs[i].region_id;
+		m->env = msgs[i];
 		raft_message_copy(&m->env.msg, &msgs[i].msg);
+		m->env.snap.data = NULL;
+		if (msgs[i].snap.len) {
+			uint8_t *d = malloc(msgs[i].snap.len);
+			ck_assert_ptr_nonnull(d);
+			memcpy(d, msgs[i].snap.data, msgs[i].snap.len);
+			m->env.snap.data = d;
+		}
 	}
+}
+
+static void msg_destroy(struct fx_msg *m)
+{
+	raft_message_destroy(&m->env.msg);
+	free((void *)m->env.snap.data);
+	m->env.snap.data = NULL;
 }
 
 void fx_start(struct fx *c, int id)
@@ -44,6 +58,8 @@ void fx_start(struct fx *c, int id)
 	cfg.peer.seed = rnd(c);
 	cfg.send = fx_send;
 	cfg.send_arg = c;
+	cfg.snap_chunk_bytes = c->snap_chunk_bytes;
+	cfg.snap_window = c->snap_window;
 	struct tk_errbuf eb;
 	enum tk_err rc = rs_store_open(&cfg, &c->s[id], &eb);
 	ck_assert_msg(rc == TK_OK, "store %d: %s", id, eb.msg);
@@ -63,6 +79,9 @@ struct fx *fx_new_opts(int n, uint64_t seed, const struct rs_peer_options *o)
 		c->opt = *o;
 	else
 		rs_peer_options_default(&c->opt);
+	/* Small chunks and window, so that any snapshot streams in several. */
+	c->snap_chunk_bytes = 256;
+	c->snap_window = 2;
 	c->n = n;
 	c->rng = seed * 2654435761u + 1;
 	struct eng_batch *b = eng_batch_new();
@@ -98,7 +117,7 @@ void fx_free(struct fx *c)
 		ph_rmrf(c->dir[id]);
 	}
 	for (size_t i = 0; i < c->qn; i++)
-		raft_message_destroy(&c->q[i].env.msg);
+		msg_destroy(&c->q[i]);
 	free(c->q);
 	free(c);
 }
@@ -134,7 +153,7 @@ static bool deliver(struct fx *c)
 		            (c->drop_pct && rnd(c) % 100 < c->drop_pct);
 		if (!drop)
 			ck_assert_int_eq(rs_store_step(c->s[m->to], &m->env), TK_OK);
-		raft_message_destroy(&m->env.msg);
+		msg_destroy(m);
 	}
 	free(q);
 	return n > 0;

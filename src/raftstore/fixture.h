@@ -31,6 +31,8 @@ struct fx {
 	size_t qn, qcap;
 	uint64_t sending_store;     /* whose ready pass is running */
 	struct rs_peer_options opt; /* every store's (seed replaced per start) */
+	size_t snap_chunk_bytes;    /* every store's, read at fx_start (256) */
+	unsigned snap_window;       /* (2) */
 };
 
 struct fx *fx_new(int n, uint64_t seed);

@@ -2,8 +2,10 @@
 # fixture can run several stores in one process).  So far: the peer storage
 # (the raft log storage over LevelDB with an entry cache, staged into caller
 # batches), the raft column values, the region local state, raw KV commands
-# and their application, a region's peer (proposals and their callbacks) and
-# the store (router and the group-commit ready pass).
+# and their application, a region's peer (proposals and their callbacks, log
+# GC), region snapshots (snap.c: generation, chunks, atomic apply; snap_xfer.c:
+# the streams between stores) and the store (router and the group-commit
+# ready pass).
 noinst_LTLIBRARIES += src/raftstore/libtkraftstore.la
 src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/region_state.c src/raftstore/region_state.h \
@@ -18,16 +20,18 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/overlay.c src/raftstore/overlay.h \
 	src/raftstore/read_queue.c src/raftstore/read_queue.h \
 	src/raftstore/peer.c src/raftstore/peer.h \
+	src/raftstore/snap.c src/raftstore/snap.h \
+	src/raftstore/snap_xfer.c src/raftstore/store_int.h \
 	src/raftstore/store.c src/raftstore/store.h
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
 	src/meta/libtkmeta.la src/util/libtkutil.la
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read
+	src/raftstore/test_read src/raftstore/test_snap
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read
+	src/raftstore/test_read src/raftstore/test_snap
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -67,3 +71,6 @@ src_raftstore_test_read_SOURCES = src/raftstore/test_read.c src/raftstore/fixtur
 	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
 src_raftstore_test_read_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_read_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+src_raftstore_test_snap_SOURCES = src/raftstore/test_snap.c src/raftstore/test_ps_helpers.h
+src_raftstore_test_snap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_snap_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "raftstore/cmd.h"
+#include "raftstore/snap.h"
 
 struct proposal {
 	raft_index index;
@@ -26,6 +27,10 @@ struct rs_peer {
 	uint64_t log_bytes;
 	raft_index gc_prop_index;
 	raft_term gc_prop_term;
+	/* A snapshot staged by stage_log whose data is still to be written:
+	 * its region state (NORMAL), set when the data is in. */
+	bool snap_pending;
+	struct rs_region_state snap_rs;
 	/* Pending proposals, sorted by index (see push_proposal); head first. */
 	struct proposal *props;
 	size_t np, head, cap;
@@ -60,6 +65,7 @@ enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
 	p->e = e;
 	p->opt = *o;
 	rs_rq_init(&p->rq);
+	rs_region_state_init(&p->snap_rs);
 	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
 	if (rc != TK_OK) {
 		free(p);
@@ -120,6 +126,7 @@ void rs_peer_free(struct rs_peer *p)
 	rs_rq_destroy(&p->rq);
 	raft_node_free(p->r);
 	rs_ps_free(p->ps);
+	rs_region_state_destroy(&p->snap_rs);
 	free(p->props);
 	free(p->results);
 	free(p->out_start);
@@ -221,13 +228,53 @@ enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, r
 	return TK_OK;
 }
 
+/* The snapshot's states, with the region marked APPLYING (snap.h): the
+ * data follows in rs_peer_apply_snapshot_data once this batch is written. */
+static enum tk_err stage_snapshot(struct rs_peer *p, struct eng_batch *b,
+                                  const struct raft_snapshot *sn, struct tk_errbuf *eb)
+{
+	uint64_t id;
+	/* The store checked the descriptor before stepping the message. */
+	enum tk_err rc = rs_snap_desc_decode(sn->data, sn->len, &id, &p->snap_rs, eb);
+	if (rc != TK_OK)
+		return tk_err_wrap(eb, rc, "region %llu", (unsigned long long)p->region_id);
+	p->snap_rs.state = RS_PEER_APPLYING;
+	rc = rs_ps_apply_snapshot(p->ps, b, &sn->meta, &p->snap_rs, eb);
+	p->snap_rs.state = RS_PEER_NORMAL;
+	if (rc != TK_OK)
+		return rc;
+	p->snap_pending = true;
+	p->log_bytes = 0;
+	return TK_OK;
+}
+
+enum tk_err rs_peer_apply_snapshot_data(struct rs_peer *p, struct tk_errbuf *eb)
+{
+	if (!p->snap_pending)
+		return TK_OK;
+	p->snap_pending = false;
+	struct eng_batch *fin = eng_batch_new();
+	if (!fin)
+		return tk_err_set(eb, TK_E_NOMEM, "region %llu: apply snapshot",
+		                  (unsigned long long)p->region_id);
+	enum tk_err rc = rs_ps_set_region_state(p->ps, fin, &p->snap_rs, eb);
+	if (rc == TK_OK)
+		rc = rs_snap_apply_staged(p->e, &p->snap_rs.region, fin, eb);
+	if (rc == TK_OK)
+		rs_ps_persisted(p->ps);
+	else
+		rs_ps_discard_staged(p->ps);
+	eng_batch_free(fin);
+	return rc;
+}
+
 enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const struct raft_ready *rd,
                               struct tk_errbuf *eb)
 {
-	if (rd->snapshot)
-		return tk_err_set(eb, TK_E_INTERNAL, "region %llu: snapshots are not supported yet",
-		                  (unsigned long long)p->region_id);
-	enum tk_err rc = rs_ps_append(p->ps, b, rd->entries, rd->n_entries, eb);
+	enum tk_err rc = TK_OK;
+	if (rd->snapshot && (rc = stage_snapshot(p, b, rd->snapshot, eb)) != TK_OK)
+		return rc;
+	rc = rs_ps_append(p->ps, b, rd->entries, rd->n_entries, eb);
 	if (rc != TK_OK)
 		return rc;
 	if (rd->has_hard_state)

@@ -14,8 +14,9 @@
  * Log GC: the leader proposes COMPACT_LOG commands by rs_peer_options'
  * rules (rs_peer_maybe_compact); every replica applies them by marking its
  * log truncated, and the store deletes the entries in a later raft batch
- * (peer_storage.h, "Log GC").  Snapshots are not generated or applied yet,
- * and conf change entries are skipped when applied. */
+ * (peer_storage.h, "Log GC").  Snapshots are generated and streamed by the
+ * store (store.h, snap.h); a ready's snapshot is applied in two steps
+ * below.  Conf change entries are skipped when applied. */
 #ifndef TK_RAFTSTORE_PEER_H
 #define TK_RAFTSTORE_PEER_H
 
@@ -92,8 +93,10 @@ void rs_peer_flush_reads(struct rs_peer *p);
 void rs_peer_reads_done(struct rs_peer *p, const struct raft_ready *rd);
 
 /* Ready pass steps, in this order (store.c):
- * stage_log (snapshot is refused: TK_E_INTERNAL) into the shared raft batch,
- * then after the write rs_ps_persisted on the storage, then send rd->msgs,
+ * stage_log into the shared raft batch (a ready's snapshot: its raft and
+ * apply state and the region state marked APPLYING), then after the write
+ * rs_ps_persisted on the storage, then rs_peer_apply_snapshot_data (the
+ * snapshot's staged chunks into the data columns, snap.h), then send rd->msgs,
  * then stage_apply into the shared apply batch, then after that write
  * applied() (which fires callbacks), then raft_advance. */
 enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const struct raft_ready *rd,
@@ -101,6 +104,10 @@ enum tk_err rs_peer_stage_log(struct rs_peer *p, struct eng_batch *b, const stru
 enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
                                 const struct raft_ready *rd, struct tk_errbuf *eb);
 void rs_peer_applied(struct rs_peer *p, const struct raft_ready *rd, struct rs_apply_ctx *ac);
+/* No-op unless the last stage_log staged a snapshot.  Engine errors
+ * (the store must close: the region restarts APPLYING and is finished at
+ * open). */
+enum tk_err rs_peer_apply_snapshot_data(struct rs_peer *p, struct tk_errbuf *eb);
 /* After raft_advance: on a leader, propose a COMPACT_LOG command when the
  * log GC rules say so and none of this term is still unapplied.  Returns
  * true when it proposed.  Never fails visibly: a refused proposal (no

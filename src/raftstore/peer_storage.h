@@ -177,8 +177,8 @@ void rs_ps_persisted(struct rs_peer_storage *ps);
 void rs_ps_discard_staged(struct rs_peer_storage *ps);
 
 /* Where the raft library gets snapshots to send to followers.  Without a
- * source the snapshot op answers TK_E_SERVER_IS_BUSY (raft retries later):
- * generating region snapshots from the engine is a later step.  fn fills out
+ * source the snapshot op answers TK_E_SERVER_IS_BUSY (raft retries later);
+ * the store sets one on every peer (snap_xfer.c, snap.h).  fn fills out
  * (its data borrowed until the next call into the storage). */
 typedef enum tk_err (*rs_ps_snapshot_fn)(void *arg, struct rs_peer_storage *ps,
                                          struct raft_snapshot *out);

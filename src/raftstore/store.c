@@ -1,5 +1,5 @@
 /* The store's router and ready pass (see store.h). */
-#include "raftstore/store.h"
+#include "raftstore/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +11,6 @@
 /* Log GC deletes per peer and pass: bounds one pass's batch when a large
  * range waits (after a restart, or a compaction forced by the size limit). */
 #define RS_LOG_GC_MAX_DELETES 4096
-
-struct rs_store {
-	struct rs_store_config cfg;
-	/* The router: peers by region id.  A plain array searched linearly;
-	 * a hash map when stores hold many regions (a later step). */
-	struct rs_peer **peers;
-	size_t n, cap;
-	struct eng_batch *raft_b, *apply_b;
-	struct rs_apply_ctx ac;
-	/* Per pass scratch: which peers had a ready, and their readies. */
-	struct raft_ready *rds;
-	size_t *idx;
-	struct rs_envelope *env;
-	size_t envcap;
-	struct rs_store_stats st;
-};
 
 static enum tk_err add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errbuf *eb)
 {
@@ -49,6 +33,22 @@ static enum tk_err add_peer(struct rs_store *s, struct rs_peer *p, struct tk_err
 	return TK_OK;
 }
 
+/* A snapshot apply that a kill cut short is redone before the peer opens
+ * (snap.h). */
+static enum tk_err finish_applying(struct eng *e, uint64_t rid, struct tk_slice val,
+                                   struct tk_errbuf *eb)
+{
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	enum tk_err rc = rs_region_state_decode(val, &rs, eb);
+	if (rc != TK_OK)
+		tk_err_wrap(eb, rc, "region %llu", (unsigned long long)rid);
+	else if (rs.state == RS_PEER_APPLYING)
+		rc = rs_snap_finish_applying(e, &rs, eb);
+	rs_region_state_destroy(&rs);
+	return rc;
+}
+
 enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **out,
                           struct tk_errbuf *eb)
 {
@@ -57,6 +57,7 @@ enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **o
 	if (!s)
 		return tk_err_set(eb, TK_E_NOMEM, "store");
 	s->cfg = *cfg;
+	xfer_init(s);
 	s->raft_b = eng_batch_new();
 	s->apply_b = eng_batch_new();
 	rs_apply_init(&s->ac, cfg->e, s->apply_b);
@@ -71,6 +72,9 @@ enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **o
 			rc = tk_err_set(eb, TK_E_CORRUPTION, "bad region state key");
 			break;
 		}
+		rc = finish_applying(cfg->e, rid, eng_iter_value(it), eb);
+		if (rc != TK_OK)
+			break;
 		struct rs_peer *p;
 		rc = rs_peer_open(cfg->e, rid, cfg->store_id, &cfg->peer, &p, eb);
 		if (rc == TK_E_NOT_FOUND) { /* tombstone or not ours: skip */
@@ -79,6 +83,8 @@ enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **o
 		}
 		if (rc == TK_OK && (rc = add_peer(s, p, eb)) != TK_OK)
 			rs_peer_free(p);
+		if (rc == TK_OK)
+			rs_ps_set_snapshot_source(rs_peer_storage(p), xfer_generate, s);
 	}
 	if (it && rc == TK_OK)
 		rc = eng_iter_status(it, eb);
@@ -96,6 +102,7 @@ void rs_store_free(struct rs_store *s)
 {
 	if (!s)
 		return;
+	xfer_free(s); /* engine snapshots first: the engine closes after */
 	for (size_t i = 0; i < s->n; i++)
 		rs_peer_free(s->peers[i]);
 	free(s->peers);
@@ -125,13 +132,19 @@ void rs_store_tick(struct rs_store *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		raft_tick(rs_peer_raft(s->peers[i]));
+	xfer_tick(s);
 }
 
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env)
 {
+	if (env->type != RS_ENV_RAFT)
+		return xfer_step(s, env);
 	struct rs_peer *p = rs_store_peer(s, env->region_id);
 	if (!p)
 		return TK_E_REGION_NOT_FOUND;
+	/* A snapshot's data comes in chunks; its raft message only last. */
+	if (env->msg.type == RAFT_MSG_SNAPSHOT)
+		return TK_E_BAD_REQUEST;
 	return raft_step(rs_peer_raft(p), &env->msg);
 }
 
@@ -160,7 +173,7 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 	size_t total = 0;
 	for (size_t k = 0; k < nr; k++)
 		total += s->rds[k].n_msgs;
-	if (total == 0 || !s->cfg.send)
+	if (total == 0)
 		return TK_OK;
 	if (total > s->envcap) {
 		struct rs_envelope *n = realloc(s->env, total * sizeof *n);
@@ -177,7 +190,12 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 		struct rs_peer *p = s->peers[s->idx[k]];
 		for (size_t j = 0; j < s->rds[k].n_msgs; j++) {
 			const struct raft_message *msg = &s->rds[k].msgs[j];
+			if (msg->type == RAFT_MSG_SNAPSHOT) { /* streamed instead */
+				xfer_start(s, p, msg, rs_peer_store_of(p, msg->to));
+				continue;
+			}
 			dest[m] = rs_peer_store_of(p, msg->to);
+			memset(&s->env[m], 0, sizeof s->env[m]);
 			s->env[m].region_id = rs_peer_region_id(p);
 			s->env[m].msg = *msg;
 			m++;
@@ -199,7 +217,8 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 				grp[g++] = s->env[b];
 				dest[b] = 0;
 			}
-		s->cfg.send(s->cfg.send_arg, to, grp, g);
+		if (s->cfg.send)
+			s->cfg.send(s->cfg.send_arg, to, grp, g);
 	}
 	free(grp);
 	free(dest);
@@ -211,6 +230,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	size_t nr = 0, gc = 0;
 	bool sync = false;
 	enum tk_err rc = TK_OK;
+	s->pass_no++;
 	/* 1 and 2: every ready's log changes into one batch, with the deletes
 	 * of log GC (compactions applied in earlier passes; bounded per peer
 	 * and pass, no sync needed: a lost delete is found again at load). */
@@ -231,7 +251,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	}
 	if (n_ready)
 		*n_ready = nr;
-	if (nr == 0 && gc == 0)
+	if (nr == 0 && gc == 0 && !xfer_has_work(s))
 		return TK_OK;
 	s->st.passes += nr > 0;
 	s->st.gc_deletes += gc;
@@ -254,6 +274,14 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		else
 			rs_ps_discard_staged(ps);
 	}
+	/* Snapshots: their raft state, apply state and the region marked
+	 * APPLYING are on disk now; write their data (snap.h). */
+	for (size_t k = 0; rc == TK_OK && k < nr; k++) {
+		struct rs_peer *p = s->peers[s->idx[k]];
+		if (s->rds[k].snapshot && (rc = rs_peer_apply_snapshot_data(p, eb)) == TK_OK)
+			s->st.snaps_applied++;
+		xfer_ready_done(s, rs_peer_region_id(p), s->rds[k].snapshot != NULL);
+	}
 	/* Nothing may be sent or applied unless the log write succeeded; the
 	 * readies are still advanced so the nodes stay consistent until the
 	 * caller closes the store. */
@@ -261,6 +289,9 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		tk_failpoint("raft-after-log-write");
 	if (rc == TK_OK)
 		rc = send_all(s, nr, eb);
+	if (rc == TK_OK)
+		xfer_send(s);
+	xfer_release_unclaimed(s);
 	/* 4: apply every peer's committed entries in one batch. */
 	for (size_t k = 0; rc == TK_OK && k < nr; k++)
 		rc = rs_peer_stage_apply(s->peers[s->idx[k]], &s->ac, &s->rds[k], eb);

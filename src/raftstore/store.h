@@ -10,6 +10,9 @@
  *      log at restart), then fire the proposals' callbacks;
  *   5. advance every peer; then leaders propose log compaction when their
  *      log passed the GC limits (peer.h, rs_peer_options).
+ * A peer whose ready has a snapshot gets it applied (snap.h) right after
+ * step 2's write, before anything is sent or applied.  Step 3 also sends
+ * snapshot acks and the next chunks of outgoing snapshot streams.
  * Step 2's batch also deletes the entries of compactions applied in earlier
  * passes (log GC, peer_storage.h), a bounded number per peer and pass, also
  * in a pass where no peer has a ready: a caller that runs passes only when
@@ -29,10 +32,37 @@
 #include "raft/raft.h"
 #include "raftstore/peer.h"
 
-/* A raft message of one region, as the transport carries it. */
+/* What an envelope carries (proto-spec/raft.md, "snapshot chunks"). */
+enum rs_env_type {
+	RS_ENV_RAFT = 0,       /* msg is a raft message */
+	RS_ENV_SNAP_CHUNK = 1, /* part of a snapshot stream (snap.h) */
+	RS_ENV_SNAP_ACK = 2,   /* the receiver staged a chunk, or refuses the stream */
+};
+
+/* A snapshot is never one message: the leader's store streams the region's
+ * data as chunks of at most snap_chunk_bytes (plus one record), at most
+ * snap_window of them unacknowledged.  In a chunk, msg's from / to / term
+ * name the peers; the last chunk's msg is the raft SNAPSHOT message itself
+ * (whose snapshot data is the descriptor of snap.h), stepped into the
+ * receiver's raft once every chunk is staged.  An ack's msg has from / to
+ * swapped. */
+struct rs_snap_chunk {
+	uint64_t snap_id;    /* the stream, unique per sending store */
+	uint64_t from_store; /* the store sending this chunk or ack */
+	uint32_t seq;        /* chunk number from 0 (ACK: the chunk staged) */
+	bool last;           /* CHUNK: the final chunk */
+	bool reject;         /* ACK: stream refused or broken: the sender gives up */
+	const uint8_t *data; /* CHUNK: records (snap.h); borrowed like msg */
+	size_t len;
+};
+
+/* A message of one region, as the transport carries it.  Left zero, type
+ * and snap make a plain raft message. */
 struct rs_envelope {
 	uint64_t region_id;
 	struct raft_message msg; /* borrowed: valid during the send call only */
+	uint8_t type;            /* enum rs_env_type */
+	struct rs_snap_chunk snap;
 };
 
 /* Deliver msgs to store to_store (copy what must outlive the call). */
@@ -47,12 +77,23 @@ struct rs_store_config {
 	/* Never fsync the raft log (tinykvd --sync off: a crash may lose the
 	 * last acknowledged writes, never the log's consistency). */
 	bool no_sync;
+	/* Snapshot transfer: chunk data bytes (default 1 MiB), chunks in
+	 * flight per stream (default 4), ticks without progress before a
+	 * stream is abandoned and raft told so (default 50; raft sends a new
+	 * snapshot later), outgoing streams at once (default 4; beyond, raft
+	 * is told the snapshot failed).  0 means the default. */
+	size_t snap_chunk_bytes;
+	unsigned snap_window;
+	unsigned snap_timeout_ticks;
+	unsigned snap_max_sending;
 };
 
 struct rs_store;
 
 /* Open every region that has a live peer on this store (a scan of the region
- * local states).  Load errors as rs_peer_open. */
+ * local states), first finishing the apply of any snapshot a kill cut short
+ * (region state APPLYING, snap.h).  Load errors as rs_peer_open; engine
+ * errors of that finish. */
 enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **out,
                           struct tk_errbuf *eb);
 void rs_store_free(struct rs_store *s);
@@ -62,7 +103,14 @@ size_t rs_store_n_peers(const struct rs_store *s);
 
 void rs_store_tick(struct rs_store *s);
 /* Step a message from the network.  TK_E_REGION_NOT_FOUND for an unknown
- * region; raft_step's TK_E_BAD_REQUEST for a malformed message. */
+ * region; raft_step's TK_E_BAD_REQUEST for a malformed message, or for a
+ * raft SNAPSHOT message that did not come as the last chunk of a stream.
+ * A snapshot chunk is staged in the engine here (one unsynced write) and
+ * acknowledged in the next ready pass; a resent chunk is acknowledged
+ * again, one past a gap ignored (the sender goes back to the first chunk
+ * not acknowledged after a few ticks), and one that cannot be taken (an
+ * unknown stream, malformed, engine error) is answered with a refusing
+ * ack, not an error. */
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 /* Propose a command on a region (rs_peer_propose); TK_E_REGION_NOT_FOUND
  * (also given to cb) for an unknown region. */
@@ -87,6 +135,8 @@ struct rs_store_stats {
 	uint64_t gc_deletes;   /* compacted log entries deleted */
 	uint64_t log_write_ns;   /* time in raft log writes (with their fsync) */
 	uint64_t apply_write_ns; /* time in apply writes */
+	uint64_t snaps_generated, snaps_sent, snaps_aborted, snap_chunks_sent;
+	uint64_t snaps_applied, snap_chunks_received, snap_chunks_refused;
 };
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/raft_keys.h"
 #include "raftstore/cmd.h"
 #include "raftstore/fixture.h"
 
@@ -432,6 +433,301 @@ START_TEST(test_a_restart_between_applying_a_compaction_and_deleting_its_entries
 }
 END_TEST
 
+static struct rs_store_stats store_stats(struct fx *c, int id)
+{
+	struct rs_store_stats st;
+	rs_store_get_stats(c->s[id], &st);
+	return st;
+}
+
+/* Tick until store id applied what store l applied (bounded). */
+static void catch_up(struct fx *c, int id)
+{
+	for (int i = 0; i < 500; i++) {
+		int l = fx_leader(c);
+		if (l && c->s[id] && fx_applied(c, id) == fx_applied(c, l))
+			return;
+		fx_tick(c, 1);
+	}
+	ck_abort_msg("store %d did not catch up", id);
+}
+
+/* TinyKV's "one snapshot": an isolated store falls behind past the leader's
+ * log compaction and catches up by snapshot; a key deleted meanwhile is
+ * gone on it too. */
+START_TEST(test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_gone_on_it)
+{
+	struct rs_peer_options o = gc_opts(10, 20);
+	struct fx *c = fx_new_opts(3, 21, &o);
+	elect(c, 1);
+	put(c, 1, "k1", "v1");
+	put(c, 1, "k2", "v2");
+	converge(c);
+	expect_val(c, 3, "k2", "v2");
+	int g[4] = {0, 1, 1, 2};
+	fx_partition(c, g);
+	put(c, 1, "k3", "v3");
+	struct fx_result r;
+	fx_propose(c, 1, RS_CMD_DELETE, "k2", NULL, &r);
+	fx_settle(c);
+	ck_assert_int_eq(r.rc, TK_OK);
+	char k[16], v[64];
+	for (int i = 0; i < 60; i++) { /* values large enough for several chunks */
+		snprintf(k, sizeof k, "f%03d", i);
+		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+		put(c, 1, k, v);
+	}
+	expect_val(c, 3, "k2", "v2");
+	expect_val(c, 3, "k3", NULL);
+	raft_index last3 = raft_last_index(fx_raft(c, 3));
+	ck_assert_uint_gt(first_index(c, 1), last3 + 1); /* only a snapshot helps */
+	fx_partition(c, NULL);
+	catch_up(c, 3);
+	expect_val(c, 3, "k1", "v1");
+	expect_val(c, 3, "k3", "v3");
+	expect_val(c, 3, "k2", NULL);
+	expect_val(c, 3, "f059", "filler-value-059-0123456789abcdef");
+	struct rs_store_stats s1 = store_stats(c, 1), s3 = store_stats(c, 3);
+	ck_assert_uint_ge(s1.snaps_sent, 1);
+	ck_assert_uint_ge(s3.snaps_applied, 1);
+	/* 60 values of ~45 bytes in 256-byte chunks. */
+	ck_assert_uint_ge(s3.snap_chunks_received, 8);
+	ck_assert_uint_eq(ps_stats(c, 3).gc_pending, 0);
+	/* It goes on from the log, and restarts on the snapshot's state. */
+	put(c, 1, "k4", "v4");
+	converge(c);
+	expect_val(c, 3, "k4", "v4");
+	fx_kill(c, 3);
+	fx_start(c, 3);
+	expect_val(c, 3, "k2", NULL);
+	expect_val(c, 3, "k4", "v4");
+	fx_free(c);
+}
+END_TEST
+
+/* Lost chunks and acks: the sender goes back to the first chunk not
+ * acknowledged, the receiver acknowledges a resent one again and ignores
+ * one past a gap; the snapshot gets through. */
+START_TEST(test_a_snapshot_gets_through_a_network_that_loses_chunks_and_acks)
+{
+	struct rs_peer_options o = gc_opts(10, 20);
+	struct fx *c = fx_new_opts(3, 24, &o);
+	elect(c, 1);
+	put(c, 1, "k2", "v2");
+	converge(c);
+	int g[4] = {0, 1, 1, 2};
+	fx_partition(c, g);
+	struct fx_result r;
+	fx_propose(c, 1, RS_CMD_DELETE, "k2", NULL, &r);
+	fx_settle(c);
+	char k[16], v[64];
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof k, "f%03d", i);
+		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+		put(c, 1, k, v);
+	}
+	fx_partition(c, NULL);
+	c->drop_pct = 25;
+	catch_up(c, 3);
+	c->drop_pct = 0;
+	struct rs_store_stats s1 = store_stats(c, 1), s3 = store_stats(c, 3);
+	ck_assert_uint_ge(s3.snaps_applied, 1);
+	ck_assert_uint_gt(s1.snap_chunks_sent, s3.snap_chunks_received); /* some resent */
+	expect_val(c, 3, "k2", NULL);
+	for (int i = 0; i < 60; i++) {
+		snprintf(k, sizeof k, "f%03d", i);
+		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+		expect_val(c, 3, k, v);
+	}
+	fx_free(c);
+}
+END_TEST
+
+/* The raw keys of store id with prefix, in order, joined as "k=v;". */
+static void scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
+{
+	tk_buf_reset(out);
+	size_t n = strlen(prefix);
+	char hi[32];
+	memcpy(hi, prefix, n);
+	hi[n - 1]++;
+	struct eng_iter *it =
+	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
+	ck_assert_ptr_nonnull(it);
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
+		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
+		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
+		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
+	}
+	eng_iter_free(it);
+}
+
+/* Retry one client's put until it is acknowledged (a put is idempotent). */
+static void client_put(struct fx *c, const char *k, const char *v)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		int l = await_leader(c);
+		struct fx_result r;
+		fx_propose(c, l, RS_CMD_PUT, k, v, &r);
+		fx_settle(c);
+		if (r.rc == TK_OK)
+			return;
+		fx_tick(c, 2);
+	}
+	ck_abort_msg("put %s never succeeded", k);
+}
+
+/* The generic test's "log compaction with restarts" row: clients write their
+ * own keys while stores are restarted (one at a time, falling behind past
+ * compaction, and all at once); every client's keys read back in order on
+ * every store. */
+START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
+{
+	enum { CLIENTS = 5, ROUNDS = 12, PER_ROUND = 8 };
+	struct rs_peer_options o = gc_opts(10, 30);
+	struct fx *c = fx_new_opts(3, 22, &o);
+	elect(c, 1);
+	int seq[CLIENTS] = {0};
+	char k[32], v[32];
+	uint64_t snaps = 0; /* applied, summed over the stores' lives */
+	for (int round = 0; round < ROUNDS; round++) {
+		int down = round % 4 == 3 ? 0 : round % 3 + 1; /* 0: restart all after */
+		if (down) {
+			snaps += store_stats(c, down).snaps_applied;
+			fx_kill(c, down);
+		}
+		for (int i = 0; i < PER_ROUND; i++)
+			for (int cl = 0; cl < CLIENTS; cl++) {
+				snprintf(k, sizeof k, "c%d-%05d", cl, seq[cl]);
+				snprintf(v, sizeof v, "x%d", seq[cl]);
+				client_put(c, k, v);
+				seq[cl]++;
+			}
+		if (down) {
+			fx_start(c, down);
+		} else {
+			for (int id = 1; id <= 3; id++) {
+				snaps += store_stats(c, id).snaps_applied;
+				fx_kill(c, id);
+			}
+			for (int id = 1; id <= 3; id++)
+				fx_start(c, id);
+		}
+	}
+	await_leader(c);
+	for (int id = 1; id <= 3; id++)
+		catch_up(c, id);
+	struct tk_buf got, want;
+	tk_buf_init(&got);
+	tk_buf_init(&want);
+	for (int cl = 0; cl < CLIENTS; cl++) {
+		tk_buf_reset(&want);
+		for (int i = 0; i < seq[cl]; i++) {
+			snprintf(k, sizeof k, "c%d-%05d=x%d;", cl, i, i);
+			ck_assert(tk_buf_append(&want, k, strlen(k)));
+		}
+		char prefix[8];
+		snprintf(prefix, sizeof prefix, "c%d-", cl);
+		for (int id = 1; id <= 3; id++) {
+			scan_prefix(c, id, prefix, &got);
+			ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
+			              "store %d client %d: %.*s", id, cl, (int)got.len,
+			              (const char *)got.data);
+		}
+	}
+	for (int id = 1; id <= 3; id++) {
+		ck_assert_uint_gt(first_index(c, id), 100); /* compacted throughout */
+		snaps += store_stats(c, id).snaps_applied;
+	}
+	/* A store down for a round missed more than a compaction: it came
+	 * back by snapshot. */
+	ck_assert_uint_ge(snaps, 1);
+	tk_buf_destroy(&got);
+	tk_buf_destroy(&want);
+	fx_free(c);
+}
+END_TEST
+
+/* The region state as stored in dir (the store is down). */
+static uint8_t stored_peer_state(const char *dir)
+{
+	struct eng *e = ph_open(dir);
+	struct eng_key k = eng_key_region_state(FX_RID);
+	struct tk_buf v;
+	tk_buf_init(&v);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
+	ck_assert(found);
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
+	uint8_t st = rs.state;
+	rs_region_state_destroy(&rs);
+	tk_buf_destroy(&v);
+	eng_close(e);
+	return st;
+}
+
+/* Kill the receiving store at each of its writes in turn while it takes a
+ * snapshot (staging chunks, the APPLYING marker, deleting the range,
+ * writing the chunks, the final batch): every restart opens consistent,
+ * finishing an apply cut short, and converges with the same data. */
+START_TEST(test_a_store_killed_in_the_middle_of_applying_a_snapshot_restarts_consistent)
+{
+	int saw_applying = 0;
+	for (uint64_t n = 0; n < 24; n++) {
+		struct rs_peer_options o = gc_opts(10, 20);
+		struct fx *c = fx_new_opts(3, 23, &o);
+		elect(c, 1);
+		put(c, 1, "k1", "v1");
+		put(c, 1, "k2", "v2");
+		converge(c);
+		int g[4] = {0, 1, 1, 2};
+		fx_partition(c, g);
+		struct fx_result r;
+		fx_propose(c, 1, RS_CMD_DELETE, "k2", NULL, &r);
+		fx_settle(c);
+		char k[16], v[64];
+		for (int i = 0; i < 40; i++) {
+			snprintf(k, sizeof k, "f%03d", i);
+			snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+			put(c, 1, k, v);
+		}
+		ck_assert_uint_gt(first_index(c, 1), raft_last_index(fx_raft(c, 3)) + 1);
+		eng_inject_write_failure(c->e[3], n, TK_E_IO);
+		fx_partition(c, NULL);
+		for (int i = 0; i < 100 && c->s[3] && fx_applied(c, 3) != fx_applied(c, 1); i++)
+			fx_tick(c, 1);
+		if (!c->s[3]) { /* a failed ready pass killed it */
+			bool applying = stored_peer_state(c->dir[3]) == RS_PEER_APPLYING;
+			saw_applying += applying;
+			fx_start(c, 3);
+			if (applying) { /* open finished it: the data is the snapshot's */
+				expect_val(c, 3, "k2", NULL);
+				expect_val(c, 3, "f039", "filler-value-039-0123456789abcdef");
+				ck_assert_uint_eq(ps_stats(c, 3).gc_pending, 0);
+			}
+		} else {
+			eng_inject_write_failure(c->e[3], 0, TK_OK);
+		}
+		catch_up(c, 3);
+		put(c, 1, "after", "1");
+		converge(c);
+		expect_val(c, 3, "k1", "v1");
+		expect_val(c, 3, "k2", NULL);
+		expect_val(c, 3, "after", "1");
+		for (int i = 0; i < 40; i++) {
+			snprintf(k, sizeof k, "f%03d", i);
+			snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
+			expect_val(c, 3, k, v);
+		}
+		fx_free(c);
+	}
+	ck_assert_int_ge(saw_applying, 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_cluster");
@@ -452,6 +748,12 @@ int main(void)
 	tcase_add_test(
 	    tc,
 	    test_a_restart_between_applying_a_compaction_and_deleting_its_entries_is_consistent);
+	tcase_add_test(
+	    tc, test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_gone_on_it);
+	tcase_add_test(tc, test_a_snapshot_gets_through_a_network_that_loses_chunks_and_acks);
+	tcase_add_test(tc, test_clients_keys_survive_log_compaction_with_restarts_in_order);
+	tcase_add_test(
+	    tc, test_a_store_killed_in_the_middle_of_applying_a_snapshot_restarts_consistent);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

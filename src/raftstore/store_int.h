@@ -1,0 +1,99 @@
+/* Private state of a store, shared by store.c (router, ready pass) and
+ * snap_xfer.c (snapshot streams).  Not a public header. */
+#ifndef TK_RAFTSTORE_STORE_INT_H
+#define TK_RAFTSTORE_STORE_INT_H
+
+#include "raftstore/snap.h"
+#include "raftstore/store.h"
+
+/* A snapshot raft asked for (an engine snapshot at the applied index),
+ * waiting for its SNAPSHOT message to leave in a ready pass. */
+struct xfer_gen {
+	uint64_t snap_id, region_id, pass;
+	struct eng_snap *snap; /* owned */
+};
+
+/* An outgoing stream. */
+struct xfer_out {
+	uint64_t snap_id, region_id, to_store;
+	struct raft_message final; /* the SNAPSHOT message (deep copy) */
+	struct rs_snap_gen gen;
+	uint32_t next_seq, acked; /* chunks sent, chunks acknowledged */
+	bool last_sent;
+	/* The chunks not acknowledged yet, chunk q in win[q % wn] (wn = the
+	 * window): kept to send again when a chunk or its ack is lost. */
+	struct tk_buf *win;
+	unsigned wn;
+	bool resend;
+	unsigned idle_ticks;
+};
+
+/* An incoming stream of one region (the last one: its id and next_seq stay
+ * after it ended, so that a resent chunk is acknowledged again). */
+struct xfer_in {
+	uint64_t region_id, snap_id;
+	raft_id from_peer;
+	uint32_t next_seq;
+	bool active;
+	/* Every chunk staged and the SNAPSHOT stepped: no other stream may
+	 * replace the staged chunks until the peer's next ready shows whether
+	 * raft took the snapshot. */
+	bool sealed;
+};
+
+struct xfer_ack {
+	uint64_t to_store;
+	struct rs_envelope env;
+};
+
+struct rs_store {
+	struct rs_store_config cfg;
+	/* The router: peers by region id.  A plain array searched linearly;
+	 * a hash map when stores hold many regions (a later step). */
+	struct rs_peer **peers;
+	size_t n, cap;
+	struct eng_batch *raft_b, *apply_b;
+	struct rs_apply_ctx ac;
+	/* Per pass scratch: which peers had a ready, and their readies. */
+	struct raft_ready *rds;
+	size_t *idx;
+	struct rs_envelope *env;
+	size_t envcap;
+	struct rs_store_stats st;
+	uint64_t pass_no;
+
+	/* Snapshot transfer (snap_xfer.c). */
+	uint64_t next_snap_id;
+	struct xfer_gen *gens;
+	size_t ngen, gencap;
+	struct xfer_out **outs;
+	size_t nout;
+	struct xfer_in *ins;
+	size_t nin, incap;
+	struct xfer_ack *acks;
+	size_t nack, ackcap;
+	struct tk_buf desc; /* the descriptor handed to raft */
+};
+
+/* snap_xfer.c */
+void xfer_init(struct rs_store *s);
+void xfer_free(struct rs_store *s);
+/* The snapshot source of every peer's storage (arg: the store). */
+enum tk_err xfer_generate(void *arg, struct rs_peer_storage *ps, struct raft_snapshot *out);
+/* A ready's SNAPSHOT message to to_store: start its stream (or tell raft it
+ * failed). */
+void xfer_start(struct rs_store *s, struct rs_peer *p, const struct raft_message *m,
+                uint64_t to_store);
+/* Drop generated snapshots no message claimed in an earlier pass. */
+void xfer_release_unclaimed(struct rs_store *s);
+/* Send queued acks and the chunks the streams' windows allow. */
+void xfer_send(struct rs_store *s);
+/* True when xfer_send has something to do. */
+bool xfer_has_work(const struct rs_store *s);
+enum tk_err xfer_step(struct rs_store *s, const struct rs_envelope *env);
+void xfer_tick(struct rs_store *s);
+/* The peer's ready was handled (had_snapshot: it carried the snapshot a
+ * sealed incoming stream delivered): that stream is done. */
+void xfer_ready_done(struct rs_store *s, uint64_t region_id, bool had_snapshot);
+
+#endif
