@@ -153,6 +153,9 @@ out=$(printf 'v\n' | timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" -x put nl && "$TKCLI
 tk_is "$out" $'OK\n{"found":true,"value":{"$hex":"760a"}}' "-x takes stdin as it is, newline included"
 out=$(timeout 20 "$TKCLI" -x </dev/null 2>&1)
 tk_like "$?: $out" '^2: .*-x needs a COMMAND' "-x without a command is a usage error"
+out=$(head -c 16777217 /dev/zero | timeout 20 "$TKCLI" -a "${TK_ADDR[s]}" -x put huge 2>&1)
+tk_is "$?: $out" "2: tinykv-cli: -x: reading stdin: more than 16777216 bytes" \
+	"-x refuses more than 16 MiB (no frame is larger), and sends nothing"
 
 # ---- unknown options and per-command help ----
 out=$("$TKCLI" --no-such-option ping 2>&1)

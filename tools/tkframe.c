@@ -37,15 +37,9 @@ static int usage(FILE *out)
 	return out == stdout ? 0 : 2;
 }
 
-static bool read_all(FILE *in, struct tk_buf *b)
-{
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, in)) > 0)
-		if (!tk_buf_append(b, tmp, n))
-			return false;
-	return !ferror(in);
-}
+/* What encode reads from stdin at most: the JSON of several of the largest
+ * frames (16 MiB each, twice that as hex). */
+#define ENCODE_MAX_STDIN (256u << 20)
 
 static int encode_doc(struct tk_slice json, size_t *used, struct tk_buf *out)
 {
@@ -95,8 +89,9 @@ static int encode(int argc, char **argv)
 		for (; i < argc && !rc; i++)
 			rc = encode_doc(tk_slice_str(argv[i]), &used, &out);
 	} else {
-		if (!read_all(stdin, &in)) {
-			fprintf(stderr, "tkframe: reading stdin: %s\n", strerror(errno));
+		struct tk_errbuf eb;
+		if (tk_buf_read_fd(&in, STDIN_FILENO, ENCODE_MAX_STDIN, &eb) != TK_OK) {
+			fprintf(stderr, "tkframe: reading stdin: %s\n", eb.msg);
 			rc = 1;
 		}
 		size_t off = 0;

@@ -5,7 +5,6 @@
  *   tinykv-cli [options] < script        one command per line
  *   tinykv-cli [options] CMD ARGS...     one command (arguments taken as is)
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,16 +58,9 @@ static void usage(FILE *f)
 		   "See tinykv-cli(1).\n");
 }
 
-/* Read all of stdin (-x): binary-safe, no size limit but memory. */
-static bool read_stdin(struct tk_buf *b)
-{
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-		if (!tk_buf_append(b, tmp, n))
-			return false;
-	return !ferror(stdin);
-}
+/* What -x reads at most: no frame any server accepts is larger (the upper
+ * bound of --max-frame), so more could never be sent. */
+#define CLI_MAX_STDIN (16u << 20)
 
 /* The address from -a (or $TINYKV_ADDR, or the default) with -h and -p
  * replacing its host or port; IPv6 hosts get their brackets.  Returns false
@@ -219,8 +211,9 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			args[i] = tk_slice_str(argv[optind + (int)i]);
 		if (from_stdin) {
-			if (!read_stdin(&in)) {
-				fprintf(stderr, "tinykv-cli: -x: reading stdin: %s\n", strerror(errno));
+			struct tk_errbuf eb;
+			if (tk_buf_read_fd(&in, STDIN_FILENO, CLI_MAX_STDIN, &eb) != TK_OK) {
+				fprintf(stderr, "tinykv-cli: -x: reading stdin: %s\n", eb.msg);
 				free(args);
 				tk_buf_destroy(&in);
 				return CLI_USAGE;

@@ -459,6 +459,47 @@ START_TEST(test_json_of_keys_nested_in_keys_stays_linear)
 }
 END_TEST
 
+/* The JSON writer escapes each byte by a table and writes integers without
+ * printf, and a key that is not a str is escaped in place: the exact text
+ * for every class of byte, the integer extremes and a key's text. */
+START_TEST(test_json_text_of_strings_integers_and_keys_is_exact)
+{
+	static const uint8_t mp[] = {
+		0x96,                                      /* [ */
+		0xa8, 'a', '"', '\\', '\n', 0x01, 0x7f, 0xc3, 0xa9, /* "a\"\\\n.." */
+		0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* UINT64_MAX */
+		0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0,          /* INT64_MIN */
+		0x00, 0xff,                                /* 0, -1 */
+		0x81, 0xc4, 0x02, '"', '\\', 0x09,          /* {bin "\"\\": 9} */
+	};
+	const char *want = "[\"a\\\"\\\\\\n\\u0001\\u007f\xc3\xa9\","
+			   "18446744073709551615,-9223372036854775808,0,-1,"
+			   "{\"{\\\"$b\\\":\\\"\\\\\\\"\\\\\\\\\\\"}\":9}]";
+	struct tk_buf j;
+	tk_buf_init(&j);
+	ck_assert_int_eq(tk_msgpack_to_json(tk_slice_of(mp, sizeof mp), &j, &eb), TK_OK);
+	tk_buf_append_byte(&j, 0);
+	ck_assert_str_eq((char *)j.data, want);
+	tk_buf_destroy(&j);
+}
+END_TEST
+
+/* Found while making the JSON reader faster: a number took every byte in
+ * ".eE+-" by strchr, which also finds the NUL at the end of that string, so
+ * "[1\0]" read as [1] and NUL bytes vanished after a number. */
+START_TEST(test_json_number_ends_at_a_nul_byte)
+{
+	struct tk_buf b;
+	tk_buf_init(&b);
+	size_t used;
+	ck_assert_int_eq(tk_json_to_msgpack(tk_slice_of("[1\0]", 4), &used, &b, &eb),
+			 TK_E_BAD_REQUEST);
+	ck_assert_int_eq(tk_json_to_msgpack(tk_slice_of("1\0", 2), &used, &b, &eb), TK_OK);
+	ck_assert_uint_eq(used, 1); /* the NUL is left for the caller to refuse */
+	tk_buf_destroy(&b);
+}
+END_TEST
+
 /* A list's count is checked against the bytes left, but each element
  * decodes into a struct of up to 136 bytes: memory for the elements must
  * follow the elements that decode, not the count declared in front of them
@@ -747,6 +788,8 @@ int main(void)
 	tcase_add_test(tc, test_random_bytes_never_crash_the_decoder);
 	tcase_add_test(tc, test_json_bin_forms_convert_both_ways);
 	tcase_add_test(tc, test_json_of_keys_nested_in_keys_stays_linear);
+	tcase_add_test(tc, test_json_text_of_strings_integers_and_keys_is_exact);
+	tcase_add_test(tc, test_json_number_ends_at_a_nul_byte);
 	tcase_add_test(tc, test_json_nesting_limit_is_the_same_both_ways);
 	tcase_add_test(tc, test_golden_vectors_match_both_ways);
 	tcase_add_test(tc, test_replies_quoting_bytes_that_are_not_utf8_are_valid_utf8);

@@ -1,8 +1,10 @@
 #include "util/bytes.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int tk_slice_cmp(struct tk_slice a, struct tk_slice b)
 {
@@ -71,4 +73,29 @@ bool tk_buf_printf(struct tk_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return true;
+}
+
+enum tk_err tk_buf_read_fd(struct tk_buf *b, int fd, size_t max, struct tk_errbuf *eb)
+{
+	const size_t chunk = 64 * 1024;
+	size_t start = b->len;
+	for (;;) {
+		size_t left = max - (b->len - start);
+		/* one byte past the cap is asked for, to tell "exactly max bytes"
+		 * from "more than max" */
+		size_t want = left < chunk ? left + 1 : chunk;
+		if (!tk_buf_reserve(b, want))
+			return tk_err_set(eb, TK_E_NOMEM, "out of memory after reading %zu bytes",
+					  b->len - start);
+		ssize_t n = read(fd, b->data + b->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return tk_err_set(eb, TK_E_IO, "read: %s", strerror(errno));
+		if (n == 0)
+			return TK_OK;
+		b->len += (size_t)n;
+		if (b->len - start > max)
+			return tk_err_set(eb, TK_E_TOO_LARGE, "more than %zu bytes", max);
+	}
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/err.h"
+
 /* A borrowed byte range.  p == NULL means "absent" (distinct from empty). */
 struct tk_slice {
 	const uint8_t *p;
@@ -44,6 +46,12 @@ bool tk_buf_reserve(struct tk_buf *b, size_t extra);
 bool tk_buf_append(struct tk_buf *b, const void *p, size_t n);
 bool tk_buf_append_byte(struct tk_buf *b, uint8_t c);
 bool tk_buf_printf(struct tk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append everything readable from fd up to its end (EOF) to b: binary-safe,
+ * retried on EINTR.  At most max bytes: TK_E_TOO_LARGE when fd holds more
+ * (then b keeps max + 1 of them and the rest is left unread); TK_E_IO with
+ * the system's reason when read fails; TK_E_NOMEM.  For the command-line
+ * tools that take their input from stdin (tinykv-cli -x, tkframe encode). */
+enum tk_err tk_buf_read_fd(struct tk_buf *b, int fd, size_t max, struct tk_errbuf *eb);
 static inline void tk_buf_reset(struct tk_buf *b)
 {
 	b->len = 0;

@@ -1,5 +1,8 @@
 #include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "util/arena.h"
 #include "util/bytes.h"
@@ -52,6 +55,67 @@ START_TEST(test_buf_grows_and_keeps_bytes)
 		ck_assert_uint_eq(b.data[i], (uint8_t)i);
 	ck_assert(tk_buf_printf(&b, "%d", 42));
 	ck_assert_uint_eq(b.len, 10002);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+/* A file of n bytes (every value, NULs included), read from its start. */
+static int file_of(size_t n)
+{
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < n; i++)
+		fputc((int)(i % 251), f);
+	ck_assert_int_eq(fflush(f), 0);
+	int fd = dup(fileno(f));
+	fclose(f);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+/* Over several 64 KiB reads: everything up to the cap arrives, after what
+ * the buffer held; one byte more is refused, with the cap in the message. */
+START_TEST(test_buf_read_fd_reads_to_the_end_up_to_its_cap)
+{
+	enum { N = 200 * 1024 + 7 };
+	struct tk_errbuf eb;
+	struct tk_buf b;
+	tk_buf_init(&b);
+	ck_assert(tk_buf_append(&b, "x", 1));
+	int fd = file_of(N);
+	ck_assert_int_eq(tk_buf_read_fd(&b, fd, N, &eb), TK_OK);
+	close(fd);
+	ck_assert_uint_eq(b.len, 1 + N);
+	ck_assert_uint_eq(b.data[0], 'x');
+	size_t same = 0;
+	while (same < N && b.data[1 + same] == same % 251)
+		same++;
+	ck_assert_uint_eq(same, N);
+	tk_buf_reset(&b);
+	fd = file_of(N);
+	ck_assert_int_eq(tk_buf_read_fd(&b, fd, N - 1, &eb), TK_E_TOO_LARGE);
+	close(fd);
+	ck_assert_str_eq(eb.msg, "more than 204806 bytes");
+	fd = file_of(0);
+	tk_buf_reset(&b);
+	ck_assert_int_eq(tk_buf_read_fd(&b, fd, 0, &eb), TK_OK);
+	ck_assert_uint_eq(b.len, 0);
+	close(fd);
+	tk_buf_destroy(&b);
+}
+END_TEST
+
+START_TEST(test_buf_read_fd_reports_a_failed_read)
+{
+	struct tk_errbuf eb;
+	struct tk_buf b;
+	tk_buf_init(&b);
+	int fd = open("/", O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(tk_buf_read_fd(&b, fd, 1024, &eb), TK_E_IO);
+	ck_assert_str_eq(eb.msg, "read: Is a directory");
+	close(fd);
 	tk_buf_destroy(&b);
 }
 END_TEST
@@ -140,6 +204,8 @@ int main(void)
 	tcase_add_test(tc, test_error_names_round_trip_through_the_wire_name);
 	tcase_add_test(tc, test_error_wrap_prefixes_context);
 	tcase_add_test(tc, test_error_wrap_without_a_buffer_keeps_the_code);
+	tcase_add_test(tc, test_buf_read_fd_reads_to_the_end_up_to_its_cap);
+	tcase_add_test(tc, test_buf_read_fd_reports_a_failed_read);
 	tcase_add_test(tc, test_buf_grows_and_keeps_bytes);
 	tcase_add_test(tc, test_slice_compare_orders_prefix_first);
 	tcase_add_test(tc, test_arena_returns_zeroed_aligned_memory_and_resets);
