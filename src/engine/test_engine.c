@@ -278,9 +278,14 @@ START_TEST(test_batches_survive_a_kill_all_or_nothing)
 {
 	eng_close(e);
 	e = NULL;
+	/* the child says when it has written 100 batches: on a loaded machine
+	 * a fixed delay could kill it before its first */
+	int ready[2];
+	ck_assert_int_eq(pipe(ready), 0);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		close(ready[0]);
 		struct eng *ce = th_open(dir, NULL);
 		struct eng_batch *b = eng_batch_new();
 		char key[32], val[200];
@@ -293,9 +298,15 @@ START_TEST(test_batches_survive_a_kill_all_or_nothing)
 			struct tk_errbuf eb;
 			if (eng_write(ce, b, false, &eb) != TK_OK)
 				_exit(3);
+			if (i == 100 && write(ready[1], "r", 1) != 1)
+				_exit(4);
 		}
 	}
-	usleep(300 * 1000);
+	close(ready[1]);
+	char r;
+	ck_assert_int_eq(read(ready[0], &r, 1), 1); /* blocks until the 100th batch */
+	close(ready[0]);
+	usleep(50 * 1000); /* and kill it in the middle of later ones */
 	kill(pid, SIGKILL);
 	int status;
 	waitpid(pid, &status, 0);

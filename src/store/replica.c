@@ -243,10 +243,13 @@ void store_propose(struct store *s)
 	}
 	g->s = s;
 	g->n_slots = s->npending;
-	memcpy(g->slots, s->pending, s->npending * sizeof *g->slots);
-	memcpy(g->cas, s->pending_cas, s->npending * sizeof *g->cas);
+	if (s->npending) { /* memcpy from NULL is undefined, even of 0 bytes */
+		memcpy(g->slots, s->pending, s->npending * sizeof *g->slots);
+		memcpy(g->cas, s->pending_cas, s->npending * sizeof *g->cas);
+	}
 	g->n_latches = t->n_held;
-	memcpy(g->latches, t->held, t->n_held * sizeof *g->latches);
+	if (t->n_held)
+		memcpy(g->latches, t->held, t->n_held * sizeof *g->latches);
 	g->exclusive = t->pending_exclusive;
 	s->npending = 0;
 	t->n_held = 0;
