@@ -13,6 +13,7 @@ T_TESTS = \
 	t/crash.t \
 	t/raft-crash.t \
 	t/raft-log.t \
+	t/region-errors.t \
 	t/diskfull.t \
 	t/group-commit.t \
 	t/backpressure.t \

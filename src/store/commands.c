@@ -3,6 +3,8 @@
  * commands are rows of the same table, so a text line runs through the same
  * handler as the frame it stands for. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,11 @@ struct store_cmd {
 	store_handler fn;
 	enum cmd_kind kind;
 	const struct net_inline_cmd *inl; /* its inline form, or NULL */
+	size_t ctx_off; /* offset of the request's region context, or NO_CTX */
 };
+
+#define NO_CTX SIZE_MAX
+#define CTX(req) offsetof(struct tk_##req, ctx)
 
 /* ---- inline forms ---- */
 
@@ -183,24 +189,24 @@ static enum tk_err do_ping(struct store *s, struct net_conn *c, const void *req,
 /* ---- the table ---- */
 
 static const struct store_cmd commands[] = {
-    {TK_MSG_ping, do_ping, CMD_READ, &inl_ping},
-    {TK_MSG_raw_get, store_raw_get, CMD_READ, &inl_get},
-    {TK_MSG_raw_put, store_raw_put, CMD_WRITE, &inl_put},
-    {TK_MSG_raw_delete, store_raw_delete, CMD_WRITE, &inl_del},
-    {TK_MSG_raw_scan, store_raw_scan, CMD_READ, &inl_scan},
-    {TK_MSG_raw_batch_get, store_raw_batch_get, CMD_READ, NULL},
-    {TK_MSG_raw_batch_put, store_raw_batch_put, CMD_WRITE, NULL},
-    {TK_MSG_raw_batch_delete, store_raw_batch_delete, CMD_WRITE, NULL},
-    {TK_MSG_raw_cas, store_raw_cas, CMD_WRITE, &inl_cas},
-    {TK_MSG_kv_get, store_kv_get, CMD_READ, NULL},
-    {TK_MSG_kv_scan, store_kv_scan, CMD_READ, NULL},
-    {TK_MSG_kv_scan_lock, store_kv_scan_lock, CMD_READ, NULL},
-    {TK_MSG_kv_prewrite, store_kv_prewrite, CMD_WRITE, NULL},
-    {TK_MSG_kv_commit, store_kv_commit, CMD_WRITE, NULL},
-    {TK_MSG_kv_batch_rollback, store_kv_rollback, CMD_WRITE, NULL},
-    {TK_MSG_kv_check_txn_status, store_kv_check_status, CMD_WRITE, NULL},
-    {TK_MSG_kv_resolve_lock, store_kv_resolve, CMD_WRITE, NULL},
-    {TK_MSG_kv_gc, store_kv_gc, CMD_WRITE, NULL},
+    {TK_MSG_ping, do_ping, CMD_READ, &inl_ping, NO_CTX},
+    {TK_MSG_raw_get, store_raw_get, CMD_READ, &inl_get, CTX(raw_get_req)},
+    {TK_MSG_raw_put, store_raw_put, CMD_WRITE, &inl_put, CTX(raw_put_req)},
+    {TK_MSG_raw_delete, store_raw_delete, CMD_WRITE, &inl_del, CTX(raw_delete_req)},
+    {TK_MSG_raw_scan, store_raw_scan, CMD_READ, &inl_scan, CTX(raw_scan_req)},
+    {TK_MSG_raw_batch_get, store_raw_batch_get, CMD_READ, NULL, CTX(raw_batch_get_req)},
+    {TK_MSG_raw_batch_put, store_raw_batch_put, CMD_WRITE, NULL, CTX(raw_batch_put_req)},
+    {TK_MSG_raw_batch_delete, store_raw_batch_delete, CMD_WRITE, NULL, CTX(raw_batch_delete_req)},
+    {TK_MSG_raw_cas, store_raw_cas, CMD_WRITE, &inl_cas, CTX(raw_cas_req)},
+    {TK_MSG_kv_get, store_kv_get, CMD_READ, NULL, CTX(kv_get_req)},
+    {TK_MSG_kv_scan, store_kv_scan, CMD_READ, NULL, CTX(kv_scan_req)},
+    {TK_MSG_kv_scan_lock, store_kv_scan_lock, CMD_READ, NULL, CTX(kv_scan_lock_req)},
+    {TK_MSG_kv_prewrite, store_kv_prewrite, CMD_WRITE, NULL, CTX(kv_prewrite_req)},
+    {TK_MSG_kv_commit, store_kv_commit, CMD_WRITE, NULL, CTX(kv_commit_req)},
+    {TK_MSG_kv_batch_rollback, store_kv_rollback, CMD_WRITE, NULL, CTX(kv_batch_rollback_req)},
+    {TK_MSG_kv_check_txn_status, store_kv_check_status, CMD_WRITE, NULL, CTX(kv_check_txn_status_req)},
+    {TK_MSG_kv_resolve_lock, store_kv_resolve, CMD_WRITE, NULL, CTX(kv_resolve_lock_req)},
+    {TK_MSG_kv_gc, store_kv_gc, CMD_WRITE, NULL, CTX(kv_gc_req)},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -238,6 +244,12 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 		*code = tk_err_set(eb, TK_E_SHUTTING_DOWN, "server is shutting down");
 		return NET_ANSWER;
 	}
+	const struct tk_region_ctx *ctx =
+	    cmd->ctx_off == NO_CTX ? NULL
+	                           : *(struct tk_region_ctx *const *)((const char *)req + cmd->ctx_off);
+	struct tk_error *werr;
+	if (ctx && !store_check_ctx(s, ctx, &r->conn->arena, &werr, code, eb))
+		return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
 	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping && (*code = store_read_check(s, eb)))
 		return NET_ANSWER;
 	bool deferred = false;

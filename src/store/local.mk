@@ -11,5 +11,6 @@ src_store_tinykvd_SOURCES = \
 	src/store/group_commit.c \
 	src/store/replica.c
 src_store_tinykvd_LDADD = src/net/libtknet.la src/raftstore/libtkraftstore.la \
+	src/meta/libtkmetawire.la \
 	src/txn/libtktxn.la src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)

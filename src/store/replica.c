@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "meta/region_error.h"
 #include "raftstore/cmd.h"
 #include "raftstore/peer_storage.h"
 #include "store/store.h"
@@ -137,6 +138,60 @@ enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb)
 	if (!sole_voter(p))
 		return tk_err_set(eb, TK_E_NOT_LEADER, "reads of replicated regions are not served yet");
 	return TK_OK;
+}
+
+/* The served region in meta's form (borrowing the region state). */
+static void region_of(const struct rs_region_state *rs, struct region *r)
+{
+	memset(r, 0, sizeof *r);
+	r->id = rs->region.id;
+	r->start_key = rs->region.start_key.data;
+	r->start_len = rs->region.start_key.len;
+	r->end_key = rs->region.end_key.data;
+	r->end_len = rs->region.end_key.len;
+	r->epoch = rs->region.epoch;
+	r->peers = rs->region.peers;
+	r->n_peers = rs->region.n_peers;
+}
+
+bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk_arena *a,
+                     struct tk_error **werr, enum tk_err *code, struct tk_errbuf *eb)
+{
+	struct rs_peer *p = serving_peer(s);
+	const struct rs_region_state *rs = p ? rs_ps_region_state(rs_peer_storage(p)) : NULL;
+	struct region_error re;
+	memset(&re, 0, sizeof re);
+	re.region_id = ctx->region;
+	struct region cur;
+	if (ctx->store && ctx->store != s->net.ident.store_id) {
+		re.code = TK_E_STORE_NOT_MATCH;
+	} else if (!rs || rs->region.id != ctx->region) {
+		re.code = TK_E_REGION_NOT_FOUND;
+	} else if (ctx->conf_ver != rs->region.epoch.conf_ver ||
+	           ctx->version != rs->region.epoch.version) {
+		/* any difference: the client's routing is not the region's */
+		region_of(rs, &cur);
+		re.code = TK_E_EPOCH_NOT_MATCH;
+		re.regions = &cur;
+		re.n_regions = 1;
+	} else if (raft_role(rs_peer_raft(p)) != RAFT_LEADER) {
+		re.code = TK_E_NOT_LEADER;
+		raft_id l = raft_leader(rs_peer_raft(p));
+		re.leader.id = l;
+		re.leader.store_id = l ? rs_peer_store_of(p, l) : 0;
+	} else {
+		return true;
+	}
+	*code = re.code;
+	*werr = region_error_to_wire(a, &re, NULL);
+	struct tk_buf msg;
+	tk_buf_init(&msg);
+	if (region_error_describe(&msg, &re) && msg.len)
+		tk_err_set(eb, re.code, "%.*s", (int)msg.len, (const char *)msg.data);
+	else
+		tk_err_set(eb, re.code, "%s", tk_strerror(re.code));
+	tk_buf_destroy(&msg);
+	return false;
 }
 
 /* ---- staging ---- */

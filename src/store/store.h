@@ -147,6 +147,13 @@ void store_group_commit_destroy(struct store *s);
  * holds, start the tick timer.  Needs net.eng, net.ident and net.base. */
 enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb);
 void store_raft_close(struct store *s);
+/* The region context a request carries (proto-spec/errors.md, "Region
+ * context") against the region this store serves: true when it matches;
+ * false with the region error (STORE_NOT_MATCH, REGION_NOT_FOUND, EPOCH_NOT_MATCH with the
+ * current region, NOT_LEADER with the leader when known) as *werr, a wire
+ * error object in a (NULL when out of memory), its code and message. */
+bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk_arena *a,
+                     struct tk_error **werr, enum tk_err *code, struct tk_errbuf *eb);
 /* Whether a read may be served from the applied state now: TK_OK, or
  * NOT_LEADER / REGION_NOT_FOUND with the reason in eb. */
 enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb);
