@@ -21,6 +21,7 @@ T_TESTS = \
 	t/daemon.t \
 	t/partition.t \
 	t/run-local.t \
+	t/cluster-join.t \
 	t/deps.t \
 	t/man.t
 TESTS += $(T_TESTS)

@@ -7,9 +7,12 @@
 # raft comes before codec: the raft library is pure (libc and util's error
 # codes) and the codec's raft wire encoding (codec/raft_wire.h) converts its
 # message types, so codec depends on raft, never the other way round.
+#
+# client (libtinykv) needs only util and codec, and comes before store:
+# tinykvd registers and heartbeats through libtinykv's scheduler client.
 set -u
 top=${1:-${top_srcdir:-.}}
-ORDER="util raft codec engine meta txn scheduler raftstore net store schedd client cli bench"
+ORDER="util raft codec engine meta txn scheduler raftstore net client store schedd cli bench"
 # internal headers: usable only inside their own module
 INTERNAL="raft/impl.h raft/log.h raft/progress.h raft/mem.h client/client_int.h client/pending.h
 client/fake_server.h raft/testnet.h raft/testnet_check.h scheduler/test_fixture.h

@@ -1,5 +1,6 @@
 #include "net/options.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ void net_config_default(struct net_config *c)
 	c->idle_timeout_s = 300;
 	c->output_limit = 8u << 20;
 	c->max_scan_limit = 10000;
+	c->heartbeat_interval_ms = 1000;
 	eng_options_default(&c->eng);
 	c->eng.create_if_missing = true;
 }
@@ -80,7 +82,62 @@ bool net_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port
 	return true;
 }
 
-enum kind { K_STR, K_BOOL, K_SIZE, K_U32, K_U64, K_LEVEL, K_INT };
+/* A numeric host:port (what a reactor may connect to without resolving). */
+static bool numeric_addr(const char *addr)
+{
+	char host[128];
+	uint16_t port;
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (!net_parse_addr(addr, host, sizeof host, &port))
+		return false;
+	size_t n = strlen(host);
+	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = 0;
+		return inet_pton(AF_INET6, host, buf) == 1;
+	}
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
+bool net_addr_advertisable(const char *addr, char *why, size_t whylen)
+{
+	char host[128];
+	uint16_t port;
+	if (!numeric_addr(addr) || !net_parse_addr(addr, host, sizeof host, &port)) {
+		snprintf(why, whylen, "'%s' is not a numeric host:port", addr);
+		return false;
+	}
+	if (!strcmp(host, "0.0.0.0") || !strcmp(host, "[::]") || !strcmp(host, "[::0]")) {
+		snprintf(why, whylen, "'%s' is a wildcard address, which others cannot connect to", addr);
+		return false;
+	}
+	if (port == 0) {
+		snprintf(why, whylen, "'%s' has port 0, which others cannot connect to", addr);
+		return false;
+	}
+	return true;
+}
+
+/* "1s", "500ms", "250" (milliseconds) -> milliseconds */
+static bool parse_ms(const char *v, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || end == v || *v == '-' || !isdigit((unsigned char)*v))
+		return false;
+	uint64_t mult = 1;
+	if (!strcmp(end, "s"))
+		mult = 1000;
+	else if (*end && strcmp(end, "ms"))
+		return false;
+	if (n > UINT64_MAX / mult)
+		return false;
+	*out = n * mult;
+	return true;
+}
+
+enum kind { K_STR, K_BOOL, K_SIZE, K_U32, K_U64, K_LEVEL, K_INT, K_MS };
 
 struct option_def {
 	const char *key;
@@ -105,6 +162,9 @@ static const struct option_def options[] = {
 	{"max-scan-limit", K_U32, OFF(max_scan_limit), 1, 1000000, "cap on a scan's limit (default 10000)"},
 	{"cluster-id", K_U64, OFF(cluster_id), 0, UINT64_MAX, "expected cluster id of the data dir (0 = accept the recorded one)"},
 	{"store-id", K_U64, OFF(store_id), 0, UINT64_MAX, "expected store id of the data dir (0 = accept the recorded one; a new standalone store records 1)"},
+	{"scheduler", K_STR, OFF(scheduler), 0, sizeof(((struct net_config *)0)->scheduler), "numeric host:port of tinykv-scheduler: join its cluster (default: none, standalone)"},
+	{"advertise-addr", K_STR, OFF(advertise_addr), 0, sizeof(((struct net_config *)0)->advertise_addr), "host:port others reach this store at (default: the listen address)"},
+	{"heartbeat-interval", K_MS, OFF(heartbeat_interval_ms), 10, 3600000, "store and region heartbeats to the scheduler, e.g. 1s, 500ms (default 1s)"},
 	{"block-cache", K_SIZE, OFF(eng.block_cache_bytes), 0, 1ull << 40, "LevelDB block cache (default 64M)"},
 	{"write-buffer", K_SIZE, OFF(eng.write_buffer_bytes), 64 << 10, 1ull << 32, "LevelDB memtable size (default 8M)"},
 	{"bloom-bits", K_INT, OFF(eng.bloom_bits_per_key), 0, 64, "bloom filter bits per key, 0 = none (default 10)"},
@@ -135,6 +195,15 @@ enum tk_err net_config_set(struct net_config *c, const char *key, const char *va
 		case K_BOOL:
 			if (!parse_bool(value, slot))
 				return tk_err_set(eb, TK_E_BAD_CONFIG, "%s: expected on or off, got '%s'", key, value);
+			return TK_OK;
+		case K_MS:
+			if (!parse_ms(value, &n))
+				return tk_err_set(eb, TK_E_BAD_CONFIG,
+						  "%s: expected a duration (e.g. 1s, 500ms), got '%s'", key, value);
+			if (n < o->min || n > o->max)
+				return tk_err_set(eb, TK_E_BAD_CONFIG, "%s: %s is out of range [%llums, %llums]",
+						  key, value, (unsigned long long)o->min, (unsigned long long)o->max);
+			*(uint32_t *)slot = (uint32_t)n;
 			return TK_OK;
 		case K_LEVEL:
 			if (!tk_log_parse_level(value, slot))
@@ -168,8 +237,9 @@ enum tk_err net_config_set(struct net_config *c, const char *key, const char *va
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: tinykvd [options]\n"
-		     "The tinykv store daemon (standalone mode): serves the raw KV API over the\n"
-		     "tinykv protocol (framed msgpack and an inline text protocol for netcat).\n\n"
+		     "The tinykv store daemon: serves the raw and transactional KV APIs over the\n"
+		     "tinykv protocol (framed msgpack and an inline text protocol for netcat),\n"
+		     "alone (standalone mode) or as a store of tinykv-scheduler's cluster.\n\n"
 		     "options (each also a config file key without the dashes):\n");
 	for (size_t i = 0; i < NOPTIONS; i++)
 		fprintf(out, "  --%-16s %s\n", options[i].key, options[i].help);
@@ -296,6 +366,13 @@ enum tk_err net_opts_parse(const struct net_opts_spec *spec, int argc, char **ar
 				  c->status_addr);
 	if (!c->data_dir[0])
 		return tk_err_set(eb, TK_E_BAD_CONFIG, "data-dir must not be empty");
+	if (c->scheduler[0] && !numeric_addr(c->scheduler))
+		return tk_err_set(eb, TK_E_BAD_CONFIG,
+				  "scheduler: expected a numeric host:port (no name lookups in the "
+				  "reactor), got '%s'", c->scheduler);
+	char why[192];
+	if (c->advertise_addr[0] && !net_addr_advertisable(c->advertise_addr, why, sizeof why))
+		return tk_err_set(eb, TK_E_BAD_CONFIG, "advertise-addr: %s", why);
 	return TK_OK;
 }
 

@@ -26,6 +26,10 @@ struct net_config {
 	size_t output_limit;    /* per-connection output buffered before reading stops */
 	uint32_t max_scan_limit;   /* cap on scan limit */
 	uint64_t cluster_id, store_id;
+	/* cluster mode (tinykvd only; tinykv-scheduler leaves them unset) */
+	char scheduler[128];        /* numeric host:port of tinykv-scheduler; "" = standalone */
+	char advertise_addr[128];   /* host:port other stores and clients reach; "" = listen */
+	uint32_t heartbeat_interval_ms; /* store (and leaders' region) heartbeats */
 	struct eng_options eng;
 	/* what main does */
 	bool check_only;
@@ -64,5 +68,10 @@ enum tk_err net_config_set(struct net_config *c, const char *key, const char *va
 
 /* Split "host:port"; false when malformed. */
 bool net_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port);
+
+/* Whether addr may be given to others as where this store is: a numeric
+ * host:port whose host is not a wildcard (0.0.0.0, ::) and whose port is not
+ * 0.  Else false, with the reason in why. */
+bool net_addr_advertisable(const char *addr, char *why, size_t whylen);
 
 #endif

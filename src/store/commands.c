@@ -277,11 +277,16 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 static void store_metrics_extra(struct net_server *ns, struct tk_buf *out)
 {
 	store_raft_metrics(store_of(ns), out);
+	if (store_of(ns)->cluster)
+		store_hb_metrics(store_of(ns), out);
 }
 
 static size_t store_status_extra(struct net_server *ns, struct net_status_field *f, size_t max)
 {
-	return store_raft_status(store_of(ns), f, max);
+	size_t n = store_raft_status(store_of(ns), f, max);
+	if (store_of(ns)->cluster)
+		n += store_hb_status(store_of(ns), f + n, max - n);
+	return n;
 }
 
 static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
@@ -297,6 +302,19 @@ const struct net_service store_service = {
     .server_name = "tinykvd " PACKAGE_VERSION,
     .role = "store",
     .mode = "standalone",
+    .inline_cmds = inline_cmds,
+    .accepts_role = accepts_role,
+    .execute = execute,
+    .iteration_end = store_iteration_end,
+    .status_extra = store_status_extra,
+    .metrics_extra = store_metrics_extra,
+};
+
+/* The same service in cluster mode: /status says so. */
+const struct net_service store_cluster_service = {
+    .server_name = "tinykvd " PACKAGE_VERSION,
+    .role = "store",
+    .mode = "cluster",
     .inline_cmds = inline_cmds,
     .accepts_role = accepts_role,
     .execute = execute,

@@ -64,6 +64,7 @@ void store_commit(struct store *s)
 	s->raft.completed = false;
 	store_propose(s);
 	store_raft_run(s);
+	store_hb_poll(s); /* a new leader or epoch: tell the scheduler */
 	/* Held commands go on once something was applied (their writes, or
 	 * the latches they wait for), or when nothing is in flight at all;
 	 * what they do next joins the next proposal (a connection held again

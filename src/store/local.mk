@@ -1,6 +1,8 @@
 # src/store: tinykvd, the store daemon: the one command table (raw and
 # transactional), the group commit as the store's end-of-iteration work,
-# the regions on Raft (replica.c), and main, over the protocol core (src/net).
+# the regions on Raft (replica.c), cluster membership (join.c: at startup,
+# blocking) and heartbeats (heartbeat.c: in the reactor), and main, over the
+# protocol core (src/net) and libtinykv's scheduler client.
 bin_PROGRAMS += src/store/tinykvd
 src_store_tinykvd_SOURCES = \
 	src/store/store.h \
@@ -9,8 +11,12 @@ src_store_tinykvd_SOURCES = \
 	src/store/raw_cmds.c \
 	src/store/txn_cmds.c \
 	src/store/group_commit.c \
-	src/store/replica.c
+	src/store/replica.c \
+	src/store/join.c \
+	src/store/heartbeat.c
+# libtkclient: libtinykv's code, linked in statically (no libtool wrapper)
 src_store_tinykvd_LDADD = src/net/libtknet.la src/raftstore/libtkraftstore.la \
 	src/meta/libtkmetawire.la \
+	src/client/libtkclient.la \
 	src/txn/libtktxn.la src/engine/libtkengine.la \
 	src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS)

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "engine/raft_keys.h"
 #include "meta/region_error.h"
 #include "raftstore/cmd.h"
 #include "raftstore/peer_storage.h"
@@ -112,10 +113,16 @@ static bool sole_voter(struct rs_peer *p)
 	return rs && rs->region.n_peers == 1 && rs->region.peers[0].id == rs_peer_id(p);
 }
 
-/* The peer that serves requests (the standalone region's, for now). */
+/* The peer that serves requests (the one region's, for now). */
+struct rs_peer *store_serving_peer(struct store *s)
+{
+	return s->raft.rs && s->raft.region_id ? rs_store_peer(s->raft.rs, s->raft.region_id)
+	                                       : NULL;
+}
+
 static struct rs_peer *serving_peer(struct store *s)
 {
-	return s->raft.rs ? rs_store_peer(s->raft.rs, s->raft.region_id) : NULL;
+	return store_serving_peer(s);
 }
 
 /* A region whose only voter is this peer needs no election timeout: it
@@ -381,19 +388,28 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- open / close ---- */
 
-/* The standalone region: every key, one peer (id 1) on this store. */
-static enum tk_err bootstrap_standalone(struct store *s, struct tk_errbuf *eb)
+static enum tk_err start_tick(struct store *s, struct tk_errbuf *eb)
 {
-	struct eng *e = s->net.eng;
+	struct store_raft *sr = &s->raft;
+	sr->tick = event_new(s->net.base, -1, EV_PERSIST, on_tick, s);
+	struct timeval tv = {0, RAFT_TICK_MS * 1000};
+	if (!sr->tick || event_add(sr->tick, &tv) != 0)
+		return tk_err_set(eb, TK_E_NOMEM, "raft tick timer");
+	return TK_OK;
+}
+
+enum tk_err store_region_bootstrap(struct eng *e, uint64_t region_id, uint64_t peer_id,
+                                   uint64_t store_id, struct tk_errbuf *eb)
+{
 	struct rs_region_state rs;
 	rs_region_state_init(&rs);
 	rs.state = RS_PEER_NORMAL;
-	rs.region.id = STANDALONE_REGION;
+	rs.region.id = region_id;
 	rs.region.epoch.conf_ver = 1;
 	rs.region.epoch.version = 1;
 	rs.region.n_peers = 1;
-	rs.region.peers[0].id = 1;
-	rs.region.peers[0].store_id = s->net.ident.store_id;
+	rs.region.peers[0].id = peer_id;
+	rs.region.peers[0].store_id = store_id;
 	struct eng_batch *b = eng_batch_new();
 	enum tk_err rc = b ? TK_OK : tk_err_set(eb, TK_E_NOMEM, "out of memory");
 	if (rc == TK_OK && !rs_region_set_range(&rs.region, tk_slice_of("", 0), tk_slice_of("", 0)))
@@ -403,10 +419,48 @@ static enum tk_err bootstrap_standalone(struct store *s, struct tk_errbuf *eb)
 	if (rc == TK_OK)
 		rc = eng_write(e, b, true, eb);
 	if (rc == TK_OK)
-		LOG_INFO("bootstrapped region %d (all keys, one replica) on store %llu",
-		         STANDALONE_REGION, (unsigned long long)s->net.ident.store_id);
+		LOG_INFO("bootstrapped region %llu (all keys, one replica: peer %llu) on store %llu",
+		         (unsigned long long)region_id, (unsigned long long)peer_id,
+		         (unsigned long long)store_id);
 	if (b)
 		eng_batch_free(b);
+	rs_region_state_destroy(&rs);
+	return rc;
+}
+
+enum tk_err store_local_regions(struct eng *e, uint64_t store_id, uint64_t *ids, size_t max,
+                                size_t *n, struct tk_errbuf *eb)
+{
+	struct eng_key lo = eng_key_region_states_lo(), hi = eng_key_region_states_hi();
+	struct eng_iter *it = eng_iter_new(e, NULL, lo.cf, eng_key_slice(&lo), eng_key_slice(&hi));
+	if (!it)
+		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	enum tk_err rc = TK_OK;
+	*n = 0;
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
+		uint64_t id;
+		if (!eng_key_region_state_parse(eng_iter_key(it), &id))
+			continue;
+		if ((rc = rs_region_state_decode(eng_iter_value(it), &rs, eb)) != TK_OK) {
+			tk_err_wrap(eb, rc, "region %llu", (unsigned long long)id);
+			break;
+		}
+		if (rs.state == RS_PEER_TOMBSTONE)
+			continue;
+		bool ours = false;
+		for (uint32_t i = 0; i < rs.region.n_peers; i++)
+			ours = ours || rs.region.peers[i].store_id == store_id;
+		if (!ours)
+			continue;
+		if (*n < max)
+			ids[*n] = id;
+		(*n)++;
+	}
+	if (rc == TK_OK)
+		rc = eng_iter_status(it, eb);
+	eng_iter_free(it);
 	rs_region_state_destroy(&rs);
 	return rc;
 }
@@ -414,7 +468,6 @@ static enum tk_err bootstrap_standalone(struct store *s, struct tk_errbuf *eb)
 enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 {
 	struct store_raft *sr = &s->raft;
-	sr->region_id = STANDALONE_REGION;
 	bool no_sync = sr->cfg.no_sync;
 	memset(&sr->cfg, 0, sizeof sr->cfg);
 	sr->cfg.no_sync = no_sync;
@@ -422,19 +475,30 @@ enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 	sr->cfg.e = s->net.eng;
 	rs_peer_options_default(&sr->cfg.peer);
 	sr->cfg.peer.seed = (uint64_t)s->net.start_ns ^ sr->cfg.store_id;
-	enum tk_err rc = rs_store_open(&sr->cfg, &sr->rs, eb);
-	if (rc == TK_OK && rs_store_n_peers(sr->rs) == 0) {
-		rs_store_free(sr->rs);
-		sr->rs = NULL;
-		rc = bootstrap_standalone(s, eb);
-		if (rc == TK_OK)
-			rc = rs_store_open(&sr->cfg, &sr->rs, eb);
-	}
+	/* requests go to the one region this store holds (the first, should
+	 * there be more: several regions per store come with splits) */
+	size_t n = 0;
+	enum tk_err rc = store_local_regions(s->net.eng, sr->cfg.store_id, &sr->region_id, 1, &n, eb);
 	if (rc != TK_OK)
 		return rc;
-	if (!serving_peer(s))
+	if (n == 0 && !s->cluster) {
+		/* the standalone region: every key, one peer (id 1) on this store */
+		sr->region_id = STANDALONE_REGION;
+		rc = store_region_bootstrap(s->net.eng, STANDALONE_REGION, 1, sr->cfg.store_id, eb);
+	} else if (n == 0) {
+		sr->region_id = 0; /* a cluster store that holds no region yet */
+	}
+	if (rc == TK_OK)
+		rc = rs_store_open(&sr->cfg, &sr->rs, eb);
+	if (rc != TK_OK)
+		return rc;
+	if (sr->region_id && !serving_peer(s))
 		return tk_err_set(eb, TK_E_DATA_DIR, "the data dir holds no peer of region %llu",
 		                  (unsigned long long)sr->region_id);
+	if (!sr->region_id) {
+		LOG_INFO("this store holds no region yet: requests get REGION_NOT_FOUND");
+		return start_tick(s, eb);
+	}
 	/* lead now, and apply what the log holds beyond the apply state, so
 	 * that the first read sees every write acknowledged before a crash */
 	struct raft_status st;
@@ -452,11 +516,7 @@ enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 	         (unsigned long long)sr->region_id, raft_role_name(st.role),
 	         (unsigned long long)st.term, (unsigned long long)st.applied,
 	         (unsigned long long)st.last_index);
-	sr->tick = event_new(s->net.base, -1, EV_PERSIST, on_tick, s);
-	struct timeval tv = {0, RAFT_TICK_MS * 1000};
-	if (!sr->tick || event_add(sr->tick, &tv) != 0)
-		return tk_err_set(eb, TK_E_NOMEM, "raft tick timer");
-	return TK_OK;
+	return start_tick(s, eb);
 }
 
 void store_raft_close(struct store *s)

@@ -15,6 +15,7 @@
 #ifndef TK_STORE_STORE_H
 #define TK_STORE_STORE_H
 
+#include "client/tinykv_sched.h"
 #include "net/net.h"
 #include "raftstore/cas.h"
 #include "raftstore/store.h"
@@ -55,8 +56,25 @@ struct store_raft {
 	uint64_t proposals, reopens;
 };
 
+/* Heartbeats to the scheduler (heartbeat.c), in cluster mode. */
+struct store_hb {
+	struct tkv_sched_async *sc; /* on the reactor's event_base */
+	struct event *timer;        /* every --heartbeat-interval */
+	struct event *now;          /* a region beat at once (leader or epoch change) */
+	bool store_busy, region_busy; /* a beat of that kind is in flight */
+	bool region_due;            /* a change while a region beat was in flight */
+	/* what the last region beat reported (0: none, or not the leader) */
+	uint64_t sent_region, sent_conf_ver, sent_version, sent_leader;
+	uint64_t store_beats, store_errors, region_beats, region_errors;
+	uint64_t ops[3]; /* operator steps received, by enum tkv_step_kind (not run yet) */
+	struct tkv_op_step last_op; /* the last one logged */
+	char last_error[160];
+};
+
 struct store {
 	struct net_server net; /* first: the process root of tinykvd */
+	bool cluster;          /* --scheduler: a store of tinykv-scheduler's cluster */
+	char advertise[128];   /* where others reach us (cluster mode) */
 	/* group commit */
 	struct net_slot **pending; /* replies of the writes in raft.cmd */
 	int32_t *pending_cas;      /* per reply: its CAS's output ordinal, or -1 */
@@ -66,6 +84,7 @@ struct store {
 	struct tk_buf val; /* scratch for point reads */
 	struct store_txn txn;
 	struct store_raft raft;
+	struct store_hb hb;
 };
 
 static inline struct store *store_of(struct net_server *s)
@@ -81,7 +100,8 @@ typedef enum tk_err (*store_handler)(struct store *s, struct net_conn *c, const 
                                      void *resp, bool *deferred, struct tk_errbuf *eb);
 
 /* ---- commands.c: the one command table ---- */
-extern const struct net_service store_service;
+extern const struct net_service store_service;         /* standalone mode */
+extern const struct net_service store_cluster_service; /* --scheduler */
 
 /* ---- raw_cmds.c ---- */
 enum tk_err store_raw_get(struct store *, struct net_conn *, const void *, void *, bool *,
@@ -142,8 +162,18 @@ void store_iteration_end(struct net_server *ns);
 void store_group_commit_destroy(struct store *s);
 
 /* ---- replica.c: the regions on Raft ---- */
-/* Open the store's regions (bootstrapping the standalone region on a new
- * data dir), lead the ones this store alone votes in, apply what their log
+/* Create a region spanning every key with one peer (peer_id on store_id) in
+ * e, synced: the standalone region, or the first region of a cluster.
+ * TK_E_BAD_REQUEST when e holds that region already; engine errors. */
+enum tk_err store_region_bootstrap(struct eng *e, uint64_t region_id, uint64_t peer_id,
+                                   uint64_t store_id, struct tk_errbuf *eb);
+/* Ids (up to max, ascending) of the regions with a live peer on store_id in
+ * e; *n is how many there are (may exceed max).  Engine and decode errors. */
+enum tk_err store_local_regions(struct eng *e, uint64_t store_id, uint64_t *ids, size_t max,
+                                size_t *n, struct tk_errbuf *eb);
+/* Open the store's regions (in standalone mode bootstrapping region 1 on a
+ * new data dir; in cluster mode join.c did what was needed, and a store may
+ * hold none), lead the ones this store alone votes in, apply what their log
  * holds, start the tick timer.  Needs net.eng, net.ident and net.base. */
 enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb);
 void store_raft_close(struct store *s);
@@ -182,5 +212,30 @@ void store_raft_run(struct store *s);
 /* /metrics lines and /status fields of the regions. */
 void store_raft_metrics(struct store *s, struct tk_buf *out);
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max);
+/* The peer that serves requests (NULL: this store holds no region). */
+struct rs_peer *store_serving_peer(struct store *s);
+
+/* ---- join.c: cluster membership, at startup ---- */
+/* With the blocking scheduler client (waiting up to STORE_JOIN_WAIT_S for a
+ * scheduler that is not up yet): give a data dir without identity one
+ * (bootstrapping the cluster with a new region when it is not bootstrapped,
+ * else registering as a new store), or register the recorded store again
+ * with its current address.  Sets net.ident.  Needs net.eng (opened, no
+ * raftstore yet) and s->advertise.  TK_E_CLUSTER_MISMATCH for a data dir of
+ * another cluster, TK_E_DATA_DIR for a standalone one, TK_E_CONNECTION /
+ * TK_E_TIMEOUT when the scheduler stayed unreachable, its other errors. */
+#define STORE_JOIN_WAIT_S 60
+enum tk_err store_join(struct store *s, struct tk_errbuf *eb);
+
+/* ---- heartbeat.c: store and region heartbeats, in the reactor ---- */
+/* Start the asynchronous scheduler client and the heartbeat timer (the
+ * first store beat leaves at once).  TK_E_NOMEM, TK_E_BAD_CONFIG. */
+enum tk_err store_hb_start(struct store *s, struct tk_errbuf *eb);
+/* After ready passes: a region beat at once when this store's peer became
+ * leader or its region's epoch changed since the last beat. */
+void store_hb_poll(struct store *s);
+void store_hb_stop(struct store *s);
+void store_hb_metrics(struct store *s, struct tk_buf *out);
+size_t store_hb_status(struct store *s, struct net_status_field *f, size_t max);
 
 #endif
