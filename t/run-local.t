@@ -1,6 +1,7 @@
 #!/bin/bash
 # tools/run-local.sh, as a new user runs it: it starts the scheduler and a
-# store, opens the shell on them, and stops them when the shell ends; a
+# store of its cluster, opens the shell on them, and stops them when the
+# shell ends; the cluster is real (store list shows the store); a
 # second run while one is up, or a taken port, is refused with a message
 # (it used to report "up" from an old log line and talk to the old daemons).
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
@@ -19,6 +20,14 @@ tk_like "$out" "OK" "the shell's command ran against them"
 tk_wait_for 10 sh -c "! ss -Hltn 'sport = :$base' | grep -q ."
 tk_ok $? "the daemons stopped when the shell left"
 
+# the store joined the scheduler's cluster: store list shows it
+out=$("$RL" store list 2>&1)
+tk_like "$out" "^1 +127\.0\.0\.1:$base +up +1 +1 " "store list shows store 1 up with 1 region (and its leader)"
+tk_like "$out" '\(1 stores\)' "... and no other store"
+out=$("$RL" get rl:1 2>&1)
+tk_like "$out" "hello" "a second run keeps the data (the store rejoins its cluster)"
+tk_wait_for 10 sh -c "! ss -Hltn 'sport = :$base' | grep -q ."
+
 # a second run while the first is up is refused, naming the running pid
 mkfifo "$TK_TMP/in"
 ("$RL" <"$TK_TMP/in" >"$TK_TMP/first.out" 2>&1) &
@@ -29,7 +38,7 @@ tk_ok $? "a first instance is up"
 out=$("$RL" ping 2>&1)
 rc=$?
 tk_is "$rc" 1 "a second run exits 1"
-tk_like "$out" "already running on .*/run/(data|scheduler) \\(pid [0-9]+\\)" "and says tinykv is already running"
+tk_like "$out" "already running on .*/run/(store1|scheduler) \\(pid [0-9]+\\)" "and says tinykv is already running"
 tk_unlike "$out" "is up" "and never claims to be up"
 exec 7>&-
 tk_wait_for 10 sh -c "! ss -Hltn 'sport = :$base' | grep -q ."

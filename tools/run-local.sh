@@ -1,7 +1,9 @@
 #!/bin/sh
-# Set up, build and start a local tinykv on loopback (tinykv-scheduler for
-# timestamps and tinykvd), then open tinykv-cli on it.  Data dirs live under
-# the working tree (./run/, or $TINYKV_RUN_DIR); the daemons stop when the shell exits.
+# Set up, build and start a local tinykv on loopback (tinykv-scheduler and a
+# tinykvd store of its cluster, which bootstraps it on the first run), wait
+# until the store leads its region, then open tinykv-cli on it.  Data dirs
+# live under the working tree (./run/, or $TINYKV_RUN_DIR); the daemons stop
+# when the shell exits.
 #
 # Environment: TINYKV_BUILDDIR (use binaries built there, skip set-up and
 # build), TINYKV_RUN_DIR (data and logs, default ./run), TINYKV_PORT (tinykvd, default 20160), TINYKV_STATUS_PORT
@@ -35,7 +37,7 @@ trap 'exit 130' TERM HUP
 # refuse to start over a running instance or a taken port: the new daemons
 # would die on the data-dir lock or the bind, and the shell would talk to
 # the old ones
-for d in "$run/data" "$run/scheduler"; do
+for d in "$run/store1" "$run/scheduler"; do
 	if [ -f "$d/LOCK" ] && pid=$(cat "$d/LOCK" 2>/dev/null) && [ -n "$pid" ] &&
 		kill -0 "$pid" 2>/dev/null; then
 		echo "run-local: tinykv is already running on $d (pid $pid); stop it first" >&2
@@ -70,12 +72,25 @@ setsid "$bin/src/schedd/tinykv-scheduler" --listen 127.0.0.1:$sport --status-add
 	--data-dir "$run/scheduler" --log-file "$run/tinykv-scheduler.log" &
 pids="$pids $!"
 wait_ready tinykv-scheduler $! "$run/tinykv-scheduler.log"
+# (a ./run/data of an older run-local was a standalone store's: it cannot
+# join a cluster, so the store lives in run/store1)
 setsid "$bin/src/store/tinykvd" --listen 127.0.0.1:$port --status-addr 127.0.0.1:$status \
-	--data-dir "$run/data" --log-file "$run/tinykvd.log" &
+	--data-dir "$run/store1" --scheduler 127.0.0.1:$sport --log-file "$run/tinykvd.log" &
 pids="$pids $!"
 wait_ready tinykvd $! "$run/tinykvd.log"
+# the scheduler learns the region's leader from the store's first region
+# heartbeat, which follows the ready line at once
+i=0
+until "$bin/src/cli/tinykv-cli" -s 127.0.0.1:$sport region list 2>/dev/null | grep -q ' leader [0-9]'; do
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		echo "the scheduler does not know the region's leader; see $run/tinykvd.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 echo "tinykvd is up on 127.0.0.1:$port (status: http://127.0.0.1:$status/status, log: $run/tinykvd.log)"
-echo "tinykv-scheduler is up on 127.0.0.1:$sport (timestamps for transactions; log: $run/tinykv-scheduler.log)"
+echo "tinykv-scheduler is up on 127.0.0.1:$sport (the cluster: store list, region list; timestamps; log: $run/tinykv-scheduler.log)"
 echo "type 'help'; 'begin' starts a transaction"
 echo "binaries: $bin/src/store/tinykvd, $bin/src/schedd/tinykv-scheduler, $bin/src/cli/tinykv-cli"
 # the shell handles Ctrl-C itself (cancel the line); this script survives it

@@ -30,6 +30,14 @@ src_net_test_slot_LDADD = src/net/libtknet.la src/engine/libtkengine.la src/meta
 	src/meta/libtkmeta.la src/codec/libtkcodec.la src/util/libtkutil.la $(LIBEVENT_LIBS) \
 	$(CHECK_LIBS)
 
+check_PROGRAMS += src/net/test_options
+TESTS += src/net/test_options
+src_net_test_options_SOURCES = src/net/test_options.c
+src_net_test_options_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_net_test_options_LDADD = src/net/libtknet.la src/engine/libtkengine.la \
+	src/meta/libtkmetawire.la src/meta/libtkmeta.la src/codec/libtkcodec.la \
+	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS)
+
 # libFuzzer target for the inline protocol's line parser (see src/codec/local.mk).
 FUZZ_LIB_OBJS += src/net/inline_line.fzo src/util/quote.fzo
 FUZZ_TARGETS += src/net/fuzz_inline

@@ -82,32 +82,41 @@ bool net_parse_addr(const char *addr, char *host, size_t hostlen, uint16_t *port
 	return true;
 }
 
-/* A numeric host:port (what a reactor may connect to without resolving). */
-static bool numeric_addr(const char *addr)
+/* A numeric host:port (what a reactor may connect to without resolving);
+ * *wildcard (may be NULL) says whether the host is the any-address. */
+static bool numeric_addr(const char *addr, bool *wildcard)
 {
 	char host[128];
 	uint16_t port;
 	unsigned char buf[sizeof(struct in6_addr)];
+	static const unsigned char zero[sizeof(struct in6_addr)];
 	if (!net_parse_addr(addr, host, sizeof host, &port))
 		return false;
-	size_t n = strlen(host);
+	size_t n = strlen(host), len = 4;
+	bool ok;
 	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
 		memmove(host, host + 1, n - 2);
 		host[n - 2] = 0;
-		return inet_pton(AF_INET6, host, buf) == 1;
+		ok = inet_pton(AF_INET6, host, buf) == 1;
+		len = 16;
+	} else {
+		ok = inet_pton(AF_INET, host, buf) == 1;
 	}
-	return inet_pton(AF_INET, host, buf) == 1;
+	if (ok && wildcard)
+		*wildcard = memcmp(buf, zero, len) == 0;
+	return ok;
 }
 
 bool net_addr_advertisable(const char *addr, char *why, size_t whylen)
 {
 	char host[128];
 	uint16_t port;
-	if (!numeric_addr(addr) || !net_parse_addr(addr, host, sizeof host, &port)) {
+	bool wildcard = false;
+	if (!numeric_addr(addr, &wildcard) || !net_parse_addr(addr, host, sizeof host, &port)) {
 		snprintf(why, whylen, "'%s' is not a numeric host:port", addr);
 		return false;
 	}
-	if (!strcmp(host, "0.0.0.0") || !strcmp(host, "[::]") || !strcmp(host, "[::0]")) {
+	if (wildcard) {
 		snprintf(why, whylen, "'%s' is a wildcard address, which others cannot connect to", addr);
 		return false;
 	}
@@ -366,7 +375,7 @@ enum tk_err net_opts_parse(const struct net_opts_spec *spec, int argc, char **ar
 				  c->status_addr);
 	if (!c->data_dir[0])
 		return tk_err_set(eb, TK_E_BAD_CONFIG, "data-dir must not be empty");
-	if (c->scheduler[0] && !numeric_addr(c->scheduler))
+	if (c->scheduler[0] && !numeric_addr(c->scheduler, NULL))
 		return tk_err_set(eb, TK_E_BAD_CONFIG,
 				  "scheduler: expected a numeric host:port (no name lookups in the "
 				  "reactor), got '%s'", c->scheduler);

@@ -120,8 +120,8 @@ static void on_put_store(void *arg, const struct tkv_sched_reply *r)
 {
 	struct store *s = arg;
 	if (r->code == TK_E_OK)
-		LOG_INFO("registered store %llu at %s again", (unsigned long long)s->net.ident.store_id,
-		         s->advertise);
+		LOG_INFO("registered store %llu at %s again",
+		         (unsigned long long)s->net.ident.store_id, s->advertise);
 }
 
 static void on_store_beat(void *arg, const struct tkv_sched_reply *r)
@@ -140,7 +140,8 @@ static void on_store_beat(void *arg, const struct tkv_sched_reply *r)
 	beat_failed(s, "store", r);
 	/* the scheduler forgot us (its data dir was restored?): register again */
 	if (r->code == TK_E_NOT_FOUND)
-		tkv_sched_async_put_store(hb->sc, s->net.ident.store_id, s->advertise, on_put_store, s);
+		tkv_sched_async_put_store(hb->sc, s->net.ident.store_id, s->advertise, on_put_store,
+		                          s);
 }
 
 static void send_region_beat(struct store *s);
@@ -170,8 +171,9 @@ static void on_region_beat(void *arg, const struct tkv_sched_reply *r)
 			            hb->last_op.store_id == r->step.store_id;
 			hb->last_op = r->step;
 			if (!same)
-				LOG_INFO("scheduler asks region %llu to %s (peer %llu on store %llu): not "
-			         "executed, conf changes come in a later version",
+				LOG_INFO("scheduler asks region %llu to %s (peer %llu on store "
+				         "%llu): not "
+				         "executed, conf changes come in a later version",
 				         (unsigned long long)hb->sent_region,
 				         tkv_step_kind_name(r->step.kind),
 				         (unsigned long long)r->step.peer_id,
@@ -267,8 +269,8 @@ enum tk_err store_hb_start(struct store *s, struct tk_errbuf *eb)
 	cfg.timeout_ms = 10000;
 	unsigned iv = s->net.cfg.heartbeat_interval_ms;
 	cfg.reconnect_min_ms = iv < 100 ? iv : 100;
-	cfg.reconnect_max_ms = iv < 5000 ? (iv > cfg.reconnect_min_ms ? iv : cfg.reconnect_min_ms)
-	                                 : 5000;
+	cfg.reconnect_max_ms =
+	    iv < 5000 ? (iv > cfg.reconnect_min_ms ? iv : cfg.reconnect_min_ms) : 5000;
 	enum tk_err rc = tkv_sched_async_new(s->net.base, &cfg, &hb->sc, eb);
 	if (rc != TK_OK)
 		return rc;
@@ -331,10 +333,11 @@ size_t store_hb_status(struct store *s, struct net_status_field *f, size_t max)
 		f[n++] = (struct net_status_field){"advertise_addr", true, s->advertise, 0};
 	if (n < max)
 		f[n++] = (struct net_status_field){
-		    "scheduler_connected", true, hb->sc && tkv_sched_async_ready(hb->sc) ? "yes" : "no",
-		    0};
+		    "scheduler_connected", true,
+		    hb->sc && tkv_sched_async_ready(hb->sc) ? "yes" : "no", 0};
 	if (n < max)
-		f[n++] = (struct net_status_field){"store_heartbeats", false, NULL, hb->store_beats};
+		f[n++] =
+		    (struct net_status_field){"store_heartbeats", false, NULL, hb->store_beats};
 	if (n < max)
 		f[n++] = (struct net_status_field){"heartbeat_error", true, hb->last_error, 0};
 	return n;

@@ -88,7 +88,8 @@ static enum tk_err drop_region(struct eng *e, uint64_t region_id, struct tk_errb
 	struct eng_batch *b = eng_batch_new();
 	if (!b)
 		return tk_err_set(eb, TK_E_NOMEM, "out of memory");
-	struct eng_key lo = eng_key_raft_region_lo(region_id), hi = eng_key_raft_region_hi(region_id);
+	struct eng_key lo = eng_key_raft_region_lo(region_id),
+	               hi = eng_key_raft_region_hi(region_id);
 	struct eng_iter *it = eng_iter_new(e, NULL, lo.cf, eng_key_slice(&lo), eng_key_slice(&hi));
 	enum tk_err rc = it ? TK_OK : tk_err_set(eb, TK_E_NOMEM, "out of memory");
 	if (it) {
@@ -167,8 +168,8 @@ static enum tk_err join_once(struct store *s, bool *have_ident, struct tk_errbuf
 		if ((rc = record_identity(s, cluster_id, first, eb)) != TK_OK)
 			goto out;
 		*have_ident = true;
-		if (!bootstrapped &&
-		    (rc = store_region_bootstrap(s->net.eng, first + 1, first + 2, first, eb)) != TK_OK)
+		if (!bootstrapped && (rc = store_region_bootstrap(s->net.eng, first + 1, first + 2,
+		                                                  first, eb)) != TK_OK)
 			goto out;
 	}
 	uint64_t store_id = s->net.ident.store_id;
@@ -214,8 +215,9 @@ static enum tk_err join_once(struct store *s, bool *have_ident, struct tk_errbuf
 		rc = tkv_sched_get_region_by_id(c, region_id, &ri, eb);
 		tkv_free(ri);
 		if (rc == TK_E_REGION_NOT_FOUND) {
-			LOG_INFO("dropping region %llu: it lost the bootstrap race and was never served",
-			         (unsigned long long)region_id);
+			LOG_INFO(
+			    "dropping region %llu: it lost the bootstrap race and was never served",
+			    (unsigned long long)region_id);
 			rc = drop_region(s->net.eng, region_id, eb);
 		}
 		if (rc != TK_OK)
@@ -223,8 +225,9 @@ static enum tk_err join_once(struct store *s, bool *have_ident, struct tk_errbuf
 	}
 	rc = tkv_sched_put_store(c, store_id, s->advertise, eb);
 	if (rc == TK_OK)
-		LOG_INFO("registered store %llu at %s with cluster %llu", (unsigned long long)store_id,
-		         s->advertise, (unsigned long long)cluster_id);
+		LOG_INFO("registered store %llu at %s with cluster %llu",
+		         (unsigned long long)store_id, s->advertise,
+		         (unsigned long long)cluster_id);
 out:
 	tkv_sched_close(c);
 	return rc;
@@ -238,12 +241,13 @@ enum tk_err store_join(struct store *s, struct tk_errbuf *eb)
 	if (rc != TK_OK)
 		return rc;
 	if (found && strcmp(have.mode, ENG_IDENT_MODE_CLUSTER) != 0)
-		return tk_err_set(eb, TK_E_DATA_DIR,
-		                  "data dir %s is a %s store's: it cannot join a cluster (its store "
-		                  "id and region were not allocated by the scheduler and would clash "
-		                  "with the cluster's); start it without --scheduler, or give a new "
-		                  "data dir",
-		                  s->net.cfg.data_dir, have.mode);
+		return tk_err_set(
+		    eb, TK_E_DATA_DIR,
+		    "data dir %s is a %s store's: it cannot join a cluster (its store "
+		    "id and region were not allocated by the scheduler and would clash "
+		    "with the cluster's); start it without --scheduler, or give a new "
+		    "data dir",
+		    s->net.cfg.data_dir, have.mode);
 	if (found && s->net.cfg.store_id && have.store_id != s->net.cfg.store_id)
 		return tk_err_set(eb, TK_E_STORE_MISMATCH,
 		                  "data dir %s belongs to store %llu, not store %llu",
@@ -263,11 +267,12 @@ enum tk_err store_join(struct store *s, struct tk_errbuf *eb)
 		if (!transport_error(rc) || tk_mono_ns() >= deadline)
 			break;
 		if (!said)
-			LOG_WARN("waiting for the scheduler at %s (up to %ds): %s", s->net.cfg.scheduler,
-			         STORE_JOIN_WAIT_S, eb->msg);
+			LOG_WARN("waiting for the scheduler at %s (up to %ds): %s",
+			         s->net.cfg.scheduler, STORE_JOIN_WAIT_S, eb->msg);
 		said = true;
 		if (!pause_ms(s, wait_ms))
-			return tk_err_set(eb, TK_E_SHUTTING_DOWN, "stopped while waiting for the scheduler");
+			return tk_err_set(eb, TK_E_SHUTTING_DOWN,
+			                  "stopped while waiting for the scheduler");
 		wait_ms = wait_ms * 2 > 1000 ? 1000 : wait_ms * 2;
 	}
 	if (transport_error(rc))

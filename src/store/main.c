@@ -45,12 +45,13 @@ static enum tk_err standalone_ident(struct net_server *s, struct tk_errbuf *eb)
 	if (e)
 		return e;
 	if (found && strcmp(have.mode, ENG_IDENT_MODE_CLUSTER) == 0)
-		return tk_err_set(eb, TK_E_DATA_DIR,
-		                  "data dir %s belongs to store %llu of cluster %llu: start it with "
-		                  "--scheduler (alone it would serve and change data whose ids and "
-		                  "replicas the cluster manages)",
-		                  s->cfg.data_dir, (unsigned long long)have.store_id,
-		                  (unsigned long long)have.cluster_id);
+		return tk_err_set(
+		    eb, TK_E_DATA_DIR,
+		    "data dir %s belongs to store %llu of cluster %llu: start it with "
+		    "--scheduler (alone it would serve and change data whose ids and "
+		    "replicas the cluster manages)",
+		    s->cfg.data_dir, (unsigned long long)have.store_id,
+		    (unsigned long long)have.cluster_id);
 	if (!found && !want.store_id)
 		want.store_id = 1;
 	return eng_ident_check_or_init(s->eng, &want, &s->ident, eb);
@@ -65,7 +66,8 @@ static enum tk_err pick_advertise(struct store *st, struct tk_errbuf *eb)
 	char why[192];
 	if (!net_addr_advertisable(a, why, sizeof why))
 		return tk_err_set(eb, TK_E_BAD_CONFIG,
-		                  "cannot advertise the listen address: %s; give --advertise-addr", why);
+		                  "cannot advertise the listen address: %s; give --advertise-addr",
+		                  why);
 	snprintf(st->advertise, sizeof st->advertise, "%s", a);
 	return TK_OK;
 }
@@ -100,8 +102,8 @@ static int run(struct store *st)
 			return 0;
 		}
 		if (e) {
-			LOG_ERROR("cannot join the cluster of the scheduler at %s: %s", s->cfg.scheduler,
-			          eb.msg);
+			LOG_ERROR("cannot join the cluster of the scheduler at %s: %s",
+			          s->cfg.scheduler, eb.msg);
 			return 1;
 		}
 	}

@@ -419,9 +419,10 @@ enum tk_err store_region_bootstrap(struct eng *e, uint64_t region_id, uint64_t p
 	if (rc == TK_OK)
 		rc = eng_write(e, b, true, eb);
 	if (rc == TK_OK)
-		LOG_INFO("bootstrapped region %llu (all keys, one replica: peer %llu) on store %llu",
-		         (unsigned long long)region_id, (unsigned long long)peer_id,
-		         (unsigned long long)store_id);
+		LOG_INFO(
+		    "bootstrapped region %llu (all keys, one replica: peer %llu) on store %llu",
+		    (unsigned long long)region_id, (unsigned long long)peer_id,
+		    (unsigned long long)store_id);
 	if (b)
 		eng_batch_free(b);
 	rs_region_state_destroy(&rs);
@@ -478,7 +479,8 @@ enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 	/* requests go to the one region this store holds (the first, should
 	 * there be more: several regions per store come with splits) */
 	size_t n = 0;
-	enum tk_err rc = store_local_regions(s->net.eng, sr->cfg.store_id, &sr->region_id, 1, &n, eb);
+	enum tk_err rc =
+	    store_local_regions(s->net.eng, sr->cfg.store_id, &sr->region_id, 1, &n, eb);
 	if (rc != TK_OK)
 		return rc;
 	if (n == 0 && !s->cluster) {

@@ -58,11 +58,11 @@ struct store_raft {
 
 /* Heartbeats to the scheduler (heartbeat.c), in cluster mode. */
 struct store_hb {
-	struct tkv_sched_async *sc; /* on the reactor's event_base */
-	struct event *timer;        /* every --heartbeat-interval */
-	struct event *now;          /* a region beat at once (leader or epoch change) */
+	struct tkv_sched_async *sc;   /* on the reactor's event_base */
+	struct event *timer;          /* every --heartbeat-interval */
+	struct event *now;            /* a region beat at once (leader or epoch change) */
 	bool store_busy, region_busy; /* a beat of that kind is in flight */
-	bool region_due;            /* a change while a region beat was in flight */
+	bool region_due;              /* a change while a region beat was in flight */
 	/* what the last region beat reported (0: none, or not the leader) */
 	uint64_t sent_region, sent_conf_ver, sent_version, sent_leader;
 	uint64_t store_beats, store_errors, region_beats, region_errors;
