@@ -39,12 +39,13 @@
  * (*region_id 0 otherwise): a live region with epoch 1/1, one peer, on
  * this store, and no log entry. */
 static enum tk_err bootstrap_region(struct eng *e, uint64_t store_id, uint64_t *region_id,
-                                    uint64_t *peer_id, struct tk_errbuf *eb)
+                                    uint64_t *peer_id, size_t *n_regions, struct tk_errbuf *eb)
 {
 	uint64_t ids[4];
 	size_t n = 0;
 	*region_id = 0;
 	enum tk_err rc = store_local_regions(e, store_id, ids, 4, &n, eb);
+	*n_regions = n;
 	if (rc != TK_OK || n != 1)
 		return rc;
 	struct eng_key k = eng_key_region_state(ids[0]);
@@ -174,8 +175,19 @@ static enum tk_err join_once(struct store *s, bool *have_ident, struct tk_errbuf
 	}
 	uint64_t store_id = s->net.ident.store_id;
 	uint64_t region_id = 0, peer_id = 0;
-	if ((rc = bootstrap_region(s->net.eng, store_id, &region_id, &peer_id, eb)) != TK_OK)
+	size_t n_regions = 0;
+	rc = bootstrap_region(s->net.eng, store_id, &region_id, &peer_id, &n_regions, eb);
+	if (rc != TK_OK)
 		goto out;
+	if (!bootstrapped && n_regions && !region_id) {
+		/* never bootstrap a cluster around a region that has served */
+		rc = tk_err_set(eb, TK_E_DATA_DIR,
+		                "cluster %llu is not bootstrapped, but data dir %s holds regions "
+		                "that served it (was the scheduler's data dir lost?); refusing to "
+		                "bootstrap a new cluster over them",
+		                (unsigned long long)cluster_id, s->net.cfg.data_dir);
+		goto out;
+	}
 	if (!bootstrapped) {
 		if (!region_id) {
 			/* a crash between recording the identity and the region */
@@ -248,6 +260,11 @@ enum tk_err store_join(struct store *s, struct tk_errbuf *eb)
 		    "with the cluster's); start it without --scheduler, or give a new "
 		    "data dir",
 		    s->net.cfg.data_dir, have.mode);
+	if (found && s->net.cfg.cluster_id && have.cluster_id != s->net.cfg.cluster_id)
+		return tk_err_set(eb, TK_E_CLUSTER_MISMATCH,
+		                  "data dir %s belongs to cluster %llu, not cluster %llu",
+		                  s->net.cfg.data_dir, (unsigned long long)have.cluster_id,
+		                  (unsigned long long)s->net.cfg.cluster_id);
 	if (found && s->net.cfg.store_id && have.store_id != s->net.cfg.store_id)
 		return tk_err_set(eb, TK_E_STORE_MISMATCH,
 		                  "data dir %s belongs to store %llu, not store %llu",
