@@ -44,7 +44,8 @@ import zlib
 FILES = ["node.c", "leader.c", "follower.c", "log.c", "progress.c", "readonly.c", "ready.c"]
 LIB_SOURCES = ["mem.c", "log.c", "progress.c", "node.c", "leader.c", "follower.c",
                "readonly.c", "ready.c", "memstore.c"]
-TESTS = ["test_raft_log", "test_raft_repl", "test_raft_elect", "test_raft_ops", "test_raft_read"]
+TESTS = ["test_raft_log", "test_raft_repl", "test_raft_elect", "test_raft_ops", "test_raft_read",
+         "test_raft_node"]
 CFLAGS = ["-std=gnu11", "-O1", "-g0", "-Wall", "-Wextra", "-Werror", "-Wshadow",
           "-Wno-unused-parameter", "-Wstrict-prototypes", "-Wmissing-prototypes",
           "-Wpointer-arith", "-Wvla", "-Wno-format-truncation"]
@@ -473,6 +474,9 @@ def main():
     ap.add_argument("--work", default="", help="scratch directory (default: a new temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--resume", action="store_true",
+                    help="skip the mutants already recorded in REPORT.tsv (each result is "
+                    "appended there as soon as it is known) and count them in the report")
     args = ap.parse_args()
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -522,7 +526,25 @@ def main():
     print("mutants-raft: %d mutants selected of %d; baseline %.1f s, timeout %.0f s; work %s"
           % (len(muts), total, base_secs, args.sim_timeout, env.work), flush=True)
 
+    report = args.report or os.path.join(env.work, "report.md")
+    tsv = report + ".tsv"
     results = [None] * len(muts)
+    if args.resume and os.path.exists(tsv):
+        # An interrupted run: keep what it found (the tsv is appended to as
+        # each mutant ends, so a killed run loses at most the mutants in flight).
+        known = {}
+        with open(tsv) as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == 4 and parts[1] in ("killed", "timeout", "survived", "nobuild"):
+                    known[parts[0]] = (parts[1], parts[3], float(parts[2]))
+        for i, m in enumerate(muts):
+            if m.id in known:
+                results[i] = known[m.id]
+        print("mutants-raft: resuming, %d of %d mutants already done" % (
+            sum(1 for r in results if r), len(muts)), flush=True)
+    todo = [i for i in range(len(muts)) if results[i] is None]
+    progress = open(tsv, "a" if args.resume else "w")
     slots = list(range(1, args.j + 1))
 
     def job(i):
@@ -534,26 +556,28 @@ def main():
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
         for done, fut in enumerate(concurrent.futures.as_completed(
-                [ex.submit(job, i) for i in range(len(muts))]), 1):
+                [ex.submit(job, i) for i in todo]), len(muts) - len(todo) + 1):
             i, res = fut.result()
+            res = (res[0], res[1].replace("\t", " ").replace("\n", " "), res[2])
             results[i] = res
+            progress.write("%s\t%s\t%.2f\t%s\n" % (muts[i].id, res[0], res[2], res[1]))
+            progress.flush()
             print("[%d/%d] %-8s %5.1fs %s %s" % (done, len(muts), res[0], res[2], muts[i].id,
                                                 res[1]), flush=True)
+    progress.close()
     wall = time.monotonic() - t_start
 
     counts = {}
     for r in results:
         counts[r[0]] = counts.get(r[0], 0) + 1
-    report = args.report or os.path.join(env.work, "report.md")
     with open(report, "w") as f:
         write_report(f, args, muts, results, srcs, counts, total, wall, base_secs)
-    with open(os.path.join(env.work, "results.tsv"), "w") as f:
+    with open(tsv, "w") as f:  # in mutant order
         for m, r in zip(muts, results):
             f.write("%s\t%s\t%.2f\t%s\n" % (m.id, r[0], r[2], r[1]))
     print("mutants-raft: %s in %.0f s; report %s" % (
         ", ".join("%d %s" % (v, k) for k, v in sorted(counts.items())), wall, report))
     if not args.keep and not args.work:
-        shutil.copy(os.path.join(env.work, "results.tsv"), report + ".tsv")
         shutil.rmtree(env.work, ignore_errors=True)
     return 0
 
