@@ -79,11 +79,12 @@ static void solo_step(struct solo *s, struct raft_message m)
 	ck_assert_int_eq(raft_step(s->r, &m), TK_OK);
 }
 
-/* Campaign (no PreVote) and win with the votes of the first voters after
- * node 1; drain. */
+/* Campaign (no PreVote; unless already a candidate) and win with the votes
+ * of the first voters after node 1; drain. */
 static void solo_elect(struct solo *s, const raft_id *voters, size_t nv)
 {
-	raft_campaign(s->r);
+	if (raft_role(s->r) != RAFT_CANDIDATE)
+		raft_campaign(s->r);
 	raft_term term = raft_current_term(s->r);
 	for (size_t i = 1; i < nv && raft_role(s->r) != RAFT_LEADER; i++) {
 		struct raft_message g = {.type = RAFT_MSG_VOTE_RESP, .from = voters[i], .term = term};
@@ -325,10 +326,16 @@ START_TEST(test_a_new_leader_that_hears_nothing_steps_down_after_one_timeout)
 	struct raft_config c;
 	tn_default_config(&c);
 	c.check_quorum = true;
-	for (int again = 0; again <= 1; again++) {
+	for (int again = 0; again <= 2; again++) {
 		struct solo s;
 		solo_open(&s, V3, 3, NULL, 0, 1, &c);
-		if (again) {
+		if (again == 2) {
+			/* the campaign took a few ticks */
+			raft_campaign(s.r);
+			tick_n(s.r, c.election_ticks / 2);
+			ck_assert_int_eq(raft_role(s.r), RAFT_CANDIDATE);
+		}
+		if (again == 1) {
 			solo_elect(&s, V3, 3);
 			struct raft_message hr = {
 				.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2};
@@ -407,12 +414,229 @@ START_TEST(test_a_pre_vote_grant_counts_only_in_its_own_round)
 		solo_drain(&s);
 	} while (sent(&s, RAFT_MSG_PREVOTE, 2) == 0 && ++k < 4 * c.election_ticks);
 	ck_assert_uint_eq(sent(&s, RAFT_MSG_PREVOTE, 2), 1);
+	/* and its timer restarted: the next tick starts no other round */
+	raft_tick(s.r);
+	solo_drain(&s);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_PREVOTE, 2), 0);
 	g.from = 3;
 	solo_step(&s, g);
 	ck_assert_int_eq(raft_role(s.r), RAFT_PRE_CANDIDATE); /* 2 of 5 */
 	g.from = 4;
 	solo_step(&s, g);
 	ck_assert_int_eq(raft_role(s.r), RAFT_CANDIDATE);
+	solo_free(&s);
+}
+END_TEST
+
+/* ---- timers and votes -------------------------------------------------- */
+
+/* Only committed entries still to be applied that include a conf change
+ * keep a node from campaigning (its membership could be stale); applied
+ * conf changes and normal entries do not. */
+START_TEST(test_only_an_unapplied_conf_change_blocks_a_campaign)
+{
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 3};
+	uint8_t buf[16];
+	size_t n = raft_conf_change_encode(&cc, buf, sizeof(buf));
+	struct raft_entry ents[3] = {
+		{.index = 1, .term = 1, .type = RAFT_ENTRY_CONF_CHANGE, .data = buf, .len = n},
+		{.index = 2, .term = 1},
+		{.index = 3, .term = 1}};
+	struct raft_memstore *ms = raft_memstore_new();
+	raft_memstore_append(ms, ents, 3);
+	struct raft_hard_state hs = {.term = 1, .commit = 3};
+	raft_memstore_set_hard_state(ms, &hs);
+	struct raft_config c;
+	tn_default_config(&c);
+	c.applied = 1; /* the conf change is applied, 2 and 3 are not */
+	struct raft_node *r = tn_lone(1, V3, 3, ms, &c);
+	raft_campaign(r);
+	ck_assert_int_eq(raft_role(r), RAFT_CANDIDATE);
+	raft_node_free(r);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* A node that cannot campaign (here: not a voter) still counts the time
+ * since it heard from its leader: once an election timeout passed it no
+ * longer protects that leader from a candidate (CheckQuorum, §4.2.3). */
+START_TEST(test_a_node_that_cannot_campaign_still_times_out_its_leader)
+{
+	static const raft_id others[] = {2, 3, 4};
+	struct raft_config c;
+	tn_default_config(&c);
+	c.check_quorum = true;
+	struct solo s;
+	solo_open(&s, others, 3, NULL, 0, 0, &c);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 2};
+	solo_step(&s, hb);
+	ck_assert_uint_eq(raft_leader(s.r), 2);
+	/* 20 ticks: past any randomized timeout in [10, 20), and not a
+	 * multiple of one, so a timer restarted at each timeout would be
+	 * below 10 now */
+	tick_n(s.r, 2 * c.election_ticks);
+	ck_assert_int_eq(raft_role(s.r), RAFT_FOLLOWER);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 3, .term = 3};
+	solo_step(&s, v);
+	solo_drain(&s);
+	const struct raft_message *resp = find(&s, RAFT_MSG_VOTE_RESP, 3);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert(!resp->reject);
+	solo_free(&s);
+}
+END_TEST
+
+/* Node 1 with one entry of term 1, raised to term 2 by a candidate whose
+ * log is behind (refused: no vote, no leader in term 2). */
+static void open_in_term_2_without_vote(struct solo *s, const struct raft_config *c)
+{
+	const raft_term terms[] = {1};
+	solo_open(s, V3, 3, terms, 1, 1, c);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 3, .term = 2};
+	solo_step(s, v);
+	solo_drain(s);
+	ck_assert(find(s, RAFT_MSG_VOTE_RESP, 3)->reject);
+}
+
+/* §3.4: granting a vote restarts the election timer (the candidate may win
+ * and needs the time to say so). */
+START_TEST(test_granting_a_vote_restarts_the_election_timer)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	/* the node's randomized timeout in term 2 */
+	struct solo s;
+	open_in_term_2_without_vote(&s, &c);
+	unsigned timeout = 0;
+	while (raft_role(s.r) == RAFT_FOLLOWER && timeout < 10 * c.election_ticks) {
+		raft_tick(s.r);
+		timeout++;
+	}
+	solo_free(&s);
+	ck_assert_uint_ge(timeout, c.election_ticks);
+	/* the same node again (same seed, same steps): the same timeout */
+	open_in_term_2_without_vote(&s, &c);
+	tick_n(s.r, timeout - 1);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2, .term = 2, .index = 1,
+				 .log_term = 1};
+	solo_step(&s, v);
+	solo_drain(&s);
+	ck_assert(!find(&s, RAFT_MSG_VOTE_RESP, 2)->reject);
+	tick_n(s.r, c.election_ticks - 1);
+	ck_assert_int_eq(raft_role(s.r), RAFT_FOLLOWER);
+	solo_free(&s);
+}
+END_TEST
+
+/* The answers carry what proto-spec/raft.md lists for them (tm, rj), the
+ * term being the voter's own when it refuses. */
+START_TEST(test_vote_answers_carry_the_term_and_the_refusal_only)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 5, NULL);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2, .term = 6};
+	solo_step(&s, v);
+	v.from = 3;
+	solo_step(&s, v); /* already voted for 2 in term 6 */
+	solo_drain(&s);
+	const struct raft_message *g = find(&s, RAFT_MSG_VOTE_RESP, 2);
+	const struct raft_message *no = find(&s, RAFT_MSG_VOTE_RESP, 3);
+	ck_assert(!g->reject);
+	ck_assert(no->reject);
+	ck_assert_uint_eq(g->term, 6);
+	ck_assert_uint_eq(no->term, 6);
+	ck_assert_uint_eq(g->log_term, 0);
+	ck_assert_uint_eq(no->log_term, 0);
+	ck_assert_uint_eq(no->index, 0);
+	solo_free(&s);
+}
+END_TEST
+
+/* A pre-vote for the term we are in cannot be granted while we know a
+ * leader of it (only a pre-vote for a later term is free, §9.6). */
+START_TEST(test_a_pre_vote_for_the_current_term_is_refused_under_a_leader)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 2};
+	solo_step(&s, hb);
+	struct raft_message pv = {.type = RAFT_MSG_PREVOTE, .from = 3, .term = 2};
+	solo_step(&s, pv);
+	pv.term = 3;
+	pv.from = 3;
+	solo_drain(&s);
+	const struct raft_message *resp = find(&s, RAFT_MSG_PREVOTE_RESP, 3);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert(resp->reject);
+	solo_step(&s, pv); /* for term 3 it is free */
+	solo_drain(&s);
+	resp = find(&s, RAFT_MSG_PREVOTE_RESP, 3);
+	ck_assert(!resp->reject);
+	ck_assert_uint_eq(raft_current_term(s.r), 2);
+	solo_free(&s);
+}
+END_TEST
+
+/* Without lease reads a restarted node promised nothing and may vote at
+ * once (CheckQuorum alone protects only a leader it hears from). */
+START_TEST(test_a_restarted_node_without_lease_reads_votes_at_once)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.check_quorum = true;
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 3, &c);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2, .term = 4};
+	solo_step(&s, v);
+	solo_drain(&s);
+	const struct raft_message *resp = find(&s, RAFT_MSG_VOTE_RESP, 2);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert(!resp->reject);
+	solo_free(&s);
+}
+END_TEST
+
+/* ---- input ------------------------------------------------------------- */
+
+START_TEST(test_messages_of_type_zero_are_refused_before_they_change_anything)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_message m = {.type = 0, .from = 2, .to = 1, .term = 9};
+	ck_assert_int_eq(raft_step(s.r, &m), TK_E_BAD_REQUEST);
+	ck_assert_uint_eq(raft_current_term(s.r), 1);
+	solo_free(&s);
+}
+END_TEST
+
+START_TEST(test_an_entry_with_a_length_but_no_data_is_refused)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_entry e = {.index = 1, .term = 2, .len = 5, .data = NULL};
+	struct raft_message m = {.type = RAFT_MSG_APPEND, .from = 2, .to = 1, .term = 2,
+				 .entries = &e, .n_entries = 1};
+	ck_assert_int_eq(raft_step(s.r, &m), TK_E_BAD_REQUEST);
+	ck_assert_uint_eq(raft_last_index(s.r), 0);
+	solo_free(&s);
+}
+END_TEST
+
+START_TEST(test_a_snapshot_of_the_largest_membership_is_installed)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_snapshot snap = {.meta = {.index = 10, .term = 1}};
+	snap.meta.conf.n_voters = RAFT_MAX_VOTERS;
+	for (uint32_t i = 0; i < RAFT_MAX_VOTERS; i++)
+		snap.meta.conf.voters[i] = i + 1;
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .to = 1, .term = 1,
+				 .snapshot = &snap};
+	ck_assert_int_eq(raft_step(s.r, &m), TK_OK);
+	struct raft_conf_state cs;
+	raft_conf_state(s.r, &cs);
+	ck_assert_uint_eq(cs.n_voters, RAFT_MAX_VOTERS);
+	ck_assert_uint_eq(raft_last_index(s.r), 10);
 	solo_free(&s);
 }
 END_TEST
@@ -486,6 +710,15 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_a_reelected_leader_has_no_lease_from_an_earlier_term);
 	tcase_add_test(tc, test_a_pre_vote_grant_counts_only_in_its_own_round);
 	tcase_add_test(tc, test_freeing_a_node_releases_all_it_holds);
+	tcase_add_test(tc, test_only_an_unapplied_conf_change_blocks_a_campaign);
+	tcase_add_test(tc, test_a_node_that_cannot_campaign_still_times_out_its_leader);
+	tcase_add_test(tc, test_granting_a_vote_restarts_the_election_timer);
+	tcase_add_test(tc, test_vote_answers_carry_the_term_and_the_refusal_only);
+	tcase_add_test(tc, test_a_pre_vote_for_the_current_term_is_refused_under_a_leader);
+	tcase_add_test(tc, test_a_restarted_node_without_lease_reads_votes_at_once);
+	tcase_add_test(tc, test_messages_of_type_zero_are_refused_before_they_change_anything);
+	tcase_add_test(tc, test_an_entry_with_a_length_but_no_data_is_refused);
+	tcase_add_test(tc, test_a_snapshot_of_the_largest_membership_is_installed);
 	suite_add_tcase(s, tc);
 	return s;
 }
