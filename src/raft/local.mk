@@ -15,14 +15,15 @@ src_raft_libtkraft_la_SOURCES = \
 	src/raft/memstore.c src/raft/memstore.h
 
 # A small in-memory cluster shared by the scenario tests.
-RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h src/raft/testnet_check.h
+RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h src/raft/testnet_check.h \
+	src/raft/testsolo.h
 
 check_PROGRAMS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
-	src/raft/test_raft_node
+	src/raft/test_raft_node src/raft/test_raft_leader
 TESTS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
-	src/raft/test_raft_node
+	src/raft/test_raft_node src/raft/test_raft_leader
 src_raft_test_raft_log_SOURCES = src/raft/test_raft_log.c
 src_raft_test_raft_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raft_test_raft_log_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
@@ -41,6 +42,9 @@ src_raft_test_raft_read_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
 src_raft_test_raft_node_SOURCES = src/raft/test_raft_node.c $(RAFT_TESTNET)
 src_raft_test_raft_node_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raft_test_raft_node_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
+src_raft_test_raft_leader_SOURCES = src/raft/test_raft_leader.c $(RAFT_TESTNET)
+src_raft_test_raft_leader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raft_test_raft_leader_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
 
 # The simulator: without arguments (as run by `make check`) it runs a few
 # hundred seeds; `make sim SEEDS=N` runs N.

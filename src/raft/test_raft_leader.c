@@ -1,0 +1,220 @@
+/* Scenario tests of the leader's bookkeeping, message by message: what its
+ * heartbeats say, how a rejection or an acknowledgement moves a follower's
+ * progress (probe / replicate / snapshot), leadership transfer timing.  Most
+ * were prompted by mutants that the other tests let survive
+ * (tools/mutants-raft-report.md). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/testsolo.h"
+
+static const raft_id V3[] = {1, 2, 3};
+
+static const struct raft_progress_status *progress(struct solo *s, raft_id id,
+						    struct raft_status *st)
+{
+	raft_status(s->r, st);
+	const struct raft_progress_status *p = progress_of(st, id);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static void ack(struct solo *s, raft_id from, raft_index index)
+{
+	struct raft_message m = {.type = RAFT_MSG_APPEND_RESP, .from = from,
+				 .term = raft_current_term(s->r), .index = index};
+	solo_step(s, m);
+}
+
+/* A heartbeat lets a follower commit up to what it is known to hold, and no
+ * less: min(match, commit), also while the commit is not applied yet. */
+START_TEST(test_heartbeats_carry_the_commit_bounded_by_the_match_before_it_is_applied)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3); /* term 2, entry 2 */
+	ack(&s, 3, 2);
+	struct raft_status st;
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 2);
+	ck_assert_uint_eq(st.applied, 0);
+	raft_tick(s.r); /* heartbeat, before the ready that applies 1-2 */
+	solo_drain(&s);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_HEARTBEAT, 2)->commit, 0);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_HEARTBEAT, 3)->commit, 2);
+	solo_free(&s);
+}
+END_TEST
+
+/* Heartbeats go out every heartbeat_ticks, not every tick after the first. */
+START_TEST(test_heartbeats_go_out_once_per_interval)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.heartbeat_ticks = 3;
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, &c);
+	solo_elect(&s, V3, 3);
+	for (int round = 0; round < 3; round++) {
+		tick_n(s.r, 2);
+		solo_drain(&s);
+		ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT, 2), 0);
+		tick_n(s.r, 1);
+		solo_drain(&s);
+		ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT, 2), 1);
+	}
+	solo_free(&s);
+}
+END_TEST
+
+/* Without CheckQuorum a leader never steps down on its own. */
+START_TEST(test_without_check_quorum_a_leader_that_hears_nothing_stays)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	solo_elect(&s, V3, 3);
+	tick_n(s.r, 5 * 10);
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	solo_free(&s);
+}
+END_TEST
+
+/* A rejection moves the probe to the follower's hint (§5.3 fast
+ * backtracking): to the hint itself when the follower knows no term there
+ * (lt 0), else to the last index of ours whose term is <= lt. */
+START_TEST(test_a_rejected_probe_resumes_at_the_followers_hint)
+{
+	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	for (int known = 0; known <= 1; known++) {
+		struct solo s;
+		solo_open(&s, V3, 3, terms, 10, 1, NULL);
+		solo_elect(&s, V3, 3); /* term 2, entry 11; probes at 10 */
+		ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 10);
+		struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2,
+					  .index = 10, .reject = true, .reject_hint = 7,
+					  .log_term = known ? 1 : 0};
+		solo_step(&s, rj);
+		solo_drain(&s);
+		ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 1);
+		ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 7);
+		struct raft_status st;
+		ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_PROBE);
+		solo_free(&s);
+	}
+}
+END_TEST
+
+/* An acknowledgement in replicate state frees the window up to it and
+ * keeps the rest in flight: nothing is sent again. */
+START_TEST(test_an_ack_in_replicate_state_keeps_later_appends_in_flight)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3); /* term 2, entry 2 */
+	ack(&s, 2, 2);
+	ck_assert_int_eq(raft_propose_one(s.r, "a", 1), TK_OK);
+	ck_assert_int_eq(raft_propose_one(s.r, "b", 1), TK_OK);
+	ck_assert_int_eq(raft_propose_one(s.r, "c", 1), TK_OK);
+	solo_drain(&s);
+	struct raft_status st;
+	ck_assert_uint_eq(progress(&s, 2, &st)->inflight, 3);
+	ack(&s, 2, 3);
+	solo_drain(&s);
+	const struct raft_progress_status *p = progress(&s, 2, &st);
+	ck_assert_uint_eq(p->state, RAFT_PROGRESS_REPLICATE);
+	ck_assert_uint_eq(p->inflight, 2);
+	ck_assert_uint_eq(p->next, 6);
+	for (size_t i = 0; i < s.n; i++)
+		if (s.out[i].type == RAFT_MSG_APPEND && s.out[i].to == 2)
+			ck_assert_uint_eq(s.out[i].n_entries, 0);
+	solo_free(&s);
+}
+END_TEST
+
+/* A follower in snapshot state leaves it only on an acknowledgement of the
+ * snapshot's index (or later): an ack of an earlier index is stale. */
+START_TEST(test_only_an_ack_of_the_snapshot_index_ends_snapshot_state)
+{
+	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 10, 1, NULL);
+	struct raft_conf_state cs = {.n_voters = 3, .voters = {1, 2, 3}};
+	ck_assert_int_eq(raft_memstore_create_snapshot(s.ms, 10, &cs, "s", 1), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(s.ms, 10), TK_OK);
+	raft_node_free(s.r);
+	s.r = tn_lone(1, V3, 3, s.ms, NULL);
+	solo_elect(&s, V3, 3); /* term 2, entry 11 */
+	/* 2's log matches at 3 at best: compacted here, so a snapshot */
+	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 10,
+				  .reject = true, .reject_hint = 3, .log_term = 1};
+	solo_step(&s, rj);
+	solo_drain(&s);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_SNAPSHOT, 2), 1);
+	struct raft_status st;
+	ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_SNAPSHOT);
+	ack(&s, 2, 9); /* sent before the snapshot */
+	solo_drain(&s);
+	ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_SNAPSHOT);
+	ck_assert_uint_eq(progress(&s, 2, &st)->match, 9);
+	/* still waiting for the one snapshot sent: no second one */
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_SNAPSHOT, 2), 0);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 0);
+	ack(&s, 2, 10); /* the snapshot is installed */
+	solo_drain(&s);
+	const struct raft_progress_status *p = progress(&s, 2, &st);
+	ck_assert_uint_eq(p->state, RAFT_PROGRESS_REPLICATE);
+	ck_assert_uint_eq(p->match, 10);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 1);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 10);
+	solo_free(&s);
+}
+END_TEST
+
+/* §3.10: a transfer gets one election timeout from the moment it starts,
+ * and the leader sends the lagging target what it misses at once. */
+START_TEST(test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3); /* term 2, entry 2 */
+	ack(&s, 2, 1);
+	solo_drain(&s);
+	tick_n(s.r, 5);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_transfer_leader(s.r, 2), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 1);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_TIMEOUT_NOW, 2), 0);
+	struct raft_status st;
+	tick_n(s.r, 9);
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.lead_transferee, 2);
+	tick_n(s.r, 1);
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.lead_transferee, 0);
+	solo_free(&s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("raft_leader");
+	TCase *tc = tcase_create("leader");
+	tcase_add_test(tc, test_heartbeats_carry_the_commit_bounded_by_the_match_before_it_is_applied);
+	tcase_add_test(tc, test_heartbeats_go_out_once_per_interval);
+	tcase_add_test(tc, test_without_check_quorum_a_leader_that_hears_nothing_stays);
+	tcase_add_test(tc, test_a_rejected_probe_resumes_at_the_followers_hint);
+	tcase_add_test(tc, test_an_ack_in_replicate_state_keeps_later_appends_in_flight);
+	tcase_add_test(tc, test_only_an_ack_of_the_snapshot_index_ends_snapshot_state);
+	tcase_add_test(tc, test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int f = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return f ? EXIT_FAILURE : EXIT_SUCCESS;
+}
