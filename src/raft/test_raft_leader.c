@@ -20,6 +20,13 @@ static const struct raft_progress_status *progress(struct solo *s, raft_id id,
 	return p;
 }
 
+static raft_index applied_of(struct raft_node *r)
+{
+	struct raft_status st;
+	raft_status(r, &st);
+	return st.applied;
+}
+
 static void ack(struct solo *s, raft_id from, raft_index index)
 {
 	struct raft_message m = {.type = RAFT_MSG_APPEND_RESP, .from = from,
@@ -136,25 +143,32 @@ END_TEST
 
 /* A follower in snapshot state leaves it only on an acknowledgement of the
  * snapshot's index (or later): an ack of an earlier index is stale. */
-START_TEST(test_only_an_ack_of_the_snapshot_index_ends_snapshot_state)
+/* Leader 1 (term 2) of a log compacted up to 10, entry 11 of its term, and
+ * follower 2, whose log matches at 3 at best, in snapshot state. */
+static void leader_sending_a_snapshot(struct solo *s)
 {
 	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-	struct solo s;
-	solo_open(&s, V3, 3, terms, 10, 1, NULL);
+	solo_open(s, V3, 3, terms, 10, 1, NULL);
 	struct raft_conf_state cs = {.n_voters = 3, .voters = {1, 2, 3}};
-	ck_assert_int_eq(raft_memstore_create_snapshot(s.ms, 10, &cs, "s", 1), TK_OK);
-	ck_assert_int_eq(raft_memstore_compact(s.ms, 10), TK_OK);
-	raft_node_free(s.r);
-	s.r = tn_lone(1, V3, 3, s.ms, NULL);
-	solo_elect(&s, V3, 3); /* term 2, entry 11 */
-	/* 2's log matches at 3 at best: compacted here, so a snapshot */
+	ck_assert_int_eq(raft_memstore_create_snapshot(s->ms, 10, &cs, "s", 1), TK_OK);
+	ck_assert_int_eq(raft_memstore_compact(s->ms, 10), TK_OK);
+	raft_node_free(s->r);
+	s->r = tn_lone(1, V3, 3, s->ms, NULL);
+	solo_elect(s, V3, 3);
 	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 10,
 				  .reject = true, .reject_hint = 3, .log_term = 1};
-	solo_step(&s, rj);
-	solo_drain(&s);
-	ck_assert_uint_eq(sent(&s, RAFT_MSG_SNAPSHOT, 2), 1);
+	solo_step(s, rj);
+	solo_drain(s);
+	ck_assert_uint_eq(sent(s, RAFT_MSG_SNAPSHOT, 2), 1);
 	struct raft_status st;
-	ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_SNAPSHOT);
+	ck_assert_uint_eq(progress(s, 2, &st)->state, RAFT_PROGRESS_SNAPSHOT);
+}
+
+START_TEST(test_only_an_ack_of_the_snapshot_index_ends_snapshot_state)
+{
+	struct solo s;
+	struct raft_status st;
+	leader_sending_a_snapshot(&s);
 	ack(&s, 2, 9); /* sent before the snapshot */
 	solo_drain(&s);
 	ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_SNAPSHOT);
@@ -170,6 +184,122 @@ START_TEST(test_only_an_ack_of_the_snapshot_index_ends_snapshot_state)
 	ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 1);
 	ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 10);
 	solo_free(&s);
+}
+END_TEST
+
+/* A snapshot reported as sent resumes after it; a failed one resumes after
+ * what the follower is known to hold (its match), not after the snapshot. */
+START_TEST(test_after_a_snapshot_report_the_probe_resumes_where_the_follower_is)
+{
+	for (int ok = 0; ok <= 1; ok++) {
+		struct solo s;
+		struct raft_status st;
+		leader_sending_a_snapshot(&s);
+		raft_report_snapshot(s.r, 2, ok);
+		const struct raft_progress_status *p = progress(&s, 2, &st);
+		ck_assert_uint_eq(p->state, RAFT_PROGRESS_PROBE);
+		ck_assert(p->paused); /* until the next heartbeat answer */
+		ck_assert_uint_eq(p->next, ok ? 11 : 1);
+		solo_free(&s);
+	}
+}
+END_TEST
+
+/* A heartbeat answer frees a slot of a full window only (so that a lost
+ * ack cannot stall the pipeline); with room left it changes nothing. */
+START_TEST(test_a_heartbeat_answer_frees_nothing_while_the_window_has_room)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3);
+	ack(&s, 2, 2);
+	ck_assert_int_eq(raft_propose_one(s.r, "a", 1), TK_OK);
+	ck_assert_int_eq(raft_propose_one(s.r, "b", 1), TK_OK);
+	solo_drain(&s);
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2};
+	solo_step(&s, hr);
+	struct raft_status st;
+	ck_assert_uint_eq(progress(&s, 2, &st)->inflight, 2);
+	solo_free(&s);
+}
+END_TEST
+
+/* ---- proposals --------------------------------------------------------- */
+
+static enum tk_err add_voter(struct solo *s, raft_id id)
+{
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = id};
+	return raft_propose_conf_change(s->r, &cc);
+}
+
+START_TEST(test_only_a_leader_outside_a_transfer_takes_conf_changes)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	ck_assert_int_eq(add_voter(&s, 4), TK_E_NOT_LEADER); /* follower */
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 2};
+	solo_step(&s, hb);
+	ck_assert_int_eq(add_voter(&s, 4), TK_E_NOT_LEADER); /* follower of 2 */
+	ck_assert_uint_eq(raft_last_index(s.r), 1);
+	solo_drain(&s);
+	solo_elect(&s, V3, 3); /* term 3, entry 2 */
+	ack(&s, 2, 2);
+	solo_drain(&s); /* entry 2 applied */
+	ck_assert_int_eq(raft_transfer_leader(s.r, 3), TK_OK);
+	ck_assert_int_eq(add_voter(&s, 4), TK_E_NOT_LEADER);
+	ck_assert_int_eq(raft_transfer_leader(s.r, 1), TK_OK); /* abort it */
+	ck_assert_int_eq(add_voter(&s, 4), TK_OK);
+	solo_free(&s);
+}
+END_TEST
+
+/* §4.1: one change at a time, until the previous one is applied (committed
+ * is not enough: the membership changes when the caller applies it). */
+START_TEST(test_a_committed_conf_change_still_blocks_the_next_until_applied)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3);
+	ack(&s, 2, 2);
+	solo_drain(&s);
+	ck_assert_int_eq(add_voter(&s, 4), TK_OK); /* entry 3 */
+	ack(&s, 2, 3);
+	struct raft_status st;
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 3);
+	ck_assert_uint_eq(st.applied, 2);
+	ck_assert_int_eq(add_voter(&s, 5), TK_E_SERVER_IS_BUSY);
+	solo_drain(&s);
+	ck_assert_int_eq(add_voter(&s, 5), TK_OK);
+	solo_free(&s);
+}
+END_TEST
+
+/* Adding a voter that is already one is a no-op change, accepted even when
+ * the group is full or alone. */
+START_TEST(test_adding_a_present_voter_is_accepted_in_a_full_or_single_group)
+{
+	raft_id v16[RAFT_MAX_VOTERS];
+	for (size_t i = 0; i < RAFT_MAX_VOTERS; i++)
+		v16[i] = i + 1;
+	const raft_id *groups[] = {v16, V3};
+	size_t sizes[] = {RAFT_MAX_VOTERS, 1};
+	for (int g = 0; g < 2; g++) {
+		struct solo s;
+		solo_open(&s, groups[g], sizes[g], NULL, 0, 1, NULL);
+		solo_elect(&s, groups[g], sizes[g]);
+		if (sizes[g] > 1) {
+			for (size_t i = 1; i < sizes[g]; i++)
+				ack(&s, groups[g][i], 1);
+		}
+		solo_drain(&s);
+		ck_assert_uint_eq(applied_of(s.r), 1);
+		ck_assert_int_eq(add_voter(&s, 2 - g), TK_OK);
+		solo_free(&s);
+	}
 }
 END_TEST
 
@@ -211,6 +341,11 @@ int main(void)
 	tcase_add_test(tc, test_an_ack_in_replicate_state_keeps_later_appends_in_flight);
 	tcase_add_test(tc, test_only_an_ack_of_the_snapshot_index_ends_snapshot_state);
 	tcase_add_test(tc, test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start);
+	tcase_add_test(tc, test_after_a_snapshot_report_the_probe_resumes_where_the_follower_is);
+	tcase_add_test(tc, test_a_heartbeat_answer_frees_nothing_while_the_window_has_room);
+	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
+	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
+	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
