@@ -45,7 +45,7 @@ FILES = ["node.c", "leader.c", "follower.c", "log.c", "progress.c", "readonly.c"
 LIB_SOURCES = ["mem.c", "log.c", "progress.c", "node.c", "leader.c", "follower.c",
                "readonly.c", "ready.c", "memstore.c"]
 TESTS = ["test_raft_log", "test_raft_repl", "test_raft_elect", "test_raft_ops", "test_raft_read",
-         "test_raft_node", "test_raft_leader"]
+         "test_raft_node", "test_raft_leader", "test_raft_follower"]
 CFLAGS = ["-std=gnu11", "-O1", "-g0", "-Wall", "-Wextra", "-Werror", "-Wshadow",
           "-Wno-unused-parameter", "-Wstrict-prototypes", "-Wmissing-prototypes",
           "-Wpointer-arith", "-Wvla", "-Wno-format-truncation"]

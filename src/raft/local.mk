@@ -20,10 +20,12 @@ RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h src/raft/testnet_check.h \
 
 check_PROGRAMS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
-	src/raft/test_raft_node src/raft/test_raft_leader
+	src/raft/test_raft_node src/raft/test_raft_leader \
+	src/raft/test_raft_follower
 TESTS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
-	src/raft/test_raft_node src/raft/test_raft_leader
+	src/raft/test_raft_node src/raft/test_raft_leader \
+	src/raft/test_raft_follower
 src_raft_test_raft_log_SOURCES = src/raft/test_raft_log.c
 src_raft_test_raft_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raft_test_raft_log_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
@@ -45,6 +47,9 @@ src_raft_test_raft_node_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
 src_raft_test_raft_leader_SOURCES = src/raft/test_raft_leader.c $(RAFT_TESTNET)
 src_raft_test_raft_leader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raft_test_raft_leader_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
+src_raft_test_raft_follower_SOURCES = src/raft/test_raft_follower.c $(RAFT_TESTNET)
+src_raft_test_raft_follower_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raft_test_raft_follower_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
 
 # The simulator: without arguments (as run by `make check`) it runs a few
 # hundred seeds; `make sim SEEDS=N` runs N.

@@ -6,6 +6,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "raft/testsolo.h"
 
@@ -303,6 +305,28 @@ START_TEST(test_adding_a_present_voter_is_accepted_in_a_full_or_single_group)
 }
 END_TEST
 
+/* A proposal reads the n entries it is given and nothing after them: here
+ * the array ends where readable memory ends. */
+START_TEST(test_a_proposal_reads_only_the_entries_it_is_given)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	ck_assert_int_eq(mprotect(mem + page, page, PROT_NONE), 0);
+	const size_t n = 3;
+	struct raft_entry *ents = (struct raft_entry *)(void *)(mem + page - n * sizeof(*ents));
+	memset(ents, 0, n * sizeof(*ents));
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	solo_elect(&s, V3, 3);
+	ck_assert_int_eq(raft_propose(s.r, ents, n), TK_OK);
+	ck_assert_uint_eq(raft_last_index(s.r), 1 + n);
+	solo_free(&s);
+	munmap(mem, 2 * page);
+}
+END_TEST
+
 /* §3.10: a transfer gets one election timeout from the moment it starts,
  * and the leader sends the lagging target what it misses at once. */
 START_TEST(test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start)
@@ -346,6 +370,7 @@ int main(void)
 	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
+	tcase_add_test(tc, test_a_proposal_reads_only_the_entries_it_is_given);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -338,6 +338,46 @@ START_TEST(test_only_an_unapplied_conf_change_blocks_a_campaign)
 }
 END_TEST
 
+/* The same scan must look at the committed entries only: here the node's
+ * scratch buffer last held [4, 5] with a conf change at 5 (sent to a
+ * follower while leader), and 4 alone is committed and unapplied. */
+START_TEST(test_an_uncommitted_conf_change_sent_earlier_does_not_block_a_campaign)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3); /* term 2, entry 2 */
+	struct raft_message ack = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 2};
+	solo_step(&s, ack);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_propose_one(s.r, "a", 1), TK_OK); /* 3 */
+	ck_assert_int_eq(raft_propose_one(s.r, "b", 1), TK_OK); /* 4 */
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 4};
+	ck_assert_int_eq(raft_propose_conf_change(s.r, &cc), TK_OK); /* 5 */
+	solo_drain(&s);
+	/* 3 acknowledges 3: commit 3, and 3 gets [4, 5] in one append */
+	ack.from = 3;
+	ack.index = 3;
+	solo_step(&s, ack);
+	solo_drain(&s);
+	const struct raft_message *app = find(&s, RAFT_MSG_APPEND, 3);
+	ck_assert_ptr_nonnull(app);
+	ck_assert_uint_eq(app->n_entries, 2);
+	ck_assert_int_eq(app->entries[1].type, RAFT_ENTRY_CONF_CHANGE);
+	/* leader 2 of term 3 commits 4 */
+	struct raft_message hb = {.type = RAFT_MSG_APPEND, .from = 2, .term = 3, .index = 5,
+				  .log_term = 2, .commit = 4};
+	solo_step(&s, hb);
+	struct raft_status st;
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 4);
+	ck_assert_uint_eq(st.applied, 3);
+	raft_campaign(s.r);
+	ck_assert_int_eq(raft_role(s.r), RAFT_CANDIDATE);
+	solo_free(&s);
+}
+END_TEST
+
 /* A node that cannot campaign (here: not a voter) still counts the time
  * since it heard from its leader: once an election timeout passed it no
  * longer protects that leader from a candidate (CheckQuorum, §4.2.3). */
@@ -592,6 +632,7 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_a_pre_vote_grant_counts_only_in_its_own_round);
 	tcase_add_test(tc, test_freeing_a_node_releases_all_it_holds);
 	tcase_add_test(tc, test_only_an_unapplied_conf_change_blocks_a_campaign);
+	tcase_add_test(tc, test_an_uncommitted_conf_change_sent_earlier_does_not_block_a_campaign);
 	tcase_add_test(tc, test_a_node_that_cannot_campaign_still_times_out_its_leader);
 	tcase_add_test(tc, test_granting_a_vote_restarts_the_election_timer);
 	tcase_add_test(tc, test_vote_answers_carry_the_term_and_the_refusal_only);

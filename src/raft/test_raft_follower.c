@@ -1,0 +1,103 @@
+/* Scenario tests of the receiving side, message by message: heartbeats and
+ * snapshots at the edges of the follower's log, and what it reports of an
+ * installed snapshot.  Prompted by mutants that the other tests let survive
+ * (tools/mutants-raft-report.md). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "raft/testsolo.h"
+
+static const raft_id V3[] = {1, 2, 3};
+
+/* A heartbeat never makes a follower commit past its own last entry, even
+ * one naming the next index (bad input is never a crash). */
+START_TEST(test_a_heartbeat_commit_past_the_log_commits_only_the_log)
+{
+	const raft_term terms[] = {1, 1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 2, 1, NULL);
+	for (raft_index c = 3; c <= 4; c++) {
+		struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 1,
+					  .commit = c};
+		solo_step(&s, hb);
+		struct raft_status st;
+		raft_status(s.r, &st);
+		ck_assert_uint_eq(st.commit, 2);
+	}
+	solo_free(&s);
+}
+END_TEST
+
+/* A snapshot right after the follower's commit is installed (it holds an
+ * entry the follower has not committed, maybe not even got). */
+START_TEST(test_a_snapshot_of_the_index_after_the_commit_is_installed)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 1, .commit = 1};
+	solo_step(&s, hb);
+	solo_drain(&s);
+	struct raft_snapshot snap = {.meta = {.index = 2, .term = 1,
+					      .conf = {.n_voters = 3, .voters = {1, 2, 3}}}};
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .term = 1, .snapshot = &snap};
+	solo_step(&s, m);
+	solo_drain(&s);
+	ck_assert_uint_eq(raft_last_index(s.r), 2);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND_RESP, 2)->index, 2);
+	struct raft_status st;
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 2);
+	solo_free(&s);
+}
+END_TEST
+
+static char last_restore[256];
+static void keep_restore_line(void *arg, raft_id node, const char *line)
+{
+	(void)arg;
+	(void)node;
+	if (strstr(line, "restored snapshot"))
+		snprintf(last_restore, sizeof(last_restore), "%s", line);
+}
+
+/* The trace of an installed snapshot says whether this node is a member of
+ * the membership it brings (a node learning it was removed). */
+START_TEST(test_the_trace_of_an_installed_snapshot_tells_membership)
+{
+	struct raft_tracer tr = {.trace = keep_restore_line};
+	struct raft_config c;
+	tn_default_config(&c);
+	c.tracer = &tr;
+	for (int member = 0; member <= 1; member++) {
+		struct solo s;
+		solo_open(&s, V3, 3, NULL, 0, 1, &c);
+		struct raft_snapshot snap = {.meta = {.index = 5, .term = 1}};
+		snap.meta.conf.n_voters = 2;
+		snap.meta.conf.voters[0] = 2;
+		snap.meta.conf.voters[1] = member ? 1 : 3;
+		struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .term = 1,
+					 .snapshot = &snap};
+		last_restore[0] = 0;
+		solo_step(&s, m);
+		ck_assert_ptr_nonnull(strstr(last_restore, member ? "member=1" : "member=0"));
+		solo_free(&s);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("raft_follower");
+	TCase *tc = tcase_create("follower");
+	tcase_add_test(tc, test_a_heartbeat_commit_past_the_log_commits_only_the_log);
+	tcase_add_test(tc, test_a_snapshot_of_the_index_after_the_commit_is_installed);
+	tcase_add_test(tc, test_the_trace_of_an_installed_snapshot_tells_membership);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int f = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return f ? EXIT_FAILURE : EXIT_SUCCESS;
+}
