@@ -53,6 +53,108 @@ START_TEST(test_a_snapshot_of_the_index_after_the_commit_is_installed)
 }
 END_TEST
 
+/* A heartbeat or a snapshot of the current term tells the follower who
+ * leads (here it voted in that term and knew no leader yet). */
+START_TEST(test_a_heartbeat_or_snapshot_of_the_term_names_the_leader)
+{
+	for (int snap = 0; snap <= 1; snap++) {
+		struct solo s;
+		solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+		struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2, .term = 2};
+		solo_step(&s, v);
+		ck_assert_uint_eq(raft_leader(s.r), 0);
+		struct raft_snapshot sn = {.meta = {.index = 3, .term = 2,
+						    .conf = {.n_voters = 3, .voters = {1, 2, 3}}}};
+		struct raft_message m = {.type = snap ? RAFT_MSG_SNAPSHOT : RAFT_MSG_HEARTBEAT,
+					 .from = 2, .term = 2, .snapshot = snap ? &sn : NULL};
+		solo_step(&s, m);
+		ck_assert_uint_eq(raft_leader(s.r), 2);
+		solo_free(&s);
+	}
+}
+END_TEST
+
+/* Requests meant for the leader (READ_INDEX, TRANSFER_LEADER) reaching a
+ * follower go to its leader, unless it knows none or they come from it. */
+START_TEST(test_a_follower_forwards_leader_requests_only_to_another_known_leader)
+{
+	for (int type = RAFT_MSG_TRANSFER_LEADER; type <= RAFT_MSG_READ_INDEX; type++) {
+		struct solo s;
+		solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+		struct raft_message m = {.type = (uint8_t)type, .from = 2, .term = 1, .index = 2};
+		solo_step(&s, m); /* no leader known */
+		solo_drain(&s);
+		ck_assert_uint_eq(s.n, 0);
+		struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 3, .term = 1};
+		solo_step(&s, hb);
+		solo_drain(&s);
+		solo_step(&s, m); /* from 2: to leader 3 */
+		solo_drain(&s);
+		ck_assert_uint_eq(sent(&s, (uint8_t)type, 3), 1);
+		m.from = 3;
+		solo_step(&s, m); /* from the leader itself: dropped */
+		solo_drain(&s);
+		ck_assert_uint_eq(s.n, 0);
+		solo_free(&s);
+	}
+}
+END_TEST
+
+/* A forwarded request is the node's own message: it keeps no pointer of the
+ * caller's (those fields are not part of the request; freeing the sent
+ * message must not free them). */
+START_TEST(test_a_forwarded_request_keeps_no_pointer_of_the_callers_message)
+{
+	struct raft_entry e = {.index = 1, .term = 1};
+	struct raft_snapshot sn = {.meta = {.index = 1, .term = 1}};
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 3, .term = 1};
+	solo_step(&s, hb);
+	solo_drain(&s);
+	uint8_t ctx[3] = {'c', 't', 'x'};
+	struct raft_message m = {.type = RAFT_MSG_READ_INDEX, .from = 2, .term = 1,
+				 .entries = &e, .snapshot = &sn, .context = ctx, .context_len = 3};
+	solo_step(&s, m);
+	memset(ctx, 0, sizeof(ctx));
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert_uint_eq(rd.n_msgs, 1);
+	ck_assert_ptr_null(rd.msgs[0].entries);
+	ck_assert_ptr_null(rd.msgs[0].snapshot);
+	ck_assert_uint_eq(rd.msgs[0].context_len, 3);
+	ck_assert_ptr_nonnull(rd.msgs[0].context);
+	ck_assert_int_eq(memcmp(rd.msgs[0].context, "ctx", 3), 0);
+	raft_advance(s.r); /* frees the message */
+	solo_free(&s);
+}
+END_TEST
+
+/* A candidate that hears from the leader of its term follows it and takes
+ * the append at once (§3.4): the entry and the answer. */
+START_TEST(test_a_candidate_takes_an_append_of_its_term)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	raft_campaign(s.r);
+	ck_assert_int_eq(raft_role(s.r), RAFT_CANDIDATE);
+	solo_drain(&s);
+	struct raft_entry e = {.index = 1, .term = 2};
+	struct raft_message m = {.type = RAFT_MSG_APPEND, .from = 2, .term = 2, .entries = &e,
+				 .n_entries = 1, .commit = 1};
+	solo_step(&s, m);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_role(s.r), RAFT_FOLLOWER);
+	ck_assert_uint_eq(raft_leader(s.r), 2);
+	ck_assert_uint_eq(raft_last_index(s.r), 1);
+	const struct raft_message *r = find(&s, RAFT_MSG_APPEND_RESP, 2);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(!r->reject);
+	ck_assert_uint_eq(r->index, 1);
+	solo_free(&s);
+}
+END_TEST
+
 static char last_restore[256];
 static void keep_restore_line(void *arg, raft_id node, const char *line)
 {
@@ -94,6 +196,10 @@ int main(void)
 	tcase_add_test(tc, test_a_heartbeat_commit_past_the_log_commits_only_the_log);
 	tcase_add_test(tc, test_a_snapshot_of_the_index_after_the_commit_is_installed);
 	tcase_add_test(tc, test_the_trace_of_an_installed_snapshot_tells_membership);
+	tcase_add_test(tc, test_a_heartbeat_or_snapshot_of_the_term_names_the_leader);
+	tcase_add_test(tc, test_a_follower_forwards_leader_requests_only_to_another_known_leader);
+	tcase_add_test(tc, test_a_forwarded_request_keeps_no_pointer_of_the_callers_message);
+	tcase_add_test(tc, test_a_candidate_takes_an_append_of_its_term);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
