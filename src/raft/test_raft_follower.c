@@ -155,6 +155,58 @@ START_TEST(test_a_candidate_takes_an_append_of_its_term)
 }
 END_TEST
 
+/* The same for a snapshot: the candidate follows its sender in its term. */
+START_TEST(test_a_candidate_takes_a_snapshot_of_its_term)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	raft_campaign(s.r);
+	solo_drain(&s);
+	struct raft_snapshot sn = {.meta = {.index = 4, .term = 1,
+					    .conf = {.n_voters = 3, .voters = {1, 2, 3}}}};
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .term = 2, .snapshot = &sn};
+	solo_step(&s, m);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_role(s.r), RAFT_FOLLOWER);
+	ck_assert_uint_eq(raft_current_term(s.r), 2);
+	ck_assert_uint_eq(raft_leader(s.r), 2);
+	ck_assert_uint_eq(raft_last_index(s.r), 4);
+	struct raft_hard_state hs;
+	raft_memstore_hard_state(s.ms, &hs);
+	ck_assert_uint_eq(hs.term, 2);
+	ck_assert_uint_eq(hs.vote, 1);
+	solo_free(&s);
+}
+END_TEST
+
+static void two_snapshots_before_a_ready(void)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	for (raft_index i = 5; i <= 8; i += 3) {
+		struct raft_snapshot sn = {.meta = {.index = i, .term = 1,
+						    .conf = {.n_voters = 3, .voters = {1, 2, 3}}},
+					   .data = (const uint8_t *)"state", .len = 5};
+		struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .term = 1,
+					 .snapshot = &sn};
+		solo_step(&s, m);
+	}
+	ck_assert_uint_eq(raft_last_index(s.r), 8);
+	solo_free(&s);
+}
+
+/* A snapshot replacing one not yet handed out releases it. */
+START_TEST(test_a_snapshot_replacing_an_unpersisted_one_releases_it)
+{
+	for (int i = 0; i < 10; i++)
+		two_snapshots_before_a_ready();
+	size_t before = heap_in_use();
+	for (int i = 0; i < 50; i++)
+		two_snapshots_before_a_ready();
+	ck_assert_uint_le(heap_in_use(), before);
+}
+END_TEST
+
 static char last_restore[256];
 static void keep_restore_line(void *arg, raft_id node, const char *line)
 {
@@ -200,6 +252,8 @@ int main(void)
 	tcase_add_test(tc, test_a_follower_forwards_leader_requests_only_to_another_known_leader);
 	tcase_add_test(tc, test_a_forwarded_request_keeps_no_pointer_of_the_callers_message);
 	tcase_add_test(tc, test_a_candidate_takes_an_append_of_its_term);
+	tcase_add_test(tc, test_a_candidate_takes_a_snapshot_of_its_term);
+	tcase_add_test(tc, test_a_snapshot_replacing_an_unpersisted_one_releases_it);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -6,9 +6,6 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "raft/testsolo.h"
 
@@ -563,17 +560,6 @@ START_TEST(test_a_snapshot_of_the_largest_membership_is_installed)
 END_TEST
 
 /* ---- freeing ------------------------------------------------------------ */
-
-/* Bytes the C library has handed out and not got back (0 where it cannot
- * tell, e.g. under AddressSanitizer, whose leak check covers this then). */
-static size_t heap_in_use(void)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-	return mallinfo2().uordblks;
-#else
-	return 0;
-#endif
-}
 
 /* A follower holding an outgoing message and an answered read, freed
  * before its ready (in_ready false) or between ready and advance. */
