@@ -1,8 +1,12 @@
 /* Unit tests of the log, unstable tail, progress, inflights, quorum and the
  * in-memory storage. */
 #include <check.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "raft/log.h"
 #include "raft/memstore.h"
@@ -535,6 +539,74 @@ START_TEST(test_entbuf_keeps_data_valid_across_growth)
 }
 END_TEST
 
+/* ---- broken invariants ---- */
+
+/* Run f in a child whose stderr goes to out; its wait status. */
+static int run_captured(void (*f)(void), char *out, size_t cap)
+{
+	int fd[2];
+	ck_assert_int_eq(pipe(fd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fd[0]);
+		dup2(fd[1], 2);
+		f();
+		_exit(0);
+	}
+	close(fd[1]);
+	size_t n = 0;
+	ssize_t k;
+	while (n + 1 < cap && (k = read(fd[0], out + n, cap - 1 - n)) > 0)
+		n += (size_t)k;
+	out[n] = 0;
+	close(fd[0]);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void panic_without_log(void)
+{
+	raft_panic(NULL, "alone");
+}
+
+static void panic_without_tracer(void)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init_traced(&l, raft_memstore_storage(ms), NULL, 7);
+	raft_panic(&l, "untraced");
+}
+
+static void panic_with_an_empty_tracer(void)
+{
+	static const struct raft_tracer none = {.trace = NULL};
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init_traced(&l, raft_memstore_storage(ms), &none, 9);
+	raft_panic(&l, "no trace function");
+}
+
+/* A panic always says what broke on stderr, naming the node, and aborts:
+ * also for a log used alone, without a tracer, or with an empty one. */
+START_TEST(test_a_panic_reports_on_stderr_and_aborts_in_every_setting)
+{
+	static void (*const f[])(void) = {panic_without_log, panic_without_tracer,
+					  panic_with_an_empty_tracer};
+	static const char *const want[] = {"raft node 0: panic: alone\n",
+					   "raft node 7: panic: untraced\n",
+					   "raft node 9: panic: no trace function\n"};
+	for (size_t i = 0; i < 3; i++) {
+		char out[256];
+		int st = run_captured(f[i], out, sizeof(out));
+		ck_assert(WIFSIGNALED(st));
+		ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+		ck_assert_str_eq(out, want[i]);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -549,6 +621,7 @@ int main(void)
 	tcase_add_test(tc, test_log_slice_respects_byte_limit_but_returns_one_entry);
 	tcase_add_test(tc, test_log_slice_of_compacted_range_reports_compacted);
 	tcase_add_test(tc, test_log_restore_replaces_log_with_snapshot);
+	tcase_add_test(tc, test_a_panic_reports_on_stderr_and_aborts_in_every_setting);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
