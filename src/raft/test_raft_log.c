@@ -607,6 +607,91 @@ START_TEST(test_a_panic_reports_on_stderr_and_aborts_in_every_setting)
 }
 END_TEST
 
+/* A storage whose term() answers with fault_err (entries 1-3 of term 1
+ * otherwise held by a memstore). */
+static enum tk_err fault_err;
+static struct raft_storage fault_inner;
+static enum tk_err fault_term(void *ctx, raft_index i, raft_term *t)
+{
+	(void)ctx;
+	(void)i;
+	*t = 0;
+	return fault_err;
+}
+static enum tk_err fault_initial(void *ctx, struct raft_hard_state *hs, struct raft_conf_state *cs)
+{
+	(void)ctx;
+	return fault_inner.ops->initial_state(fault_inner.ctx, hs, cs);
+}
+static enum tk_err fault_entries(void *ctx, raft_index lo, raft_index hi, size_t max,
+				 struct raft_entbuf *out)
+{
+	(void)ctx;
+	return fault_inner.ops->entries(fault_inner.ctx, lo, hi, max, out);
+}
+static enum tk_err fault_first(void *ctx, raft_index *out)
+{
+	(void)ctx;
+	return fault_inner.ops->first_index(fault_inner.ctx, out);
+}
+static enum tk_err fault_last(void *ctx, raft_index *out)
+{
+	(void)ctx;
+	return fault_inner.ops->last_index(fault_inner.ctx, out);
+}
+static enum tk_err fault_snapshot(void *ctx, struct raft_snapshot *out)
+{
+	(void)ctx;
+	return fault_inner.ops->snapshot(fault_inner.ctx, out);
+}
+static const struct raft_storage_ops fault_ops = {
+	.initial_state = fault_initial, .entries = fault_entries, .term = fault_term,
+	.first_index = fault_first, .last_index = fault_last, .snapshot = fault_snapshot};
+
+static void open_faulty(struct raft_log *l, struct raft_memstore *ms)
+{
+	struct raft_entry e[3] = {{.index = 1, .term = 1}, {.index = 2, .term = 1},
+				  {.index = 3, .term = 1}};
+	raft_memstore_append(ms, e, 3);
+	fault_inner = raft_memstore_storage(ms);
+	raft_log_init(l, (struct raft_storage){.ops = &fault_ops, .ctx = NULL});
+}
+
+static void term_with_a_failing_storage(void)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	open_faulty(&l, ms);
+	fault_err = TK_E_CORRUPTION;
+	raft_term t;
+	raft_log_term(&l, 2, &t);
+}
+
+/* The storage's expected answers (compacted, not there yet, busy) are
+ * handed on; anything else is a broken storage and a panic. */
+START_TEST(test_a_storage_error_other_than_the_expected_ones_is_a_panic)
+{
+	static const enum tk_err expected[] = {TK_E_COMPACTED, TK_E_LOG_UNAVAILABLE,
+					       TK_E_SERVER_IS_BUSY};
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	open_faulty(&l, ms);
+	for (size_t i = 0; i < 3; i++) {
+		fault_err = expected[i];
+		raft_term t = 9;
+		ck_assert_int_eq(raft_log_term(&l, 2, &t), expected[i]);
+		ck_assert_uint_eq(t, 0);
+	}
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+	char out[256];
+	int st = run_captured(term_with_a_failing_storage, out, sizeof(out));
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+	ck_assert_str_eq(out, "raft node 0: panic: raft storage failed\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -622,6 +707,7 @@ int main(void)
 	tcase_add_test(tc, test_log_slice_of_compacted_range_reports_compacted);
 	tcase_add_test(tc, test_log_restore_replaces_log_with_snapshot);
 	tcase_add_test(tc, test_a_panic_reports_on_stderr_and_aborts_in_every_setting);
+	tcase_add_test(tc, test_a_storage_error_other_than_the_expected_ones_is_a_panic);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
