@@ -55,6 +55,7 @@ START_TEST(test_a_persisted_commit_below_the_snapshot_is_corruption)
 	struct raft_status st;
 	raft_status(r, &st);
 	ck_assert_uint_eq(st.commit, 5);
+	ck_assert_uint_eq(st.applied, 5); /* the snapshot is the state machine's state */
 	raft_node_free(r);
 	raft_memstore_free(ms);
 }
