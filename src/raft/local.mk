@@ -16,7 +16,7 @@ src_raft_libtkraft_la_SOURCES = \
 
 # A small in-memory cluster shared by the scenario tests.
 RAFT_TESTNET = src/raft/testnet.c src/raft/testnet.h src/raft/testnet_check.h \
-	src/raft/testsolo.h
+	src/raft/testsolo.h src/raft/testheap.h
 
 check_PROGRAMS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
@@ -26,7 +26,7 @@ TESTS += src/raft/test_raft_log src/raft/test_raft_elect \
 	src/raft/test_raft_repl src/raft/test_raft_ops src/raft/test_raft_read \
 	src/raft/test_raft_node src/raft/test_raft_leader \
 	src/raft/test_raft_follower
-src_raft_test_raft_log_SOURCES = src/raft/test_raft_log.c
+src_raft_test_raft_log_SOURCES = src/raft/test_raft_log.c src/raft/testheap.h
 src_raft_test_raft_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raft_test_raft_log_LDADD = src/raft/libtkraft.la $(CHECK_LIBS)
 src_raft_test_raft_elect_SOURCES = src/raft/test_raft_elect.c $(RAFT_TESTNET)

@@ -11,6 +11,7 @@
 #include "raft/log.h"
 #include "raft/memstore.h"
 #include "raft/progress.h"
+#include "raft/testheap.h"
 
 static struct raft_entry E(raft_index i, raft_term t)
 {
@@ -692,6 +693,91 @@ START_TEST(test_a_storage_error_other_than_the_expected_ones_is_a_panic)
 }
 END_TEST
 
+static struct raft_entry with_data(raft_index i, raft_term t)
+{
+	struct raft_entry e = {.index = i, .term = t, .data = (const uint8_t *)"0123456789",
+			       .len = 10};
+	return e;
+}
+
+/* Unstable entries replaced by a conflicting append, then a snapshot,
+ * then entries after it, all dropped with the log. */
+static void log_life(void)
+{
+	raft_term terms[] = {1};
+	struct raft_memstore *ms = store_with(terms, 1);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry e[3] = {with_data(2, 1), with_data(3, 1), with_data(4, 1)};
+	raft_log_append(&l, e, 3);
+	struct raft_entry c = with_data(3, 2);
+	raft_log_append(&l, &c, 1);
+	struct raft_snapshot s = {.meta = {.index = 10, .term = 3}, .data = (const uint8_t *)"d",
+				  .len = 1};
+	raft_log_restore(&l, &s);
+	struct raft_entry after = with_data(11, 3);
+	raft_log_append(&l, &after, 1);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+
+/* The log gives back the memory of entries it truncates and, when
+ * destroyed, of its unstable entries and snapshot. */
+START_TEST(test_the_log_releases_truncated_and_unstable_entries_and_its_snapshot)
+{
+	for (int i = 0; i < 10; i++)
+		log_life();
+	size_t before = heap_in_use();
+	for (int i = 0; i < 50; i++)
+		log_life();
+	ck_assert_uint_le(heap_in_use(), before);
+}
+END_TEST
+
+/* With an unstable snapshot, indexes below it are compacted, indexes after
+ * it (and after the entries that follow it) not there yet. */
+START_TEST(test_log_term_around_an_unstable_snapshot)
+{
+	raft_term terms[] = {1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_snapshot s = {.meta = {.index = 10, .term = 4}};
+	raft_log_restore(&l, &s);
+	raft_term t;
+	ck_assert_int_eq(raft_log_term(&l, 2, &t), TK_E_COMPACTED);
+	ck_assert_int_eq(raft_log_term(&l, 9, &t), TK_E_COMPACTED);
+	ck_assert_int_eq(raft_log_term(&l, 10, &t), TK_OK);
+	ck_assert_uint_eq(t, 4);
+	ck_assert_int_eq(raft_log_term(&l, 11, &t), TK_E_LOG_UNAVAILABLE);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+static void append_over_a_committed_entry(void)
+{
+	raft_term terms[] = {1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	raft_log_commit_to(&l, 3);
+	raft_log_applied_to(&l, 1);
+	struct raft_entry e = E(3, 2); /* replaces 3: committed, not applied */
+	raft_log_append(&l, &e, 1);
+}
+
+/* Committed entries are never replaced, applied or not (§3.5). */
+START_TEST(test_appending_over_a_committed_entry_is_a_panic)
+{
+	char out[256];
+	int st = run_captured(append_over_a_committed_entry, out, sizeof(out));
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+	ck_assert_str_eq(out, "raft node 0: panic: append would overwrite committed entries\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -708,6 +794,9 @@ int main(void)
 	tcase_add_test(tc, test_log_restore_replaces_log_with_snapshot);
 	tcase_add_test(tc, test_a_panic_reports_on_stderr_and_aborts_in_every_setting);
 	tcase_add_test(tc, test_a_storage_error_other_than_the_expected_ones_is_a_panic);
+	tcase_add_test(tc, test_the_log_releases_truncated_and_unstable_entries_and_its_snapshot);
+	tcase_add_test(tc, test_log_term_around_an_unstable_snapshot);
+	tcase_add_test(tc, test_appending_over_a_committed_entry_is_a_panic);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);

@@ -4,10 +4,8 @@
 #ifndef TK_RAFT_TESTSOLO_H
 #define TK_RAFT_TESTSOLO_H
 
+#include "raft/testheap.h"
 #include "raft/testnet_check.h"
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 struct solo {
 	struct raft_memstore *ms;
@@ -125,17 +123,6 @@ static inline void tick_n(struct raft_node *r, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		raft_tick(r);
-}
-
-/* Bytes the C library has handed out and not got back (0 where it cannot
- * tell, e.g. under AddressSanitizer, whose leak check covers this then). */
-static inline size_t heap_in_use(void)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-	return mallinfo2().uordblks;
-#else
-	return 0;
-#endif
 }
 
 #endif
