@@ -778,6 +778,52 @@ START_TEST(test_appending_over_a_committed_entry_is_a_panic)
 }
 END_TEST
 
+/* A conflicting append that reaches below the unstable entries (into the
+ * stable log) drops them all: e.g. a follower that has not persisted its
+ * last entries yet hears from a new leader. */
+START_TEST(test_a_conflict_below_the_unstable_entries_drops_them_all)
+{
+	raft_term terms[] = {1, 1, 1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 5);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry u[2] = {E(6, 1), E(7, 1)};
+	ck_assert_uint_eq(raft_log_append(&l, u, 2), 7);
+	struct raft_entry c = E(4, 2);
+	ck_assert_uint_eq(raft_log_append(&l, &c, 1), 4);
+	ck_assert_uint_eq(raft_log_last(&l), 4);
+	ck_assert_uint_eq(raft_log_term0(&l, 4), 2);
+	raft_term t;
+	ck_assert_int_eq(raft_log_term(&l, 5, &t), TK_E_LOG_UNAVAILABLE);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+static void conflict_at_the_commit_index(void)
+{
+	raft_term terms[] = {1, 1, 1};
+	struct raft_memstore *ms = store_with(terms, 3);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	raft_log_commit_to(&l, 2);
+	struct raft_entry e[2] = {E(2, 2), E(3, 2)};
+	raft_index last;
+	raft_log_maybe_append(&l, 1, 1, 2, e, 2, &last);
+}
+
+/* An append whose first conflict is the commit index itself is a broken
+ * invariant (log matching): caught as such, before anything is replaced. */
+START_TEST(test_a_conflict_at_the_commit_index_is_a_panic)
+{
+	char out[256];
+	int st = run_captured(conflict_at_the_commit_index, out, sizeof(out));
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+	ck_assert_str_eq(out, "raft node 0: panic: conflict with a committed entry\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -797,6 +843,8 @@ int main(void)
 	tcase_add_test(tc, test_the_log_releases_truncated_and_unstable_entries_and_its_snapshot);
 	tcase_add_test(tc, test_log_term_around_an_unstable_snapshot);
 	tcase_add_test(tc, test_appending_over_a_committed_entry_is_a_panic);
+	tcase_add_test(tc, test_a_conflict_below_the_unstable_entries_drops_them_all);
+	tcase_add_test(tc, test_a_conflict_at_the_commit_index_is_a_panic);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
