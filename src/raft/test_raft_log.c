@@ -824,6 +824,72 @@ START_TEST(test_a_conflict_at_the_commit_index_is_a_panic)
 }
 END_TEST
 
+/* A log of 3 entries, committed to 2, applied to 1. */
+static void log_3_2_1(struct raft_log *l, struct raft_memstore **ms)
+{
+	raft_term terms[] = {1, 1, 1};
+	*ms = store_with(terms, 3);
+	raft_log_init(l, raft_memstore_storage(*ms));
+	raft_log_commit_to(l, 2);
+	raft_log_applied_to(l, 1);
+}
+
+static void commit_past_the_last_index(void)
+{
+	struct raft_log l;
+	struct raft_memstore *ms;
+	log_3_2_1(&l, &ms);
+	raft_log_commit_to(&l, 4);
+}
+
+static void apply_past_the_commit_index(void)
+{
+	struct raft_log l;
+	struct raft_memstore *ms;
+	log_3_2_1(&l, &ms);
+	raft_log_applied_to(&l, 3);
+}
+
+static void apply_backwards(void)
+{
+	struct raft_log l;
+	struct raft_memstore *ms;
+	log_3_2_1(&l, &ms);
+	raft_log_applied_to(&l, 1); /* again: allowed */
+	raft_log_applied_to(&l, 2);
+	raft_log_applied_to(&l, 2);
+	raft_log_applied_to(&l, 1);
+}
+
+/* Commit never passes the last index, applied never passes commit nor goes
+ * back (re-stating it is allowed): broken invariants, i.e. panics. */
+START_TEST(test_commit_and_applied_bounds_are_invariants)
+{
+	static void (*const f[])(void) = {commit_past_the_last_index, apply_past_the_commit_index,
+					  apply_backwards};
+	static const char *const want[] = {"raft node 0: panic: commit beyond last index\n",
+					   "raft node 0: panic: applied out of range\n",
+					   "raft node 0: panic: applied out of range\n"};
+	for (size_t i = 0; i < 3; i++) {
+		char out[256];
+		int st = run_captured(f[i], out, sizeof(out));
+		ck_assert(WIFSIGNALED(st));
+		ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+		ck_assert_str_eq(out, want[i]);
+	}
+	struct raft_log l;
+	struct raft_memstore *ms;
+	log_3_2_1(&l, &ms);
+	raft_log_commit_to(&l, 3);
+	ck_assert_uint_eq(l.committed, 3);
+	raft_log_applied_to(&l, 3);
+	raft_log_applied_to(&l, 3);
+	ck_assert_uint_eq(l.applied, 3);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -845,6 +911,7 @@ int main(void)
 	tcase_add_test(tc, test_appending_over_a_committed_entry_is_a_panic);
 	tcase_add_test(tc, test_a_conflict_below_the_unstable_entries_drops_them_all);
 	tcase_add_test(tc, test_a_conflict_at_the_commit_index_is_a_panic);
+	tcase_add_test(tc, test_commit_and_applied_bounds_are_invariants);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
