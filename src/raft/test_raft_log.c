@@ -890,6 +890,32 @@ START_TEST(test_commit_and_applied_bounds_are_invariants)
 }
 END_TEST
 
+/* A slice that fills its byte budget exactly with stable entries ends
+ * there: the unstable entries after them (even empty ones) wait for the
+ * next slice. */
+START_TEST(test_a_slice_that_fills_its_budget_in_storage_stops_there)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_entry st[2] = {{.index = 1, .term = 1, .data = (const uint8_t *)"aaaaa", .len = 5},
+				   {.index = 2, .term = 1, .data = (const uint8_t *)"bbbbb", .len = 5}};
+	raft_memstore_append(ms, st, 2);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry u = E(3, 1); /* empty */
+	raft_log_append(&l, &u, 1);
+	struct raft_entbuf out;
+	raft_entbuf_init(&out);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 4, 10, &out), TK_OK);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_uint_eq(out.bytes, 10);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 4, 11, &out), TK_OK);
+	ck_assert_uint_eq(out.n, 3);
+	raft_entbuf_destroy(&out);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -912,6 +938,7 @@ int main(void)
 	tcase_add_test(tc, test_a_conflict_below_the_unstable_entries_drops_them_all);
 	tcase_add_test(tc, test_a_conflict_at_the_commit_index_is_a_panic);
 	tcase_add_test(tc, test_commit_and_applied_bounds_are_invariants);
+	tcase_add_test(tc, test_a_slice_that_fills_its_budget_in_storage_stops_there);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
