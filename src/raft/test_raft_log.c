@@ -916,6 +916,30 @@ START_TEST(test_a_slice_that_fills_its_budget_in_storage_stops_there)
 }
 END_TEST
 
+/* The byte limit holds for unstable entries too: entries up to exactly the
+ * budget are taken, and a first entry over it alone still is. */
+START_TEST(test_unstable_slices_fill_the_budget_exactly_and_take_at_least_one)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry u[3] = {{.index = 1, .term = 1, .data = (const uint8_t *)"aaaaa", .len = 5},
+				  {.index = 2, .term = 1, .data = (const uint8_t *)"bbbbb", .len = 5},
+				  {.index = 3, .term = 1, .data = (const uint8_t *)"c", .len = 1}};
+	raft_log_append(&l, u, 3);
+	struct raft_entbuf out;
+	raft_entbuf_init(&out);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 4, 10, &out), TK_OK);
+	ck_assert_uint_eq(out.n, 2);
+	ck_assert_int_eq(raft_log_slice(&l, 1, 4, 3, &out), TK_OK);
+	ck_assert_uint_eq(out.n, 1);
+	ck_assert_uint_eq(out.bytes, 5);
+	raft_entbuf_destroy(&out);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -939,6 +963,7 @@ int main(void)
 	tcase_add_test(tc, test_a_conflict_at_the_commit_index_is_a_panic);
 	tcase_add_test(tc, test_commit_and_applied_bounds_are_invariants);
 	tcase_add_test(tc, test_a_slice_that_fills_its_budget_in_storage_stops_there);
+	tcase_add_test(tc, test_unstable_slices_fill_the_budget_exactly_and_take_at_least_one);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
