@@ -940,6 +940,24 @@ START_TEST(test_unstable_slices_fill_the_budget_exactly_and_take_at_least_one)
 }
 END_TEST
 
+/* The log's copy of a snapshot owns its data: an empty snapshot whose data
+ * pointer is the caller's (not NULL) is not kept pointing there. */
+START_TEST(test_an_empty_snapshot_keeps_no_pointer_of_the_caller)
+{
+	static const uint8_t callers[4] = "abc";
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_snapshot s = {.meta = {.index = 3, .term = 1}, .data = callers, .len = 0};
+	raft_log_restore(&l, &s);
+	struct raft_snapshot got;
+	ck_assert_int_eq(raft_log_snapshot(&l, &got), TK_OK);
+	ck_assert(got.data != callers);
+	raft_log_destroy(&l); /* frees the copy, never the caller's bytes */
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -964,6 +982,7 @@ int main(void)
 	tcase_add_test(tc, test_commit_and_applied_bounds_are_invariants);
 	tcase_add_test(tc, test_a_slice_that_fills_its_budget_in_storage_stops_there);
 	tcase_add_test(tc, test_unstable_slices_fill_the_budget_exactly_and_take_at_least_one);
+	tcase_add_test(tc, test_an_empty_snapshot_keeps_no_pointer_of_the_caller);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
