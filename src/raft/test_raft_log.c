@@ -712,6 +712,7 @@ static void log_life(void)
 	raft_log_append(&l, e, 3);
 	struct raft_entry c = with_data(3, 2);
 	raft_log_append(&l, &c, 1);
+	raft_log_stable_to(&l, 2, 1); /* 2 persisted: released here */
 	struct raft_snapshot s = {.meta = {.index = 10, .term = 3}, .data = (const uint8_t *)"d",
 				  .len = 1};
 	raft_log_restore(&l, &s);
@@ -958,6 +959,51 @@ START_TEST(test_an_empty_snapshot_keeps_no_pointer_of_the_caller)
 }
 END_TEST
 
+/* stable_to marks persisted only the unstable entries it names, with the
+ * term they still have; anything else (already stable, past the unstable
+ * ones, even where a truncated entry's slot remains) changes nothing. */
+START_TEST(test_stable_to_outside_the_unstable_entries_changes_nothing)
+{
+	raft_term terms[] = {1, 1};
+	struct raft_memstore *ms = store_with(terms, 2);
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	struct raft_entry u[3] = {with_data(3, 1), with_data(4, 1), with_data(5, 1)};
+	raft_log_append(&l, u, 3);
+	struct raft_entry c = with_data(4, 2); /* 5's slot keeps its old copy */
+	raft_log_append(&l, &c, 1);
+	ck_assert_uint_eq(l.un, 2);
+	raft_log_stable_to(&l, 5, 1); /* past the unstable entries */
+	raft_log_stable_to(&l, 1, 1); /* already stable */
+	raft_log_stable_to(&l, 4, 1); /* replaced since: term 2 now */
+	ck_assert_uint_eq(l.un, 2);
+	ck_assert_uint_eq(l.uoff, 3);
+	raft_log_stable_to(&l, 3, 1);
+	ck_assert_uint_eq(l.un, 1);
+	ck_assert_uint_eq(l.uoff, 4);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
+/* stable_snap_to drops the unstable snapshot only when it names it. */
+START_TEST(test_stable_snap_to_drops_only_the_snapshot_it_names)
+{
+	struct raft_memstore *ms = raft_memstore_new();
+	struct raft_log l;
+	raft_log_init(&l, raft_memstore_storage(ms));
+	raft_log_stable_snap_to(&l, 5); /* none: nothing to do */
+	struct raft_snapshot s = {.meta = {.index = 5, .term = 1}};
+	raft_log_restore(&l, &s);
+	raft_log_stable_snap_to(&l, 4);
+	ck_assert_ptr_nonnull(l.usnap);
+	raft_log_stable_snap_to(&l, 5);
+	ck_assert_ptr_null(l.usnap);
+	raft_log_destroy(&l);
+	raft_memstore_free(ms);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -983,6 +1029,8 @@ int main(void)
 	tcase_add_test(tc, test_a_slice_that_fills_its_budget_in_storage_stops_there);
 	tcase_add_test(tc, test_unstable_slices_fill_the_budget_exactly_and_take_at_least_one);
 	tcase_add_test(tc, test_an_empty_snapshot_keeps_no_pointer_of_the_caller);
+	tcase_add_test(tc, test_stable_to_outside_the_unstable_entries_changes_nothing);
+	tcase_add_test(tc, test_stable_snap_to_drops_only_the_snapshot_it_names);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
