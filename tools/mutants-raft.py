@@ -46,6 +46,9 @@ LIB_SOURCES = ["mem.c", "log.c", "progress.c", "node.c", "leader.c", "follower.c
                "readonly.c", "ready.c", "memstore.c"]
 TESTS = ["test_raft_log", "test_raft_repl", "test_raft_elect", "test_raft_ops", "test_raft_read",
          "test_raft_node", "test_raft_leader", "test_raft_follower"]
+# --sanitize: AddressSanitizer + UBSan, so that out-of-bounds accesses and
+# leaks (which change no result a test can see) fail the run too.
+SAN = []
 CFLAGS = ["-std=gnu11", "-O1", "-g0", "-Wall", "-Wextra", "-Werror", "-Wshadow",
           "-Wno-unused-parameter", "-Wstrict-prototypes", "-Wmissing-prototypes",
           "-Wpointer-arith", "-Wvla", "-Wno-format-truncation"]
@@ -340,7 +343,7 @@ class Env:
         self.check_libs = pkg(["--libs", "check"]) or ["-lcheck", "-lrt", "-lm", "-lsubunit"]
 
     def cc(self, src, obj, extra=()):
-        cmd = ["gcc"] + CFLAGS + list(extra) + self.inc + ["-c", src, "-o", obj]
+        cmd = ["gcc"] + CFLAGS + SAN + list(extra) + self.inc + ["-c", src, "-o", obj]
         return subprocess.run(cmd, capture_output=True, text=True)
 
     def prepare(self):
@@ -411,7 +414,7 @@ def link(env, d, mfile, prog):
     extra = [os.path.join(env.obj, "testnet.o")] if prog not in ("sim", "test_raft_log") else []
     libs = env.check_libs if prog != "sim" else []
     out = os.path.join(d, prog)
-    r = subprocess.run(["gcc", "-o", out, main] + extra + objs + libs, capture_output=True,
+    r = subprocess.run(["gcc"] + SAN + ["-o", out, main] + extra + objs + libs, capture_output=True,
                        text=True)
     return out if r.returncode == 0 else None
 
@@ -474,11 +477,17 @@ def main():
     ap.add_argument("--work", default="", help="scratch directory (default: a new temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--sanitize", action="store_true",
+                    help="build with -fsanitize=address,undefined (a memory error or a leak "
+                    "kills the mutant; slower)")
     ap.add_argument("--resume", action="store_true",
                     help="skip the mutants already recorded in REPORT.tsv (each result is "
                     "appended there as soon as it is known) and count them in the report")
     args = ap.parse_args()
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if args.sanitize:
+        SAN[:] = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                  "-fno-omit-frame-pointer"]
 
     srcs, muts = {}, []
     for f in args.files.split(","):
