@@ -193,17 +193,62 @@ END_TEST
  * what the follower is known to hold (its match), not after the snapshot. */
 START_TEST(test_after_a_snapshot_report_the_probe_resumes_where_the_follower_is)
 {
-	for (int ok = 0; ok <= 1; ok++) {
+	for (int c = 0; c < 3; c++) {
+		bool ok = c == 0;
 		struct solo s;
 		struct raft_status st;
 		leader_sending_a_snapshot(&s);
+		if (c == 2)
+			ack(&s, 2, 1); /* stale: match 1, still waiting for the snapshot */
 		raft_report_snapshot(s.r, 2, ok);
 		const struct raft_progress_status *p = progress(&s, 2, &st);
 		ck_assert_uint_eq(p->state, RAFT_PROGRESS_PROBE);
 		ck_assert(p->paused); /* until the next heartbeat answer */
-		ck_assert_uint_eq(p->next, ok ? 11 : 1);
+		ck_assert_uint_eq(p->next, ok ? 11 : c == 2 ? 2 : 1);
 		solo_free(&s);
 	}
+}
+END_TEST
+
+/* CheckQuorum counts a voter just added as active (it had no time to
+ * answer yet): adding one right before the check does not depose a leader
+ * that hears from a quorum of the old voters. */
+START_TEST(test_a_voter_just_added_counts_as_active_at_the_next_quorum_check)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.check_quorum = true;
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, &c);
+	solo_elect(&s, V3, 3);
+	tick_n(s.r, c.election_ticks - 1);
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2};
+	solo_step(&s, hr);
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 4};
+	raft_apply_conf_change(s.r, &cc, NULL); /* 4 voters: quorum 3 = 1, 2 and 4 */
+	tick_n(s.r, 1);
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	solo_free(&s);
+}
+END_TEST
+
+/* A vote answer from a node outside the group is not counted (and is no
+ * crash). */
+START_TEST(test_a_vote_answer_from_a_non_member_is_ignored)
+{
+	static const raft_id v5[] = {1, 2, 3, 4, 5};
+	struct solo s;
+	solo_open(&s, v5, 5, NULL, 0, 1, NULL);
+	raft_campaign(s.r);
+	struct raft_message g = {.type = RAFT_MSG_VOTE_RESP, .from = 7, .term = 2};
+	solo_step(&s, g);
+	g.from = 2;
+	solo_step(&s, g);
+	ck_assert_int_eq(raft_role(s.r), RAFT_CANDIDATE); /* 2 of 5 */
+	g.from = 3;
+	solo_step(&s, g);
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	solo_free(&s);
 }
 END_TEST
 
@@ -367,6 +412,8 @@ int main(void)
 	tcase_add_test(tc, test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start);
 	tcase_add_test(tc, test_after_a_snapshot_report_the_probe_resumes_where_the_follower_is);
 	tcase_add_test(tc, test_a_heartbeat_answer_frees_nothing_while_the_window_has_room);
+	tcase_add_test(tc, test_a_voter_just_added_counts_as_active_at_the_next_quorum_check);
+	tcase_add_test(tc, test_a_vote_answer_from_a_non_member_is_ignored);
 	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);

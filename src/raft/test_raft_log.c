@@ -1004,6 +1004,51 @@ START_TEST(test_stable_snap_to_drops_only_the_snapshot_it_names)
 }
 END_TEST
 
+/* The largest x that at least a quorum of values reach (a reference). */
+static uint64_t quorum_value(const uint64_t *v, size_t n)
+{
+	uint64_t best = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		for (size_t j = 0; j < n; j++)
+			k += v[j] >= v[i];
+		if (k >= n / 2 + 1 && v[i] > best)
+			best = v[i];
+	}
+	return best;
+}
+
+/* The lease's read round is the one a quorum acknowledged, the leader
+ * counting the round it is at: checked against the reference on many
+ * groups (1-7 voters, the leader anywhere, ties, any order). */
+START_TEST(test_read_quorum_round_is_the_quorum_th_largest_acknowledgement)
+{
+	uint64_t x = 12345;
+	for (int round = 0; round < 400; round++) {
+		size_t n = 1 + (size_t)(round % 7);
+		struct raft_tracker t;
+		raft_tracker_init(&t, 4);
+		uint64_t v[8];
+		raft_id self = 1 + (raft_id)((round / 7) % n);
+		uint64_t self_seq = 0;
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			v[i] = (x >> 33) % 6;
+			struct raft_progress *p = raft_tracker_add(&t, i + 1, 1);
+			if (p->id == self) {
+				self_seq = v[i];
+				p->read_ack = 99; /* never read for the leader */
+			} else {
+				p->read_ack = v[i];
+			}
+		}
+		ck_assert_uint_eq(raft_tracker_read_quorum_seq(&t, self, self_seq),
+				  quorum_value(v, n));
+		raft_tracker_destroy(&t);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -1031,6 +1076,7 @@ int main(void)
 	tcase_add_test(tc, test_an_empty_snapshot_keeps_no_pointer_of_the_caller);
 	tcase_add_test(tc, test_stable_to_outside_the_unstable_entries_changes_nothing);
 	tcase_add_test(tc, test_stable_snap_to_drops_only_the_snapshot_it_names);
+	tcase_add_test(tc, test_read_quorum_round_is_the_quorum_th_largest_acknowledgement);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
