@@ -96,22 +96,114 @@ END_TEST
 START_TEST(test_a_rejected_probe_resumes_at_the_followers_hint)
 {
 	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-	for (int known = 0; known <= 1; known++) {
+	for (int known = 0; known <= 2; known++) {
 		struct solo s;
 		solo_open(&s, V3, 3, terms, 10, 1, NULL);
 		solo_elect(&s, V3, 3); /* term 2, entry 11; probes at 10 */
 		ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 10);
+		/* known 2: the hint is the rejected index itself (no term) */
 		struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2,
-					  .index = 10, .reject = true, .reject_hint = 7,
-					  .log_term = known ? 1 : 0};
+					  .index = 10, .reject = true,
+					  .reject_hint = known == 2 ? 10 : 7,
+					  .log_term = known == 1 ? 1 : 0};
 		solo_step(&s, rj);
 		solo_drain(&s);
 		ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 1);
-		ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 7);
+		ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, known == 2 ? 9 : 7);
 		struct raft_status st;
 		ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_PROBE);
 		solo_free(&s);
 	}
+}
+END_TEST
+
+/* Leader 1 (term 2) of a log of 10 entries of term 1 (entry 11 its own),
+ * follower 2 replicating with match 5 and then back to probe (reported
+ * unreachable): the next probe is at 5. */
+static void leader_probing_from_5(struct solo *s)
+{
+	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	solo_open(s, V3, 3, terms, 10, 1, NULL);
+	solo_elect(s, V3, 3);
+	ack(s, 2, 5); /* stale, but below the probe: match 5 */
+	solo_drain(s);
+	raft_report_unreachable(s->r, 2);
+	struct raft_status st;
+	const struct raft_progress_status *p = progress(s, 2, &st);
+	ck_assert_uint_eq(p->state, RAFT_PROGRESS_PROBE);
+	ck_assert_uint_eq(p->match, 5);
+	ck_assert_uint_eq(p->next, 6);
+}
+
+/* A probe acknowledged below its index: the leader replicates from right
+ * after the ack (the entries in between were never acknowledged). */
+START_TEST(test_an_ack_below_the_probe_resumes_right_after_it)
+{
+	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 10, 1, NULL);
+	solo_elect(&s, V3, 3); /* probe at 10 */
+	ack(&s, 2, 5);
+	solo_drain(&s);
+	struct raft_status st;
+	const struct raft_progress_status *p = progress(&s, 2, &st);
+	ck_assert_uint_eq(p->state, RAFT_PROGRESS_REPLICATE);
+	ck_assert_uint_eq(p->match, 5);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->index, 5);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_APPEND, 2)->n_entries, 6);
+	solo_free(&s);
+}
+END_TEST
+
+/* In probe state a repeated ack (match unchanged) is no news: still probe. */
+START_TEST(test_a_repeated_ack_in_probe_state_changes_nothing)
+{
+	struct solo s;
+	leader_probing_from_5(&s);
+	ack(&s, 2, 5);
+	solo_drain(&s);
+	struct raft_status st;
+	ck_assert_uint_eq(progress(&s, 2, &st)->state, RAFT_PROGRESS_PROBE);
+	solo_free(&s);
+}
+END_TEST
+
+/* A rejection never moves the probe below match + 1 (what the follower
+ * acknowledged stays acknowledged). */
+START_TEST(test_a_rejection_never_moves_the_probe_below_the_match)
+{
+	struct solo s;
+	leader_probing_from_5(&s);
+	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 5,
+				  .reject = true, .reject_hint = 4, .log_term = 0};
+	solo_step(&s, rj);
+	solo_drain(&s);
+	struct raft_status st;
+	ck_assert_uint_eq(progress(&s, 2, &st)->next, 6);
+	solo_free(&s);
+}
+END_TEST
+
+/* In replicate state a rejection of an index the follower acknowledged
+ * (<= match) is stale: nothing changes. */
+START_TEST(test_a_rejection_at_the_match_in_replicate_state_is_stale)
+{
+	const raft_term terms[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 10, 1, NULL);
+	solo_elect(&s, V3, 3);
+	ack(&s, 2, 5);
+	solo_drain(&s);
+	struct raft_message rj = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .term = 2, .index = 5,
+				  .reject = true, .reject_hint = 5, .log_term = 1};
+	solo_step(&s, rj);
+	solo_drain(&s);
+	struct raft_status st;
+	const struct raft_progress_status *p = progress(&s, 2, &st);
+	ck_assert_uint_eq(p->state, RAFT_PROGRESS_REPLICATE);
+	ck_assert_uint_eq(p->next, 12);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_APPEND, 2), 0);
+	solo_free(&s);
 }
 END_TEST
 
@@ -414,6 +506,10 @@ int main(void)
 	tcase_add_test(tc, test_a_heartbeat_answer_frees_nothing_while_the_window_has_room);
 	tcase_add_test(tc, test_a_voter_just_added_counts_as_active_at_the_next_quorum_check);
 	tcase_add_test(tc, test_a_vote_answer_from_a_non_member_is_ignored);
+	tcase_add_test(tc, test_an_ack_below_the_probe_resumes_right_after_it);
+	tcase_add_test(tc, test_a_repeated_ack_in_probe_state_changes_nothing);
+	tcase_add_test(tc, test_a_rejection_never_moves_the_probe_below_the_match);
+	tcase_add_test(tc, test_a_rejection_at_the_match_in_replicate_state_is_stale);
 	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);

@@ -1049,6 +1049,26 @@ START_TEST(test_read_quorum_round_is_the_quorum_th_largest_acknowledgement)
 }
 END_TEST
 
+static void overflow_the_window(void)
+{
+	struct raft_inflights in = {.size = 2};
+	raft_ins_add(&in, 1);
+	raft_ins_add(&in, 2);
+	raft_ins_add(&in, 3);
+}
+
+/* The window is never overfilled: callers check raft_ins_full first, so
+ * one more is a broken invariant. */
+START_TEST(test_adding_to_a_full_inflight_window_is_a_panic)
+{
+	char out[256];
+	int st = run_captured(overflow_the_window, out, sizeof(out));
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(WTERMSIG(st), SIGABRT);
+	ck_assert_str_eq(out, "raft node 0: panic: inflight window overflow\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -1077,6 +1097,7 @@ int main(void)
 	tcase_add_test(tc, test_stable_to_outside_the_unstable_entries_changes_nothing);
 	tcase_add_test(tc, test_stable_snap_to_drops_only_the_snapshot_it_names);
 	tcase_add_test(tc, test_read_quorum_round_is_the_quorum_th_largest_acknowledgement);
+	tcase_add_test(tc, test_adding_to_a_full_inflight_window_is_a_panic);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
