@@ -1069,6 +1069,28 @@ START_TEST(test_adding_to_a_full_inflight_window_is_a_panic)
 }
 END_TEST
 
+/* The window grows (4, then 8 slots) while it wraps around: it keeps its
+ * order, and frees exactly what is acknowledged. */
+START_TEST(test_the_inflight_window_keeps_its_order_when_it_grows_after_wrapping)
+{
+	struct raft_inflights in = {.size = 8};
+	for (raft_index i = 1; i <= 4; i++)
+		raft_ins_add(&in, i);
+	raft_ins_free_le(&in, 2); /* start moves to 2 */
+	raft_ins_add(&in, 5);
+	raft_ins_add(&in, 6); /* full at 4 slots */
+	raft_ins_add(&in, 7); /* grows */
+	ck_assert_uint_eq(in.count, 5);
+	raft_ins_free_le(&in, 4);
+	ck_assert_uint_eq(in.count, 3);
+	raft_ins_free_first(&in);
+	ck_assert_uint_eq(in.count, 2);
+	raft_ins_free_le(&in, 7);
+	ck_assert_uint_eq(in.count, 0);
+	free(in.buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -1098,6 +1120,7 @@ int main(void)
 	tcase_add_test(tc, test_stable_snap_to_drops_only_the_snapshot_it_names);
 	tcase_add_test(tc, test_read_quorum_round_is_the_quorum_th_largest_acknowledgement);
 	tcase_add_test(tc, test_adding_to_a_full_inflight_window_is_a_panic);
+	tcase_add_test(tc, test_the_inflight_window_keeps_its_order_when_it_grows_after_wrapping);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
