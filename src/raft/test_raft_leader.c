@@ -464,6 +464,165 @@ START_TEST(test_a_proposal_reads_only_the_entries_it_is_given)
 }
 END_TEST
 
+/* ---- reads ------------------------------------------------------------- */
+
+static struct raft_config lease_config(void)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.check_quorum = true;
+	c.read_only = RAFT_READ_LEASE;
+	return c;
+}
+
+/* Leader 1 of term 2 with its entry committed (acked by 2), no heartbeat
+ * round acknowledged yet. */
+static void committed_leader(struct solo *s, const struct raft_config *c)
+{
+	const raft_term terms[] = {1};
+	solo_open(s, V3, 3, terms, 1, 1, c);
+	solo_elect(s, V3, 3);
+	ack(s, 2, 2);
+	solo_drain(s);
+	struct raft_status st;
+	raft_status(s->r, &st);
+	ck_assert_uint_eq(st.commit, 2);
+}
+
+/* A lease starts with the first heartbeat round a quorum acknowledged: a
+ * new leader has none. */
+START_TEST(test_a_new_leader_has_no_lease_before_an_acknowledged_round)
+{
+	struct raft_config c = lease_config();
+	struct solo s;
+	committed_leader(&s, &c);
+	ck_assert_int_eq(raft_read_index(s.r, "r", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT, 2), 1);
+	solo_free(&s);
+}
+END_TEST
+
+/* The lease rests on the round a quorum acknowledged and when it was sent;
+ * after RAFT_ROUNDS (16) newer rounds that send time is forgotten, and the
+ * lease with it (even if the slot now holds a recent round's time). */
+START_TEST(test_a_lease_on_a_round_sixteen_rounds_old_is_gone)
+{
+	struct raft_config c = lease_config();
+	c.election_ticks = 40; /* ticks alone keep the lease for 39 ticks */
+	struct solo s;
+	committed_leader(&s, &c);
+	tick_n(s.r, 1); /* round 1 */
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+				  .read_seq = 1};
+	solo_step(&s, hr);
+	solo_drain(&s);
+	tick_n(s.r, 15); /* rounds 2-16: 15 newer ones */
+	solo_drain(&s);
+	ck_assert_int_eq(raft_read_index(s.r, "a", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 1); /* round 1 still known */
+	tick_n(s.r, 1); /* round 17: round 1's slot is reused */
+	solo_drain(&s);
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	ck_assert_int_eq(raft_read_index(s.r, "b", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	solo_free(&s);
+}
+END_TEST
+
+/* No lease reads while a transfer runs, even before the target got its
+ * TIMEOUT_NOW (it may campaign any time now). */
+START_TEST(test_no_lease_read_while_a_transfer_runs)
+{
+	struct raft_config c = lease_config();
+	struct solo s;
+	committed_leader(&s, &c);
+	tick_n(s.r, 1);
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+				  .read_seq = 1};
+	solo_step(&s, hr);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_read_index(s.r, "a", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 1); /* the lease holds */
+	ck_assert_int_eq(raft_transfer_leader(s.r, 3), TK_OK); /* 3 lags: no TIMEOUT_NOW */
+	solo_drain(&s);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_TIMEOUT_NOW, 3), 0);
+	ck_assert_int_eq(raft_read_index(s.r, "b", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	solo_free(&s);
+}
+END_TEST
+
+/* After a TIMEOUT_NOW, lease reads stop for two election timeouts: up to
+ * the tick before the end, and again from the last one on. */
+START_TEST(test_lease_reads_resume_exactly_two_timeouts_after_a_timeout_now)
+{
+	struct raft_config c = lease_config();
+	struct solo s;
+	committed_leader(&s, &c);
+	tick_n(s.r, 1); /* tick 1 */
+	ck_assert_int_eq(raft_transfer_leader(s.r, 2), TK_OK); /* 2 is up to date */
+	solo_drain(&s);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_TIMEOUT_NOW, 2), 1);
+	/* 2 does not take over; rounds keep being acknowledged */
+	for (unsigned t = 2; t <= 2 * c.election_ticks + 1; t++) {
+		raft_tick(s.r);
+		solo_drain(&s);
+		const struct raft_message *hb = find(&s, RAFT_MSG_HEARTBEAT, 2);
+		ck_assert_ptr_nonnull(hb);
+		struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+					  .read_seq = hb->read_seq};
+		solo_step(&s, hr);
+		solo_drain(&s);
+		if (t >= 2 * c.election_ticks) {
+			ck_assert_int_eq(raft_read_index(s.r, "x", 1), TK_OK);
+			solo_drain(&s);
+			/* tick 20: still blocked; tick 21: the lease again */
+			ck_assert_uint_eq(s.n_reads, t == 2 * c.election_ticks ? 0 : 1);
+		}
+	}
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	solo_free(&s);
+}
+END_TEST
+
+/* Reads with and without a context, answered one after the other on the
+ * leader: each answer carries its own context (or none), never one left
+ * from an earlier read in a reused slot. */
+START_TEST(test_reads_without_context_never_carry_an_earlier_one)
+{
+	struct solo s;
+	committed_leader(&s, NULL);
+	const char *ctx[] = {"first", "second", NULL, NULL, "fifth", NULL};
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_int_eq(raft_read_index(s.r, ctx[i], ctx[i] ? strlen(ctx[i]) : 0), TK_OK);
+		solo_drain(&s);
+		const struct raft_message *hb = find(&s, RAFT_MSG_HEARTBEAT, 2);
+		ck_assert_ptr_nonnull(hb);
+		struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+					  .read_seq = hb->read_seq};
+		solo_step(&s, hr);
+		struct raft_ready rd;
+		raft_ready(s.r, &rd);
+		ck_assert_uint_eq(rd.n_reads, 1);
+		if (ctx[i]) {
+			ck_assert_uint_eq(rd.reads[0].context_len, strlen(ctx[i]));
+			ck_assert_int_eq(memcmp(rd.reads[0].context, ctx[i], strlen(ctx[i])), 0);
+		} else {
+			ck_assert_uint_eq(rd.reads[0].context_len, 0);
+			ck_assert_ptr_null(rd.reads[0].context);
+		}
+		raft_advance(s.r);
+	}
+	solo_free(&s);
+}
+END_TEST
+
 /* §3.10: a transfer gets one election timeout from the moment it starts,
  * and the leader sends the lagging target what it misses at once. */
 START_TEST(test_a_transfer_catches_the_target_up_within_a_timeout_from_its_start)
@@ -510,6 +669,11 @@ int main(void)
 	tcase_add_test(tc, test_a_repeated_ack_in_probe_state_changes_nothing);
 	tcase_add_test(tc, test_a_rejection_never_moves_the_probe_below_the_match);
 	tcase_add_test(tc, test_a_rejection_at_the_match_in_replicate_state_is_stale);
+	tcase_add_test(tc, test_a_new_leader_has_no_lease_before_an_acknowledged_round);
+	tcase_add_test(tc, test_a_lease_on_a_round_sixteen_rounds_old_is_gone);
+	tcase_add_test(tc, test_no_lease_read_while_a_transfer_runs);
+	tcase_add_test(tc, test_reads_without_context_never_carry_an_earlier_one);
+	tcase_add_test(tc, test_lease_reads_resume_exactly_two_timeouts_after_a_timeout_now);
 	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
