@@ -591,6 +591,56 @@ START_TEST(test_lease_reads_resume_exactly_two_timeouts_after_a_timeout_now)
 }
 END_TEST
 
+/* §6.4: a ReadIndex is confirmed by a heartbeat round sent after it came
+ * in: answers to an earlier round (sent before the read) do not count, nor
+ * answers naming a round never sent. */
+START_TEST(test_a_read_is_confirmed_only_by_a_round_sent_after_it)
+{
+	struct solo s;
+	committed_leader(&s, NULL);
+	tick_n(s.r, 1); /* round 1, before the read */
+	solo_drain(&s);
+	ck_assert_int_eq(raft_read_index(s.r, "r", 1), TK_OK); /* round 2 */
+	solo_drain(&s);
+	ck_assert_uint_eq(find(&s, RAFT_MSG_HEARTBEAT, 2)->read_seq, 2);
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+				  .read_seq = 1};
+	solo_step(&s, hr);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	hr.read_seq = 7; /* never sent */
+	solo_step(&s, hr);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	hr.read_seq = 2;
+	solo_step(&s, hr);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 1);
+	solo_free(&s);
+}
+END_TEST
+
+/* Safe reads never use the lease, even with CheckQuorum on. */
+START_TEST(test_safe_reads_never_use_a_lease)
+{
+	struct raft_config c;
+	tn_default_config(&c);
+	c.check_quorum = true;
+	struct solo s;
+	committed_leader(&s, &c);
+	tick_n(s.r, 1);
+	struct raft_message hr = {.type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .term = 2,
+				  .read_seq = 1};
+	solo_step(&s, hr);
+	solo_drain(&s);
+	ck_assert_int_eq(raft_read_index(s.r, "r", 1), TK_OK);
+	solo_drain(&s);
+	ck_assert_uint_eq(s.n_reads, 0);
+	ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT, 2), 1);
+	solo_free(&s);
+}
+END_TEST
+
 /* Reads with and without a context, answered one after the other on the
  * leader: each answer carries its own context (or none), never one left
  * from an earlier read in a reused slot. */
@@ -674,6 +724,8 @@ int main(void)
 	tcase_add_test(tc, test_no_lease_read_while_a_transfer_runs);
 	tcase_add_test(tc, test_reads_without_context_never_carry_an_earlier_one);
 	tcase_add_test(tc, test_lease_reads_resume_exactly_two_timeouts_after_a_timeout_now);
+	tcase_add_test(tc, test_a_read_is_confirmed_only_by_a_round_sent_after_it);
+	tcase_add_test(tc, test_safe_reads_never_use_a_lease);
 	tcase_add_test(tc, test_only_a_leader_outside_a_transfer_takes_conf_changes);
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
