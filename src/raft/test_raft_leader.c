@@ -608,6 +608,8 @@ START_TEST(test_a_read_is_confirmed_only_by_a_round_sent_after_it)
 	solo_step(&s, hr);
 	solo_drain(&s);
 	ck_assert_uint_eq(s.n_reads, 0);
+	hr.read_seq = 3; /* the next round: not sent yet */
+	solo_step(&s, hr);
 	hr.read_seq = 7; /* never sent */
 	solo_step(&s, hr);
 	solo_drain(&s);

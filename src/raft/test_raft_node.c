@@ -447,6 +447,27 @@ START_TEST(test_granting_a_vote_restarts_the_election_timer)
 }
 END_TEST
 
+/* §3.8: a vote is persisted (hard state, synced) in the ready that sends
+ * the answer, also a vote in the term the node is already in. */
+START_TEST(test_a_vote_in_the_current_term_is_persisted_with_its_answer)
+{
+	struct solo s;
+	open_in_term_2_without_vote(&s, NULL);
+	struct raft_message v = {.type = RAFT_MSG_VOTE, .from = 2, .term = 2, .index = 1,
+				 .log_term = 1};
+	solo_step(&s, v);
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert(rd.has_hard_state);
+	ck_assert_uint_eq(rd.hard_state.term, 2);
+	ck_assert_uint_eq(rd.hard_state.vote, 2);
+	ck_assert(rd.must_sync);
+	ck_assert_uint_eq(rd.n_msgs, 1);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
 /* The answers carry what proto-spec/raft.md lists for them (tm, rj), the
  * term being the voter's own when it refuses. */
 START_TEST(test_vote_answers_carry_the_term_and_the_refusal_only)
@@ -622,6 +643,7 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_an_uncommitted_conf_change_sent_earlier_does_not_block_a_campaign);
 	tcase_add_test(tc, test_a_node_that_cannot_campaign_still_times_out_its_leader);
 	tcase_add_test(tc, test_granting_a_vote_restarts_the_election_timer);
+	tcase_add_test(tc, test_a_vote_in_the_current_term_is_persisted_with_its_answer);
 	tcase_add_test(tc, test_vote_answers_carry_the_term_and_the_refusal_only);
 	tcase_add_test(tc, test_a_pre_vote_for_the_current_term_is_refused_under_a_leader);
 	tcase_add_test(tc, test_a_restarted_node_without_lease_reads_votes_at_once);
