@@ -442,6 +442,27 @@ START_TEST(test_adding_a_present_voter_is_accepted_in_a_full_or_single_group)
 }
 END_TEST
 
+/* A proposal is a ready by itself (entries to persist), even when it sends
+ * nothing (every follower paused) and commits nothing. */
+START_TEST(test_a_proposal_alone_makes_a_ready)
+{
+	const raft_term terms[] = {1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 1, 1, NULL);
+	solo_elect(&s, V3, 3); /* probes unanswered: both followers paused */
+	ck_assert(!raft_has_ready(s.r));
+	ck_assert_int_eq(raft_propose_one(s.r, "x", 1), TK_OK);
+	ck_assert(raft_has_ready(s.r));
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert_uint_eq(rd.n_entries, 1);
+	ck_assert_uint_eq(rd.n_msgs, 0);
+	ck_assert(rd.must_sync);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
 /* A proposal reads the n entries it is given and nothing after them: here
  * the array ends where readable memory ends. */
 START_TEST(test_a_proposal_reads_only_the_entries_it_is_given)
@@ -732,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, test_a_committed_conf_change_still_blocks_the_next_until_applied);
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
 	tcase_add_test(tc, test_a_proposal_reads_only_the_entries_it_is_given);
+	tcase_add_test(tc, test_a_proposal_alone_makes_a_ready);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
