@@ -468,6 +468,49 @@ START_TEST(test_a_vote_in_the_current_term_is_persisted_with_its_answer)
 }
 END_TEST
 
+/* A higher term learnt from a stale answer (nothing to send back, no other
+ * change) is still a ready: the term must be persisted. */
+START_TEST(test_a_higher_term_from_an_answer_alone_makes_a_ready)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	solo_drain(&s);
+	struct raft_message r = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .term = 3, .reject = true};
+	solo_step(&s, r);
+	ck_assert(raft_has_ready(s.r));
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert(rd.has_hard_state);
+	ck_assert_uint_eq(rd.hard_state.term, 3);
+	ck_assert(rd.must_sync);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
+/* A lost election is a ready by itself (the role changes back to
+ * follower; nothing else does). */
+START_TEST(test_a_lost_election_alone_makes_a_ready)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	raft_campaign(s.r);
+	solo_drain(&s);
+	struct raft_message r = {.type = RAFT_MSG_VOTE_RESP, .from = 2, .term = 2, .reject = true};
+	solo_step(&s, r);
+	r.from = 3;
+	solo_step(&s, r);
+	ck_assert_int_eq(raft_role(s.r), RAFT_FOLLOWER);
+	ck_assert(raft_has_ready(s.r));
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert(rd.soft_state_changed);
+	ck_assert_int_eq(rd.role, RAFT_FOLLOWER);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
 /* The answers carry what proto-spec/raft.md lists for them (tm, rj), the
  * term being the voter's own when it refuses. */
 START_TEST(test_vote_answers_carry_the_term_and_the_refusal_only)
@@ -644,6 +687,8 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_a_node_that_cannot_campaign_still_times_out_its_leader);
 	tcase_add_test(tc, test_granting_a_vote_restarts_the_election_timer);
 	tcase_add_test(tc, test_a_vote_in_the_current_term_is_persisted_with_its_answer);
+	tcase_add_test(tc, test_a_higher_term_from_an_answer_alone_makes_a_ready);
+	tcase_add_test(tc, test_a_lost_election_alone_makes_a_ready);
 	tcase_add_test(tc, test_vote_answers_carry_the_term_and_the_refusal_only);
 	tcase_add_test(tc, test_a_pre_vote_for_the_current_term_is_refused_under_a_leader);
 	tcase_add_test(tc, test_a_restarted_node_without_lease_reads_votes_at_once);
