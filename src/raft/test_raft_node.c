@@ -488,6 +488,28 @@ START_TEST(test_a_higher_term_from_an_answer_alone_makes_a_ready)
 }
 END_TEST
 
+/* A commit index moving alone is reported in the hard state but needs no
+ * sync (it can be learnt again after a crash; §3.8 syncs term and vote). */
+START_TEST(test_a_commit_alone_needs_no_sync)
+{
+	const raft_term terms[] = {1, 1};
+	struct solo s;
+	solo_open(&s, V3, 3, terms, 2, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 1, .commit = 1};
+	solo_step(&s, hb);
+	solo_drain(&s);
+	hb.commit = 2;
+	solo_step(&s, hb);
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert(rd.has_hard_state);
+	ck_assert_uint_eq(rd.hard_state.commit, 2);
+	ck_assert(!rd.must_sync);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
 /* A lost election is a ready by itself (the role changes back to
  * follower; nothing else does). */
 START_TEST(test_a_lost_election_alone_makes_a_ready)
@@ -689,6 +711,7 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_a_vote_in_the_current_term_is_persisted_with_its_answer);
 	tcase_add_test(tc, test_a_higher_term_from_an_answer_alone_makes_a_ready);
 	tcase_add_test(tc, test_a_lost_election_alone_makes_a_ready);
+	tcase_add_test(tc, test_a_commit_alone_needs_no_sync);
 	tcase_add_test(tc, test_vote_answers_carry_the_term_and_the_refusal_only);
 	tcase_add_test(tc, test_a_pre_vote_for_the_current_term_is_refused_under_a_leader);
 	tcase_add_test(tc, test_a_restarted_node_without_lease_reads_votes_at_once);
