@@ -207,6 +207,27 @@ START_TEST(test_a_snapshot_replacing_an_unpersisted_one_releases_it)
 }
 END_TEST
 
+/* A snapshot to install must be synced before the answer goes out. */
+START_TEST(test_a_ready_with_a_snapshot_must_sync)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 1};
+	solo_step(&s, hb);
+	solo_drain(&s);
+	struct raft_snapshot sn = {.meta = {.index = 4, .term = 1,
+					    .conf = {.n_voters = 3, .voters = {1, 2, 3}}}};
+	struct raft_message m = {.type = RAFT_MSG_SNAPSHOT, .from = 2, .term = 1, .snapshot = &sn};
+	solo_step(&s, m);
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert_ptr_nonnull(rd.snapshot);
+	ck_assert(rd.must_sync);
+	raft_advance(s.r);
+	solo_free(&s);
+}
+END_TEST
+
 static char last_restore[256];
 static void keep_restore_line(void *arg, raft_id node, const char *line)
 {
@@ -254,6 +275,7 @@ int main(void)
 	tcase_add_test(tc, test_a_candidate_takes_an_append_of_its_term);
 	tcase_add_test(tc, test_a_candidate_takes_a_snapshot_of_its_term);
 	tcase_add_test(tc, test_a_snapshot_replacing_an_unpersisted_one_releases_it);
+	tcase_add_test(tc, test_a_ready_with_a_snapshot_must_sync);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -505,6 +505,7 @@ START_TEST(test_a_commit_alone_needs_no_sync)
 	ck_assert(rd.has_hard_state);
 	ck_assert_uint_eq(rd.hard_state.commit, 2);
 	ck_assert(!rd.must_sync);
+	ck_assert(!rd.soft_state_changed);
 	raft_advance(s.r);
 	solo_free(&s);
 }
