@@ -689,6 +689,28 @@ START_TEST(test_freeing_a_node_releases_all_it_holds)
 }
 END_TEST
 
+/* A store hosts many groups, most of them idle: after a burst of messages
+ * (here 300 heartbeat answers in one ready) the big message array is given
+ * back at the end of the ready, not kept for the next burst. */
+START_TEST(test_the_message_array_of_a_burst_is_given_back)
+{
+	struct solo s;
+	solo_open(&s, V3, 3, NULL, 0, 1, NULL);
+	struct raft_message hb = {.type = RAFT_MSG_HEARTBEAT, .from = 2, .term = 1};
+	solo_step(&s, hb);
+	solo_drain(&s);
+	size_t before = heap_in_use();
+	for (int i = 0; i < 300; i++)
+		solo_step(&s, hb);
+	struct raft_ready rd;
+	raft_ready(s.r, &rd);
+	ck_assert_uint_eq(rd.n_msgs, 300);
+	raft_advance(s.r);
+	ck_assert_uint_le(heap_in_use(), before + 4096);
+	solo_free(&s);
+}
+END_TEST
+
 Suite *raft_node_suite(void);
 Suite *raft_node_suite(void)
 {
@@ -705,6 +727,7 @@ Suite *raft_node_suite(void)
 	tcase_add_test(tc, test_a_reelected_leader_has_no_lease_from_an_earlier_term);
 	tcase_add_test(tc, test_a_pre_vote_grant_counts_only_in_its_own_round);
 	tcase_add_test(tc, test_freeing_a_node_releases_all_it_holds);
+	tcase_add_test(tc, test_the_message_array_of_a_burst_is_given_back);
 	tcase_add_test(tc, test_only_an_unapplied_conf_change_blocks_a_campaign);
 	tcase_add_test(tc, test_an_uncommitted_conf_change_sent_earlier_does_not_block_a_campaign);
 	tcase_add_test(tc, test_a_node_that_cannot_campaign_still_times_out_its_leader);
