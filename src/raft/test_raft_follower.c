@@ -49,6 +49,7 @@ START_TEST(test_a_snapshot_of_the_index_after_the_commit_is_installed)
 	struct raft_status st;
 	raft_status(s.r, &st);
 	ck_assert_uint_eq(st.commit, 2);
+	ck_assert_uint_eq(st.applied, 2); /* the snapshot is applied */
 	solo_free(&s);
 }
 END_TEST

@@ -463,6 +463,47 @@ START_TEST(test_a_proposal_alone_makes_a_ready)
 }
 END_TEST
 
+/* Applying a conf change on the leader: a new voter gets an append at once,
+ * starting after the leader's last entry; a removal that completes a quorum
+ * commits at once; adding the leader itself (a no-op) keeps it leading; a
+ * 17th voter is never added. */
+START_TEST(test_conf_changes_applied_on_the_leader_take_effect_at_once)
+{
+	static const raft_id v4[] = {1, 2, 3, 4};
+	struct solo s;
+	solo_open(&s, v4, 4, NULL, 0, 1, NULL);
+	solo_elect(&s, v4, 4); /* term 2, entry 1 */
+	ack(&s, 2, 1);
+	solo_drain(&s);
+	struct raft_status st;
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 0); /* 2 of 4 */
+	ck_assert_uint_eq(st.id, 1);
+	struct raft_conf_change rm = {.type = RAFT_CC_REMOVE_VOTER, .node = 4};
+	raft_apply_conf_change(s.r, &rm, NULL);
+	raft_status(s.r, &st);
+	ck_assert_uint_eq(st.commit, 1); /* 2 of 3 */
+	solo_drain(&s);
+	struct raft_conf_change add = {.type = RAFT_CC_ADD_VOTER, .node = 5};
+	raft_apply_conf_change(s.r, &add, NULL);
+	solo_drain(&s);
+	const struct raft_message *a = find(&s, RAFT_MSG_APPEND, 5);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_eq(a->index, 1);
+	struct raft_conf_change self = {.type = RAFT_CC_ADD_VOTER, .node = 1};
+	raft_apply_conf_change(s.r, &self, NULL);
+	ck_assert_int_eq(raft_role(s.r), RAFT_LEADER);
+	for (raft_id id = 6; id <= 20; id++) {
+		struct raft_conf_change more = {.type = RAFT_CC_ADD_VOTER, .node = id};
+		raft_apply_conf_change(s.r, &more, NULL);
+	}
+	struct raft_conf_state cs;
+	raft_conf_state(s.r, &cs);
+	ck_assert_uint_eq(cs.n_voters, RAFT_MAX_VOTERS);
+	solo_free(&s);
+}
+END_TEST
+
 /* A proposal reads the n entries it is given and nothing after them: here
  * the array ends where readable memory ends. */
 START_TEST(test_a_proposal_reads_only_the_entries_it_is_given)
@@ -754,6 +795,7 @@ int main(void)
 	tcase_add_test(tc, test_adding_a_present_voter_is_accepted_in_a_full_or_single_group);
 	tcase_add_test(tc, test_a_proposal_reads_only_the_entries_it_is_given);
 	tcase_add_test(tc, test_a_proposal_alone_makes_a_ready);
+	tcase_add_test(tc, test_conf_changes_applied_on_the_leader_take_effect_at_once);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
