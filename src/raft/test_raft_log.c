@@ -1091,6 +1091,54 @@ START_TEST(test_the_inflight_window_keeps_its_order_when_it_grows_after_wrapping
 }
 END_TEST
 
+/* The encoder asked for its size with no buffer writes nothing (whatever
+ * capacity comes with it); a context survives the round trip; none gives
+ * a NULL context. */
+START_TEST(test_conf_change_encoding_edges)
+{
+	struct raft_conf_change cc = {.type = RAFT_CC_ADD_VOTER, .node = 7,
+				      .context = (const uint8_t *)"ab", .context_len = 2};
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, NULL, 100), 11);
+	uint8_t buf[16];
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, buf, sizeof(buf)), 11);
+	struct raft_conf_change out;
+	ck_assert_int_eq(raft_conf_change_decode(buf, 11, &out), TK_OK);
+	ck_assert_uint_eq(out.context_len, 2);
+	ck_assert_ptr_nonnull(out.context);
+	ck_assert_int_eq(memcmp(out.context, "ab", 2), 0);
+	cc.context = NULL;
+	cc.context_len = 0;
+	ck_assert_uint_eq(raft_conf_change_encode(&cc, buf, sizeof(buf)), 9);
+	ck_assert_int_eq(raft_conf_change_decode(buf, 9, &out), TK_OK);
+	ck_assert_uint_eq(out.node, 7);
+	ck_assert_ptr_null(out.context);
+	ck_assert_uint_eq(out.context_len, 0);
+}
+END_TEST
+
+/* A copy owns what it points to: pointers of the source that carry nothing
+ * (no entries, no snapshot, no context bytes) are not copied either. */
+START_TEST(test_message_copy_takes_no_pointer_without_content)
+{
+	struct raft_entry e = {.index = 1, .term = 1};
+	struct raft_snapshot sn = {.meta = {.index = 1, .term = 1}};
+	static const uint8_t ctx[2] = "c";
+	struct raft_message m = {.type = RAFT_MSG_HEARTBEAT, .from = 1, .to = 2, .term = 1,
+				 .entries = &e, .n_entries = 0, .snapshot = NULL,
+				 .context = ctx, .context_len = 0};
+	struct raft_message d;
+	raft_message_copy(&d, &m);
+	ck_assert_ptr_null(d.entries);
+	ck_assert_ptr_null(d.context);
+	raft_message_destroy(&d);
+	m.type = RAFT_MSG_APPEND;
+	m.snapshot = &sn; /* not a SNAPSHOT message, but a pointer all the same */
+	raft_message_copy(&d, &m);
+	ck_assert(d.snapshot != &sn);
+	raft_message_destroy(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raft_log");
@@ -1121,6 +1169,8 @@ int main(void)
 	tcase_add_test(tc, test_read_quorum_round_is_the_quorum_th_largest_acknowledgement);
 	tcase_add_test(tc, test_adding_to_a_full_inflight_window_is_a_panic);
 	tcase_add_test(tc, test_the_inflight_window_keeps_its_order_when_it_grows_after_wrapping);
+	tcase_add_test(tc, test_conf_change_encoding_edges);
+	tcase_add_test(tc, test_message_copy_takes_no_pointer_without_content);
 	tcase_add_test(tc, test_log_next_ents_are_committed_but_unapplied);
 	tcase_add_test(tc, test_memstore_append_truncates_and_rejects_gaps);
 	tcase_add_test(tc, test_quorum_commit_is_the_majority_match);
