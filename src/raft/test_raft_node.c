@@ -707,9 +707,11 @@ START_TEST(test_the_message_array_of_a_burst_is_given_back)
 	ck_assert_uint_eq(rd.n_msgs, 300);
 	raft_advance(s.r);
 	ck_assert_uint_le(heap_in_use(), before + 4096);
-	solo_step(&s, hb); /* and the node goes on working */
-	solo_drain(&s);
-	ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT_RESP, 2), 1);
+	for (int i = 0; i < 3; i++) { /* and the node goes on working */
+		solo_step(&s, hb);
+		solo_drain(&s);
+		ck_assert_uint_eq(sent(&s, RAFT_MSG_HEARTBEAT_RESP, 2), 1);
+	}
 	solo_free(&s);
 }
 END_TEST
