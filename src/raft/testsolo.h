@@ -27,8 +27,9 @@ static inline struct raft_memstore *store_with(const raft_term *terms, size_t n,
 	return ms;
 }
 
-static inline void solo_open(struct solo *s, const raft_id *voters, size_t nv, const raft_term *terms,
-		      size_t n, raft_term term, const struct raft_config *c)
+static inline void solo_open(struct solo *s, const raft_id *voters, size_t nv,
+			     const raft_term *terms, size_t n, raft_term term,
+			     const struct raft_config *c)
 {
 	memset(s, 0, sizeof(*s));
 	s->ms = store_with(terms, n, term);
