@@ -19,6 +19,12 @@ static bool put_part(struct tk_buf *out, struct tk_slice s)
 	return tk_buf_append(out, l, 4) && tk_buf_append(out, s.p, s.n);
 }
 
+/* The op count lives in the header: bump it in place. */
+static void count_op(struct tk_buf *out)
+{
+	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+}
+
 bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, struct tk_slice val)
 {
 	if (out->len < 5)
@@ -26,8 +32,7 @@ bool rs_cmd_add(struct tk_buf *out, enum rs_cmd_op op, struct tk_slice key, stru
 	uint8_t o = (uint8_t)op;
 	if (!tk_buf_append(out, &o, 1) || !put_part(out, key) || !put_part(out, val))
 		return false;
-	/* The count lives in the header: bump it in place. */
-	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	count_op(out);
 	return true;
 }
 
@@ -50,7 +55,7 @@ bool rs_cmd_add_cf(struct tk_buf *out, enum eng_cf cf, struct tk_slice key, stru
 	if (!tk_buf_append(out, h, sizeof h) || !tk_buf_append(out, key.p, key.n) ||
 	    !tk_buf_append(out, l, 4) || (!is_delete && !tk_buf_append(out, val.p, val.n)))
 		return false;
-	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	count_op(out);
 	return true;
 }
 
@@ -76,7 +81,7 @@ bool rs_cmd_add_cas(struct tk_buf *out, struct tk_slice key, const struct rs_cas
 	    !tk_buf_append(out, v, 9) || !tk_buf_append(out, expect.p, expect.n) ||
 	    !tk_buf_append(out, value.p, value.n))
 		return false;
-	tk_put_be32(out->data + 1, tk_get_be32(out->data + 1) + 1);
+	count_op(out);
 	return true;
 }
 

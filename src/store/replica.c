@@ -203,12 +203,18 @@ bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk
 
 /* ---- staging ---- */
 
+/* The iteration's command has its header (started on first use). */
+static bool cmd_started(struct store *s)
+{
+	return s->raft.cmd.len >= 5 || rs_cmd_begin(&s->raft.cmd);
+}
+
 static bool stage_room(struct store *s, size_t bytes)
 {
 	struct tk_buf *cmd = &s->raft.cmd;
 	if (cmd->len > 5 && cmd->len + bytes > STORE_MAX_PROPOSAL)
 		store_propose(s);
-	return cmd->len >= 5 || rs_cmd_begin(cmd);
+	return cmd_started(s);
 }
 
 struct store_stage_mark store_stage_mark(struct store *s, size_t bytes)
@@ -236,21 +242,21 @@ void store_stage_rollback(struct store *s, struct store_stage_mark m)
 enum tk_err store_stage(struct store *s, enum eng_cf cf, struct tk_slice key, struct tk_slice val,
                         bool is_delete)
 {
-	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+	if (!cmd_started(s))
 		return TK_E_NOMEM;
 	return rs_cmd_add_cf(&s->raft.cmd, cf, key, val, is_delete) ? TK_OK : TK_E_NOMEM;
 }
 
 enum tk_err store_stage_batch(struct store *s, const struct eng_batch *b)
 {
-	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+	if (!cmd_started(s))
 		return TK_E_NOMEM;
 	return rs_cmd_add_batch(&s->raft.cmd, b);
 }
 
 enum tk_err store_stage_cas(struct store *s, struct tk_slice key, const struct rs_cas_op *op)
 {
-	if (s->raft.cmd.len < 5 && !rs_cmd_begin(&s->raft.cmd))
+	if (!cmd_started(s))
 		return TK_E_NOMEM;
 	if (!rs_cmd_add_cas(&s->raft.cmd, key, op))
 		return TK_E_NOMEM;
