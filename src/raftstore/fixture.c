@@ -16,6 +16,19 @@ static uint64_t rnd(struct fx *c)
 	return c->rng;
 }
 
+/* An owned copy (NULL data when empty), freed by msg_destroy. */
+static struct tk_slice dup_slice(struct tk_slice in)
+{
+	struct tk_slice out = {NULL, 0};
+	if (in.n) {
+		uint8_t *d = malloc(in.n);
+		ck_assert_ptr_nonnull(d);
+		memcpy(d, in.p, in.n);
+		out = (struct tk_slice){d, in.n};
+	}
+	return out;
+}
+
 static void fx_send(void *arg, uint64_t to, const struct rs_envelope *msgs, size_t n)
 {
 	struct fx *c = arg;
@@ -31,6 +44,8 @@ static void fx_send(void *arg, uint64_t to, const struct rs_envelope *msgs, size
 		m->env = msgs[i];
 		raft_message_copy(&m->env.msg, &msgs[i].msg);
 		m->env.snap.data = NULL;
+		m->env.start_key = dup_slice(msgs[i].start_key);
+		m->env.end_key = dup_slice(msgs[i].end_key);
 		if (msgs[i].snap.len) {
 			uint8_t *d = malloc(msgs[i].snap.len);
 			ck_assert_ptr_nonnull(d);
@@ -45,6 +60,9 @@ static void msg_destroy(struct fx_msg *m)
 	raft_message_destroy(&m->env.msg);
 	free((void *)m->env.snap.data);
 	m->env.snap.data = NULL;
+	free((void *)m->env.start_key.p);
+	free((void *)m->env.end_key.p);
+	m->env.start_key = m->env.end_key = (struct tk_slice){NULL, 0};
 }
 
 void fx_start(struct fx *c, int id)

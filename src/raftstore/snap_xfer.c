@@ -195,6 +195,7 @@ static void send_chunk(struct rs_store *s, struct xfer_out *o, uint32_t seq)
 	struct rs_envelope env;
 	memset(&env, 0, sizeof env);
 	env.region_id = o->region_id;
+	store_address(s, o->region_id, o->to_store, &env);
 	env.type = RS_ENV_SNAP_CHUNK;
 	if (last) {
 		env.msg = o->final;
@@ -217,9 +218,12 @@ static void send_chunk(struct rs_store *s, struct xfer_out *o, uint32_t seq)
 
 void xfer_send(struct rs_store *s)
 {
-	for (size_t i = 0; i < s->nack; i++)
+	for (size_t i = 0; i < s->nack; i++) {
+		struct xfer_ack *a = &s->acks[i];
+		store_address(s, a->env.region_id, a->to_store, &a->env);
 		if (s->cfg.send)
-			s->cfg.send(s->cfg.send_arg, s->acks[i].to_store, &s->acks[i].env, 1);
+			s->cfg.send(s->cfg.send_arg, a->to_store, &a->env, 1);
+	}
 	s->nack = 0;
 	for (size_t i = 0; i < s->nout; i++) {
 		struct xfer_out *o = s->outs[i];

@@ -165,6 +165,20 @@ enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8
 	return rs_peer_propose(p, cmd, len, cb, arg);
 }
 
+void store_address(struct rs_store *s, uint64_t region_id, uint64_t to_store,
+                   struct rs_envelope *env)
+{
+	env->from_store = s->cfg.store_id;
+	env->to_store = to_store;
+	struct rs_peer *p = rs_store_peer(s, region_id);
+	if (!p)
+		return;
+	const struct rs_region *r = &rs_ps_region_state(rs_peer_storage(p))->region;
+	env->epoch = r->epoch;
+	env->start_key = tk_buf_slice(&r->start_key);
+	env->end_key = tk_buf_slice(&r->end_key);
+}
+
 /* Step 3: every message of the pass, grouped by destination store (one send
  * per store).  Messages to a peer whose store is unknown are dropped (raft
  * retries). */
@@ -197,6 +211,7 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 			dest[m] = rs_peer_store_of(p, msg->to);
 			memset(&s->env[m], 0, sizeof s->env[m]);
 			s->env[m].region_id = rs_peer_region_id(p);
+			store_address(s, s->env[m].region_id, dest[m], &s->env[m]);
 			s->env[m].msg = *msg;
 			m++;
 		}

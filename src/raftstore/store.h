@@ -30,7 +30,9 @@
 
 #include "engine/engine.h"
 #include "raft/raft.h"
+#include "meta/region.h"
 #include "raftstore/peer.h"
+#include "util/bytes.h"
 
 /* What an envelope carries (proto-spec/raft.md, "snapshot chunks"). */
 enum rs_env_type {
@@ -57,9 +59,19 @@ struct rs_snap_chunk {
 };
 
 /* A message of one region, as the transport carries it.  Left zero, type
- * and snap make a plain raft message. */
+ * and snap make a plain raft message.  The routing fields (TiKV's
+ * RaftMessage) let a store that has no peer of the region yet create one
+ * (from a newer epoch, a range overlapping nothing it holds) and answer it,
+ * and let a tombstone tell a stale sender to stop: the store filling them
+ * is the one sending (rs_store's ready pass, snapshot streams). */
 struct rs_envelope {
 	uint64_t region_id;
+	uint64_t from_store, to_store; /* the stores of msg.from and msg.to */
+	struct region_epoch epoch;     /* the sender's epoch of the region */
+	struct tk_slice start_key, end_key; /* the sender's range (borrowed) */
+	/* The sender is a tombstone of the region at epoch: a receiver whose
+	 * peer is of an older epoch was removed and destroys itself. */
+	bool tombstone;
 	struct raft_message msg; /* borrowed: valid during the send call only */
 	uint8_t type;            /* enum rs_env_type */
 	struct rs_snap_chunk snap;

@@ -75,6 +75,12 @@ struct rs_store {
 	struct tk_buf desc; /* the descriptor handed to raft */
 };
 
+/* Fill env's routing fields (store.h) for a message of region_id to
+ * to_store: this store, and the region's epoch and range when it has a
+ * peer of it. */
+void store_address(struct rs_store *s, uint64_t region_id, uint64_t to_store,
+                   struct rs_envelope *env);
+
 /* snap_xfer.c */
 void xfer_init(struct rs_store *s);
 void xfer_free(struct rs_store *s);
