@@ -148,6 +148,16 @@ enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env)
 	return raft_step(rs_peer_raft(p), &env->msg);
 }
 
+void rs_store_report_unreachable(struct rs_store *s, uint64_t to_store)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rs_region *r = &rs_ps_region_state(rs_peer_storage(s->peers[i]))->region;
+		for (uint32_t k = 0; k < r->n_peers; k++)
+			if (r->peers[k].store_id == to_store)
+				raft_report_unreachable(rs_peer_raft(s->peers[i]), r->peers[k].id);
+	}
+}
+
 enum tk_err rs_store_read(struct rs_store *s, uint64_t region_id, rs_read_cb cb, void *arg)
 {
 	struct rs_peer *p = rs_store_peer(s, region_id);

@@ -124,6 +124,10 @@ void rs_store_tick(struct rs_store *s);
  * unknown stream, malformed, engine error) is answered with a refusing
  * ack, not an error. */
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
+/* The transport could not deliver to store to_store (link down, queue
+ * full): every peer on it is reported unreachable to its region's raft,
+ * which then probes it instead of streaming appends into the void. */
+void rs_store_report_unreachable(struct rs_store *s, uint64_t to_store);
 /* Propose a command on a region (rs_peer_propose); TK_E_REGION_NOT_FOUND
  * (also given to cb) for an unknown region. */
 enum tk_err rs_store_propose(struct rs_store *s, uint64_t region_id, const uint8_t *cmd, size_t len,
