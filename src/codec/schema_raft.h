@@ -32,9 +32,25 @@
 	F(o, entries, "en", OBJLIST(raft_entry), OPT)                            \
 	F(o, snapshot, "sn", OBJ(raft_snapshot), OPT)                            \
 	F(o, context, "cx", BIN, OPT)                                            \
-	F(o, region, "rg", U64, OPT)
+	F(o, region, "rg", U64, OPT)                                             \
+	F(o, conf_ver, "ce", U64, OPT)                                           \
+	F(o, version, "ve", U64, OPT)                                            \
+	F(o, start_key, "sk", BIN, OPT)                                          \
+	F(o, end_key, "ek", BIN, OPT)                                            \
+	F(o, tombstone, "tb", BOOL, OPT)                                         \
+	F(o, env_type, "et", U64, OPT)                                           \
+	F(o, snap_id, "si", U64, OPT)                                            \
+	F(o, seq, "sq", U64, OPT)                                                \
+	F(o, last, "la", BOOL, OPT)                                              \
+	F(o, snap_reject, "sr", BOOL, OPT)                                       \
+	F(o, chunk, "cd", BIN, OPT)
 
-#define TK_OBJ_raft_batch(F, o) F(o, msgs, "msgs", OBJLIST(raft_msg), REQ)
+/* fs / ts: the sending and the receiving store (every message of a batch
+ * goes from one store to one store). */
+#define TK_OBJ_raft_batch(F, o)                                                  \
+	F(o, msgs, "msgs", OBJLIST(raft_msg), REQ)                               \
+	F(o, from_store, "fs", U64, OPT)                                         \
+	F(o, to_store, "ts", U64, OPT)
 
 #define TK_OBJECTS_RAFT(X) X(raft_entry) X(raft_snapshot) X(raft_msg) X(raft_batch)
 

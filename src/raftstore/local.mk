@@ -22,16 +22,17 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/peer.c src/raftstore/peer.h \
 	src/raftstore/snap.c src/raftstore/snap.h \
 	src/raftstore/snap_xfer.c src/raftstore/store_int.h \
-	src/raftstore/store.c src/raftstore/store.h
+	src/raftstore/store.c src/raftstore/store.h \
+	src/raftstore/env_wire.c src/raftstore/env_wire.h
 src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtkengine.la \
-	src/meta/libtkmeta.la src/util/libtkutil.la
+	src/meta/libtkmeta.la src/codec/libtkcodec.la src/util/libtkutil.la
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_env_wire
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_env_wire
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -74,3 +75,7 @@ src_raftstore_test_read_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
 src_raftstore_test_snap_SOURCES = src/raftstore/test_snap.c src/raftstore/test_ps_helpers.h
 src_raftstore_test_snap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_snap_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_env_wire_SOURCES = src/raftstore/test_env_wire.c
+src_raftstore_test_env_wire_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_env_wire_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
