@@ -82,6 +82,8 @@ struct net_conn {
 	char peer[64];
 	struct net_conn *prev, *next;
 	void *svc_link; /* the service's own per-connection use (e.g. resume list) */
+	int32_t svc_state; /* the service's own per-connection state (tinykvd: a held
+	                    * read's ReadIndex outcome); 0 on accept */
 };
 
 /* A request as the service sees it.  Valid during execute; net_defer copies

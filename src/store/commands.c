@@ -226,6 +226,8 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
                                 void *resp, enum tk_err *code, struct tk_errbuf *eb)
 {
 	struct store *s = store_of(ns);
+	if (r->type == TK_MSG_raft)
+		return store_tr_receive(s, req, code, eb);
 	const struct store_cmd *cmd = find(r->type);
 	if (!cmd) {
 		*code =
@@ -250,8 +252,16 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 	struct tk_error *werr;
 	if (ctx && !store_check_ctx(s, ctx, &r->conn->arena, &werr, code, eb))
 		return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
-	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping && (*code = store_read_check(s, eb)))
-		return NET_ANSWER;
+	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping) {
+		switch (store_read_gate(s, r->conn, &r->conn->arena, &werr, code, eb)) {
+		case READ_NOW:
+			break;
+		case READ_WAIT:
+			return NET_HOLD;
+		case READ_FAIL:
+			return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
+		}
+	}
 	bool deferred = false;
 	s->txn.wait = false;
 	s->raft.last_cas = -1;
@@ -277,8 +287,10 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 static void store_metrics_extra(struct net_server *ns, struct tk_buf *out)
 {
 	store_raft_metrics(store_of(ns), out);
-	if (store_of(ns)->cluster)
+	if (store_of(ns)->cluster) {
 		store_hb_metrics(store_of(ns), out);
+		store_tr_metrics(store_of(ns), out);
+	}
 }
 
 static size_t store_status_extra(struct net_server *ns, struct net_status_field *f, size_t max)
@@ -294,6 +306,18 @@ static bool accepts_role(struct tk_slice role, char *why, size_t whylen)
 	if (tk_slice_eq(role, tk_slice_str("client")))
 		return true;
 	snprintf(why, whylen, "role '%.*s' not served: a standalone store talks to clients only",
+	         (int)(role.n > 32 ? 32 : role.n), role.p);
+	return false;
+}
+
+/* A cluster store also takes the other stores' raft links. */
+static bool accepts_role_cluster(struct tk_slice role, char *why, size_t whylen)
+{
+	if (tk_slice_eq(role, tk_slice_str("store")))
+		return true;
+	if (tk_slice_eq(role, tk_slice_str("client")))
+		return true;
+	snprintf(why, whylen, "role '%.*s' not served: a store talks to clients and stores",
 	         (int)(role.n > 32 ? 32 : role.n), role.p);
 	return false;
 }
@@ -316,7 +340,7 @@ const struct net_service store_cluster_service = {
     .role = "store",
     .mode = "cluster",
     .inline_cmds = inline_cmds,
-    .accepts_role = accepts_role,
+    .accepts_role = accepts_role_cluster,
     .execute = execute,
     .iteration_end = store_iteration_end,
     .status_extra = store_status_extra,

@@ -64,6 +64,7 @@ void store_commit(struct store *s)
 	s->raft.completed = false;
 	store_propose(s);
 	store_raft_run(s);
+	store_read_resume(s); /* reads whose ReadIndex round ended */
 	store_hb_poll(s); /* a new leader or epoch: tell the scheduler */
 	/* Held commands go on once something was applied (their writes, or
 	 * the latches they wait for), or when nothing is in flight at all;
@@ -90,4 +91,5 @@ void store_group_commit_destroy(struct store *s)
 	free(s->pending);
 	free(s->pending_cas);
 	free(s->held_conns);
+	free(s->read_done);
 }

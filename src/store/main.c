@@ -139,6 +139,7 @@ static void cleanup(struct store *st)
 {
 	store_hb_stop(st);
 	store_raft_close(st); /* before the engine closes */
+	store_tr_free(st);    /* after: the raftstore sends through it */
 	net_daemon_cleanup(&st->net);
 	store_txn_destroy(st);
 	store_group_commit_destroy(st);

@@ -134,19 +134,6 @@ static void lead_if_alone(struct store *s)
 		raft_campaign(rs_peer_raft(p));
 }
 
-enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb)
-{
-	struct rs_peer *p = serving_peer(s);
-	if (!p)
-		return tk_err_set(eb, TK_E_REGION_NOT_FOUND, "this store holds no region");
-	/* A sole voter's applied state holds every acknowledged write and no
-	 * other leader can exist: local reads are linearizable.  Regions with
-	 * more voters need ReadIndex or a lease (a later step). */
-	if (!sole_voter(p))
-		return tk_err_set(eb, TK_E_NOT_LEADER, "reads of replicated regions are not served yet");
-	return TK_OK;
-}
-
 /* The served region in meta's form (borrowing the region state). */
 static void region_of(const struct rs_region_state *rs, struct region *r)
 {
@@ -159,6 +146,37 @@ static void region_of(const struct rs_region_state *rs, struct region *r)
 	r->epoch = rs->region.epoch;
 	r->peers = rs->region.peers;
 	r->n_peers = rs->region.n_peers;
+}
+
+/* NOT_LEADER with the leader when this peer knows it (and its store's
+ * address when the transport resolved it). */
+static void not_leader(struct store *s, struct rs_peer *p, struct region_error *re)
+{
+	re->code = TK_E_NOT_LEADER;
+	raft_id l = raft_leader(rs_peer_raft(p));
+	re->leader.id = l;
+	re->leader.store_id = l ? rs_peer_store_of(p, l) : 0;
+	if (re->leader.store_id == s->net.ident.store_id)
+		re->leader_addr = s->advertise;
+	else if (re->leader.store_id)
+		re->leader_addr = store_tr_addr(s, re->leader.store_id);
+}
+
+/* re as the request's answer: the wire error (*werr, NULL when out of
+ * memory), its code and message.  Returns false (the request fails). */
+static bool region_fail(const struct region_error *re, struct tk_arena *a, struct tk_error **werr,
+                        enum tk_err *code, struct tk_errbuf *eb)
+{
+	*code = re->code;
+	*werr = region_error_to_wire(a, re, NULL);
+	struct tk_buf msg;
+	tk_buf_init(&msg);
+	if (region_error_describe(&msg, re) && msg.len)
+		tk_err_set(eb, re->code, "%.*s", (int)msg.len, (const char *)msg.data);
+	else
+		tk_err_set(eb, re->code, "%s", tk_strerror(re->code));
+	tk_buf_destroy(&msg);
+	return false;
 }
 
 bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk_arena *a,
@@ -182,24 +200,97 @@ bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk
 		re.regions = &cur;
 		re.n_regions = 1;
 	} else if (raft_role(rs_peer_raft(p)) != RAFT_LEADER) {
-		re.code = TK_E_NOT_LEADER;
-		raft_id l = raft_leader(rs_peer_raft(p));
-		re.leader.id = l;
-		re.leader.store_id = l ? rs_peer_store_of(p, l) : 0;
+		not_leader(s, p, &re);
 	} else {
 		return true;
 	}
-	*code = re.code;
-	*werr = region_error_to_wire(a, &re, NULL);
-	struct tk_buf msg;
-	tk_buf_init(&msg);
-	if (region_error_describe(&msg, &re) && msg.len)
-		tk_err_set(eb, re.code, "%.*s", (int)msg.len, (const char *)msg.data);
-	else
-		tk_err_set(eb, re.code, "%s", tk_strerror(re.code));
-	tk_buf_destroy(&msg);
-	return false;
+	return region_fail(&re, a, werr, code, eb);
 }
+
+/* The read gate's states of a connection (net_conn.svc_state). */
+enum { READ_IDLE = 0, READ_ASKED, READ_CONFIRMED, READ_LOST };
+
+struct read_wait {
+	struct store *s;
+	struct net_conn *c;
+};
+
+static void on_read_index(void *arg, enum tk_err rc)
+{
+	struct read_wait *w = arg;
+	struct store *s = w->s;
+	struct net_conn *c = w->c;
+	free(w);
+	c->svc_state = rc == TK_OK ? READ_CONFIRMED : READ_LOST;
+	/* resumed after the ready pass (store_read_resume), never inside it */
+	if (s->nread_done == s->cap_read_done) {
+		size_t cap = s->cap_read_done ? s->cap_read_done * 2 : 64;
+		struct net_conn **n = realloc(s->read_done, cap * sizeof *n);
+		if (!n) {
+			LOG_ERROR("out of memory: a held read cannot be resumed");
+			return;
+		}
+		s->read_done = n;
+		s->cap_read_done = cap;
+	}
+	s->read_done[s->nread_done++] = c;
+}
+
+void store_read_resume(struct store *s)
+{
+	while (s->nread_done) {
+		struct net_conn **list = s->read_done;
+		size_t n = s->nread_done;
+		s->read_done = NULL;
+		s->nread_done = s->cap_read_done = 0;
+		for (size_t i = 0; i < n; i++)
+			net_conn_resume(list[i]); /* may free it */
+		free(list);
+	}
+}
+
+enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, struct tk_arena *a,
+                                     struct tk_error **werr, enum tk_err *code,
+                                     struct tk_errbuf *eb)
+{
+	*werr = NULL;
+	struct rs_peer *p = serving_peer(s);
+	int32_t st = c->svc_state;
+	c->svc_state = READ_IDLE;
+	if (!p) {
+		*code = tk_err_set(eb, TK_E_REGION_NOT_FOUND, "this store holds no region");
+		return READ_FAIL;
+	}
+	/* A sole voter's applied state holds every acknowledged write and no
+	 * other leader can exist: local reads are linearizable. */
+	if (sole_voter(p) || st == READ_CONFIRMED)
+		return READ_NOW;
+	struct region_error re;
+	memset(&re, 0, sizeof re);
+	re.region_id = rs_peer_region_id(p);
+	if (st != READ_LOST && raft_role(rs_peer_raft(p)) == RAFT_LEADER) {
+		/* ReadIndex: leadership confirmed by a heartbeat round after
+		 * this read arrived, served once applied reaches the commit
+		 * index of that moment (read_queue.h); every read queued before
+		 * the next ready pass shares the round */
+		struct read_wait *w = malloc(sizeof *w);
+		if (!w) {
+			*code = tk_err_set(eb, TK_E_NOMEM, "out of memory");
+			return READ_FAIL;
+		}
+		*w = (struct read_wait){s, c};
+		if (rs_store_read(s->raft.rs, re.region_id, on_read_index, w) == TK_OK) {
+			c->svc_state = READ_ASKED;
+			net_iteration_end(&s->net);
+			return READ_WAIT;
+		}
+		free(w);
+	}
+	not_leader(s, p, &re);
+	region_fail(&re, a, werr, code, eb);
+	return READ_FAIL;
+}
+
 
 /* ---- staging ---- */
 
@@ -481,6 +572,10 @@ enum tk_err store_raft_open(struct store *s, struct tk_errbuf *eb)
 	sr->cfg.store_id = s->net.ident.store_id;
 	sr->cfg.e = s->net.eng;
 	rs_peer_options_default(&sr->cfg.peer);
+	if (s->cluster) {
+		sr->cfg.send = store_tr_send;
+		sr->cfg.send_arg = s;
+	}
 	sr->cfg.peer.seed = (uint64_t)s->net.start_ns ^ sr->cfg.store_id;
 	/* requests go to the one region this store holds (the first, should
 	 * there be more: several regions per store come with splits) */

@@ -71,6 +71,17 @@ struct store_hb {
 	char last_error[160];
 };
 
+/* The peer transport (transport.c), in cluster mode. */
+struct store_link;
+struct store_tr {
+	struct store_link **links; /* one per other store, found linearly */
+	size_t n, cap;
+	struct tk_arena arena; /* per frame (encode or decode) */
+	struct tk_buf frame;
+	uint64_t frames_sent, msgs_sent, dropped, resolve_errors;
+	uint64_t msgs_received, msgs_refused, msgs_unknown_region, frames_refused;
+};
+
 struct store {
 	struct net_server net; /* first: the process root of tinykvd */
 	bool cluster;          /* --scheduler: a store of tinykv-scheduler's cluster */
@@ -82,9 +93,12 @@ struct store {
 	struct net_conn **held_conns; /* reads waiting for the commit */
 	size_t nheld, cap_held;
 	struct tk_buf val; /* scratch for point reads */
+	struct net_conn **read_done; /* held reads whose ReadIndex round ended */
+	size_t nread_done, cap_read_done;
 	struct store_txn txn;
 	struct store_raft raft;
 	struct store_hb hb;
+	struct store_tr tr;
 };
 
 static inline struct store *store_of(struct net_server *s)
@@ -184,9 +198,19 @@ void store_raft_close(struct store *s);
  * error object in a (NULL when out of memory), its code and message. */
 bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk_arena *a,
                      struct tk_error **werr, enum tk_err *code, struct tk_errbuf *eb);
-/* Whether a read may be served from the applied state now: TK_OK, or
- * NOT_LEADER / REGION_NOT_FOUND with the reason in eb. */
-enum tk_err store_read_check(struct store *s, struct tk_errbuf *eb);
+/* Whether a read on c may be served from the applied state now.
+ * READ_NOW: yes (a sole voter's state, or a ReadIndex round confirmed
+ * after this read arrived and applied).  READ_WAIT: a ReadIndex round was
+ * asked for; hold the connection (NET_HOLD): it resumes after the round and
+ * the read runs again.  READ_FAIL: *code and eb (NOT_LEADER,
+ * REGION_NOT_FOUND); *werr the region error with its detail, or NULL. */
+enum store_read_gate { READ_NOW, READ_WAIT, READ_FAIL };
+enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, struct tk_arena *a,
+                                     struct tk_error **werr, enum tk_err *code,
+                                     struct tk_errbuf *eb);
+/* Resume the connections whose ReadIndex round ended (after ready passes:
+ * never from inside one). */
+void store_read_resume(struct store *s);
 /* Staging a request's writes into the iteration's command.  Take a mark
  * first (bytes: about how much the request adds; a full command is proposed
  * first); on a failure half-way, roll back to it so the request adds
@@ -214,6 +238,18 @@ void store_raft_metrics(struct store *s, struct tk_buf *out);
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max);
 /* The peer that serves requests (NULL: this store holds no region). */
 struct rs_peer *store_serving_peer(struct store *s);
+
+/* ---- transport.c: raft traffic between stores ---- */
+/* The raftstore's rs_send_fn (arg: the store). */
+void store_tr_send(void *arg, uint64_t to_store, const struct rs_envelope *msgs, size_t n);
+/* A "raft" frame from another store: NET_DEFERRED (one-way, no reply), or
+ * NET_ANSWER with the error for a malformed or misdirected frame. */
+enum net_outcome store_tr_receive(struct store *s, const struct tk_raft_batch *b,
+                                  enum tk_err *code, struct tk_errbuf *eb);
+void store_tr_metrics(struct store *s, struct tk_buf *out);
+/* The address of store_id as last resolved (NULL: not known). */
+const char *store_tr_addr(struct store *s, uint64_t store_id);
+void store_tr_free(struct store *s);
 
 /* ---- join.c: cluster membership, at startup ---- */
 /* With the blocking scheduler client (waiting up to STORE_JOIN_WAIT_S for a
