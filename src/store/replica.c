@@ -697,6 +697,25 @@ void store_raft_metrics(struct store *s, struct tk_buf *out)
 	              (unsigned long long)sr->reopens, (unsigned long long)st.gc_proposals,
 	              (unsigned long long)st.gc_deletes, (double)st.log_write_ns / 1e9,
 	              (double)st.apply_write_ns / 1e9, (unsigned long long)lag);
+	tk_buf_printf(out,
+	              "# HELP tinykv_raft_snapshots_sent_total Snapshot streams sent to completion.\n"
+	              "# TYPE tinykv_raft_snapshots_sent_total counter\n"
+	              "tinykv_raft_snapshots_sent_total %llu\n"
+	              "# HELP tinykv_raft_snapshots_aborted_total Snapshot streams abandoned.\n"
+	              "# TYPE tinykv_raft_snapshots_aborted_total counter\n"
+	              "tinykv_raft_snapshots_aborted_total %llu\n"
+	              "# HELP tinykv_raft_snapshots_applied_total Snapshots received and applied.\n"
+	              "# TYPE tinykv_raft_snapshots_applied_total counter\n"
+	              "tinykv_raft_snapshots_applied_total %llu\n"
+	              "# HELP tinykv_raft_snapshot_chunks_total Snapshot chunks sent and received.\n"
+	              "# TYPE tinykv_raft_snapshot_chunks_total counter\n"
+	              "tinykv_raft_snapshot_chunks_total{dir=\"sent\"} %llu\n"
+	              "tinykv_raft_snapshot_chunks_total{dir=\"received\"} %llu\n"
+	              "tinykv_raft_snapshot_chunks_total{dir=\"refused\"} %llu\n",
+	              (unsigned long long)st.snaps_sent, (unsigned long long)st.snaps_aborted,
+	              (unsigned long long)st.snaps_applied, (unsigned long long)st.snap_chunks_sent,
+	              (unsigned long long)st.snap_chunks_received,
+	              (unsigned long long)st.snap_chunks_refused);
 }
 
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max)
