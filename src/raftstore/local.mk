@@ -19,7 +19,9 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/cas.c src/raftstore/cas.h \
 	src/raftstore/overlay.c src/raftstore/overlay.h \
 	src/raftstore/read_queue.c src/raftstore/read_queue.h \
-	src/raftstore/peer.c src/raftstore/peer.h \
+	src/raftstore/peer.c src/raftstore/peer.h src/raftstore/peer_int.h \
+	src/raftstore/confchange.c \
+	src/raftstore/store_peers.c \
 	src/raftstore/snap.c src/raftstore/snap.h \
 	src/raftstore/snap_xfer.c src/raftstore/store_int.h \
 	src/raftstore/store.c src/raftstore/store.h
