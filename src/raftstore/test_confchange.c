@@ -1,0 +1,266 @@
+/* Membership changes on the in-process cluster (fixture.h): TinyKV's
+ * hand-written raftstore scenarios (transfer leader, basic conf change,
+ * remove the leader), peers born from messages and destroyed, stale peers
+ * told to go by a tombstone, and kills in the middle of a destruction. */
+#include "test_ps_helpers.h" /* first: it sets _GNU_SOURCE */
+
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/raft_keys.h"
+#include "raftstore/cmd.h"
+#include "raftstore/fixture.h"
+
+static void expect_val(struct fx *c, int id, const char *k, const char *want)
+{
+	char v[64];
+	bool found = fx_get(c, id, k, v, sizeof v);
+	if (!want) {
+		ck_assert_msg(!found, "store %d holds %s", id, k);
+		return;
+	}
+	ck_assert_msg(found, "store %d lacks %s", id, k);
+	ck_assert_str_eq(v, want);
+}
+
+static uint64_t peer_on(const struct rs_region *r, uint64_t store_id)
+{
+	for (uint32_t i = 0; r && i < r->n_peers; i++)
+		if (r->peers[i].store_id == store_id)
+			return r->peers[i].id;
+	return 0;
+}
+
+/* Tick until store id holds no peer of the region (bounded). */
+static void await_gone(struct fx *c, int id)
+{
+	for (int i = 0; i < 300 && fx_peer(c, id); i++)
+		fx_tick(c, 1);
+	ck_assert_msg(!fx_peer(c, id), "store %d still has its peer", id);
+}
+
+/* A store that lost its peer keeps a tombstone and nothing else of it. */
+static void expect_destroyed(struct fx *c, int id)
+{
+	ck_assert_ptr_null(fx_peer(c, id));
+	ck_assert(rs_store_tombstone(c->s[id], FX_RID, NULL));
+	ck_assert_uint_eq(fx_data_keys(c, id), 0);
+	ck_assert_uint_eq(fx_raft_records(c, id), 0);
+}
+
+START_TEST(test_leadership_moves_to_every_store_in_turn)
+{
+	struct fx *c = fx_new(5, 31);
+	fx_campaign(c, 1);
+	for (int round = 0; round < 2; round++)
+		for (int to = 1; to <= 5; to++) {
+			int l = fx_await_leader(c);
+			ck_assert_int_eq(rs_store_transfer_leader(c->s[l], FX_RID, (uint64_t)to),
+			                 TK_OK);
+			for (int i = 0; i < 50 && fx_leader(c) != to; i++)
+				fx_tick(c, 1);
+			ck_assert_int_eq(fx_leader(c), to);
+			char k[16];
+			snprintf(k, sizeof k, "t%d-%d", round, to);
+			fx_put_ok(c, k, "v");
+			ck_assert_int_eq(fx_leader(c), to);
+		}
+	/* a follower cannot transfer, nor may anyone to a stranger */
+	int l = fx_leader(c), f = l % 5 + 1;
+	ck_assert_int_eq(rs_store_transfer_leader(c->s[f], FX_RID, 1), TK_E_NOT_LEADER);
+	ck_assert_int_eq(rs_store_transfer_leader(c->s[l], FX_RID, 77), TK_E_BAD_REQUEST);
+	ck_assert_int_eq(rs_store_transfer_leader(c->s[l], 99, 1), TK_E_REGION_NOT_FOUND);
+	fx_free(c);
+}
+END_TEST
+
+/* TinyKV's TestBasicConfChange: shrink to one peer, grow back, remove a
+ * store and re-add it with a new peer id; a removed store holds nothing of
+ * the region. */
+START_TEST(test_a_region_shrinks_to_one_peer_grows_back_and_removed_stores_hold_nothing)
+{
+	struct fx *c = fx_new(5, 32);
+	fx_campaign(c, 1);
+	fx_put_ok(c, "k0", "v0");
+	for (int id = 2; id <= 5; id++) {
+		fx_change_ok(c, 0, (uint64_t)id, (uint64_t)id);
+		await_gone(c, id);
+	}
+	const struct rs_region *r = fx_region(c, 1);
+	ck_assert_uint_eq(r->n_peers, 1);
+	ck_assert_uint_eq(r->epoch.conf_ver, 1 + 4);
+	for (int id = 2; id <= 5; id++)
+		expect_destroyed(c, id);
+	fx_put_ok(c, "k1", "v1"); /* one peer alone commits */
+	expect_val(c, 1, "k1", "v1");
+	expect_val(c, 2, "k1", NULL);
+
+	/* grow back with new peer ids: each learns everything by snapshot */
+	fx_change_ok(c, 1, 12, 2);
+	fx_change_ok(c, 1, 13, 3);
+	fx_converge(c);
+	expect_val(c, 2, "k0", "v0");
+	expect_val(c, 3, "k1", "v1");
+	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 2)), 12);
+	fx_put_ok(c, "k2", "v2");
+
+	/* remove store 2 again, write, and re-add it with yet another id */
+	fx_change_ok(c, 0, 12, 2);
+	await_gone(c, 2);
+	expect_destroyed(c, 2);
+	fx_put_ok(c, "k3", "v3");
+	expect_val(c, 2, "k3", NULL);
+	fx_change_ok(c, 1, 22, 2);
+	fx_change_ok(c, 1, 14, 4);
+	fx_put_ok(c, "k4", "v4");
+	fx_converge(c);
+	for (int id = 1; id <= 4; id++) {
+		expect_val(c, id, "k0", "v0");
+		expect_val(c, id, "k3", "v3");
+		expect_val(c, id, "k4", "v4");
+	}
+	ck_assert(!rs_store_tombstone(c->s[2], FX_RID, NULL)); /* live again */
+	expect_destroyed(c, 5);
+	r = fx_region(c, fx_leader(c));
+	ck_assert_uint_eq(r->n_peers, 4);
+	ck_assert_uint_eq(peer_on(r, 2), 22);
+	/* every store agrees on the region */
+	for (int id = 1; id <= 4; id++) {
+		ck_assert_uint_eq(fx_region(c, id)->epoch.conf_ver, r->epoch.conf_ver);
+		ck_assert_uint_eq(fx_region(c, id)->n_peers, 4);
+	}
+	fx_free(c);
+}
+END_TEST
+
+START_TEST(test_impossible_or_concurrent_changes_are_refused_with_a_clear_error)
+{
+	struct fx *c = fx_new_peers(4, 3, 33, NULL);
+	fx_campaign(c, 1);
+	struct fx_result r, r2;
+	fx_change_peer(c, 1, 1, 9, 2, &r); /* store 2 already has a peer */
+	ck_assert_int_eq(r.rc, TK_E_BAD_REQUEST);
+	fx_change_peer(c, 1, 1, 3, 4, &r); /* peer id 3 exists */
+	ck_assert_int_eq(r.rc, TK_E_BAD_REQUEST);
+	fx_change_peer(c, 1, 0, 9, 4, &r); /* no such peer */
+	ck_assert_int_eq(r.rc, TK_E_BAD_REQUEST);
+	fx_change_peer(c, 2, 1, 4, 4, &r); /* a follower */
+	ck_assert_int_eq(r.rc, TK_E_NOT_LEADER);
+	ck_assert_int_eq(r.fired, 1);
+	/* one change at a time */
+	fx_change_peer(c, 1, 1, 4, 4, &r);
+	fx_change_peer(c, 1, 0, 3, 3, &r2);
+	ck_assert_int_eq(r2.rc, TK_E_SERVER_IS_BUSY);
+	ck_assert_int_eq(r2.fired, 1);
+	fx_settle(c);
+	ck_assert_int_eq(r.rc, TK_OK);
+	ck_assert_int_eq(r.fired, 1);
+	fx_change_peer(c, 1, 0, 3, 3, &r2); /* now it may */
+	fx_settle(c);
+	ck_assert_int_eq(r2.rc, TK_OK);
+	ck_assert_uint_eq(fx_region(c, 1)->epoch.conf_ver, 3);
+	fx_free(c);
+}
+END_TEST
+
+/* A conf change entry whose epoch is not the region's (proposed before
+ * another change applied) changes nothing on any replica. */
+START_TEST(test_a_conf_change_of_a_stale_epoch_changes_nothing)
+{
+	struct fx *c = fx_new_peers(4, 3, 34, NULL);
+	fx_campaign(c, 1);
+	struct rs_admin a = {.type = RS_ADMIN_CHANGE_PEER,
+	                     .change = RS_CHANGE_ADD_VOTER,
+	                     .peer_id = 4,
+	                     .store_id = 4,
+	                     .epoch = {.conf_ver = 0, .version = 1}};
+	struct tk_buf ctx;
+	tk_buf_init(&ctx);
+	ck_assert(rs_admin_encode(&a, &ctx));
+	struct raft_conf_change cc = {RAFT_CC_ADD_VOTER, 4, ctx.data, ctx.len};
+	ck_assert_int_eq(raft_propose_conf_change(fx_raft(c, 1), &cc), TK_OK);
+	fx_settle(c);
+	fx_tick(c, 3);
+	for (int id = 1; id <= 3; id++) {
+		ck_assert_uint_eq(fx_region(c, id)->n_peers, 3);
+		ck_assert_uint_eq(fx_region(c, id)->epoch.conf_ver, 1);
+		struct raft_conf_state cs;
+		raft_conf_state(fx_raft(c, id), &cs);
+		ck_assert_uint_eq(cs.n_voters, 3);
+	}
+	ck_assert_ptr_null(fx_peer(c, 4));
+	/* the right epoch goes through */
+	a.epoch.conf_ver = 1;
+	ck_assert(rs_admin_encode(&a, &ctx));
+	cc.context = ctx.data;
+	ck_assert_int_eq(raft_propose_conf_change(fx_raft(c, 1), &cc), TK_OK);
+	for (int i = 0; i < 200 && !fx_region(c, 4); i++)
+		fx_tick(c, 1);
+	fx_converge(c);
+	ck_assert_ptr_nonnull(fx_region(c, 4));
+	ck_assert_uint_eq(fx_region(c, 4)->n_peers, 4);
+	tk_buf_destroy(&ctx);
+	fx_free(c);
+}
+END_TEST
+
+/* Removing the leader: it hands leadership over first (NOT_LEADER), the new
+ * leader removes it.  In a two-peer region too, where a leader applying its
+ * own removal could leave the other peer needing a vote nobody gives. */
+static void remove_leader(int stores, uint64_t seed)
+{
+	struct fx *c = fx_new(stores, seed);
+	fx_campaign(c, 1);
+	fx_put_ok(c, "a", "1");
+	struct fx_result r;
+	fx_change_peer(c, 1, 0, 1, 1, &r);
+	ck_assert_int_eq(r.rc, TK_E_NOT_LEADER);
+	fx_change_ok(c, 0, 1, 1);
+	await_gone(c, 1);
+	expect_destroyed(c, 1);
+	int l = fx_await_leader(c);
+	ck_assert_int_ne(l, 1);
+	ck_assert_uint_eq(fx_region(c, l)->n_peers, (uint32_t)stores - 1);
+	fx_put_ok(c, "b", "2");
+	fx_converge(c);
+	for (int id = 2; id <= stores; id++) {
+		expect_val(c, id, "a", "1");
+		expect_val(c, id, "b", "2");
+	}
+	fx_free(c);
+}
+
+START_TEST(test_the_leader_is_removed_after_handing_over_leadership)
+{
+	remove_leader(3, 35);
+}
+END_TEST
+
+START_TEST(test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_alone)
+{
+	remove_leader(2, 36);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("raftstore_confchange");
+	TCase *tc = tcase_create("confchange");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_leadership_moves_to_every_store_in_turn);
+	tcase_add_test(
+	    tc, test_a_region_shrinks_to_one_peer_grows_back_and_removed_stores_hold_nothing);
+	tcase_add_test(tc, test_impossible_or_concurrent_changes_are_refused_with_a_clear_error);
+	tcase_add_test(tc, test_a_conf_change_of_a_stale_epoch_changes_nothing);
+	tcase_add_test(tc, test_the_leader_is_removed_after_handing_over_leadership);
+	tcase_add_test(tc, test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_alone);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
