@@ -159,6 +159,8 @@ static bool passes(struct fx *c)
 		c->sending_store = (uint64_t)id;
 		enum tk_err rc = rs_store_ready_pass(c->s[id], &nr, &eb);
 		if (rc != TK_OK) { /* a failed pass: the store dies, as a daemon would */
+			if (getenv("FX_VERBOSE"))
+				fprintf(stderr, "store %d dies: %s\n", id, eb.msg);
 			fx_kill(c, id);
 			continue;
 		}
@@ -196,6 +198,12 @@ void fx_settle(struct fx *c)
 			return;
 	}
 	ck_abort_msg("cluster did not settle");
+}
+
+void fx_round(struct fx *c)
+{
+	passes(c);
+	deliver(c);
 }
 
 void fx_tick(struct fx *c, int n)

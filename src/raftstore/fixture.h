@@ -48,6 +48,8 @@ void fx_kill(struct fx *c, int id);
 /* Run ready passes and deliver until nothing moves. */
 void fx_settle(struct fx *c);
 void fx_tick(struct fx *c, int n);
+/* One ready pass of every store, then one delivery of what they sent. */
+void fx_round(struct fx *c);
 void fx_partition(struct fx *c, const int *group); /* group[1..n]; NULL heals */
 /* The store whose peer leads (0 when none), and campaigning a peer. */
 int fx_leader(struct fx *c);

@@ -47,6 +47,13 @@ static enum tk_err finish_applying(struct rs_store *s, struct eng *e, uint64_t r
 		rc = rs_snap_finish_applying(e, &rs, eb);
 	else if (rs.state == RS_PEER_TOMBSTONE)
 		rc = store_open_tombstone(s, &rs, eb);
+	if (rc == TK_OK && rs.state != RS_PEER_TOMBSTONE) {
+		bool ours = false;
+		for (uint32_t i = 0; i < rs.region.n_peers; i++)
+			ours = ours || rs.region.peers[i].store_id == s->cfg.store_id;
+		if (!ours)
+			rc = store_open_removed(s, &rs, eb);
+	}
 	rs_region_state_destroy(&rs);
 	return rc;
 }

@@ -53,6 +53,10 @@ struct xfer_ack {
 struct store_tomb {
 	uint64_t region_id;
 	struct region_epoch epoch;
+	/* The region's stores then: a sender on one of them is no stale
+	 * member (it may lag, it was not removed). */
+	uint32_t n_stores;
+	uint64_t stores[RS_REGION_MAX_PEERS];
 };
 
 struct rs_store {
@@ -98,6 +102,11 @@ enum tk_err store_add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errb
  * destruction a kill cut short. */
 enum tk_err store_open_tombstone(struct rs_store *s, const struct rs_region_state *rs,
                                  struct tk_errbuf *eb);
+/* At open, for a NORMAL region state that names no peer on this store: the
+ * peer applied its own removal and a kill came before its tombstone;
+ * destroy it now. */
+enum tk_err store_open_removed(struct rs_store *s, const struct rs_region_state *rs,
+                               struct tk_errbuf *eb);
 /* rs_store_step of a raft message (env->type RS_ENV_RAFT). */
 enum tk_err store_step_raft(struct rs_store *s, const struct rs_envelope *env);
 /* Destroy every peer marked removed (tombstone first, then its raft state

@@ -19,9 +19,10 @@ static struct store_tomb *find_tomb(const struct rs_store *s, uint64_t rid)
 	return NULL;
 }
 
-static enum tk_err remember_tomb(struct rs_store *s, uint64_t rid, struct region_epoch epoch,
+static enum tk_err remember_tomb(struct rs_store *s, const struct rs_region *r,
                                  struct tk_errbuf *eb)
 {
+	uint64_t rid = r->id;
 	struct store_tomb *t = find_tomb(s, rid);
 	if (!t) {
 		if (s->ntomb == s->tombcap) {
@@ -35,7 +36,10 @@ static enum tk_err remember_tomb(struct rs_store *s, uint64_t rid, struct region
 		t = &s->tombs[s->ntomb++];
 		t->region_id = rid;
 	}
-	t->epoch = epoch;
+	t->epoch = r->epoch;
+	t->n_stores = r->n_peers;
+	for (uint32_t i = 0; i < r->n_peers; i++)
+		t->stores[i] = r->peers[i].store_id;
 	return TK_OK;
 }
 
@@ -73,7 +77,7 @@ static enum tk_err clear_region(struct rs_store *s, uint64_t rid, const struct r
 enum tk_err store_open_tombstone(struct rs_store *s, const struct rs_region_state *rs,
                                  struct tk_errbuf *eb)
 {
-	enum tk_err rc = remember_tomb(s, rs->region.id, rs->region.epoch, eb);
+	enum tk_err rc = remember_tomb(s, &rs->region, eb);
 	if (rc != TK_OK)
 		return rc;
 	struct eng_key lo = eng_key_raft_region_lo(rs->region.id);
@@ -90,6 +94,46 @@ enum tk_err store_open_tombstone(struct rs_store *s, const struct rs_region_stat
 	if (rc != TK_OK)
 		return tk_err_wrap(eb, rc, "region %llu: finish destroying",
 		                   (unsigned long long)rs->region.id);
+	return TK_OK;
+}
+
+/* Record region state rs as TOMBSTONE (synced unless the store never
+ * syncs) and remember it. */
+static enum tk_err write_tombstone(struct rs_store *s, const struct rs_region_state *rs,
+                                   struct rs_region_state *ts, struct tk_errbuf *eb)
+{
+	struct tk_buf v;
+	tk_buf_init(&v);
+	struct eng_batch *b = eng_batch_new();
+	enum tk_err rc = rs_region_state_copy(ts, rs);
+	ts->state = RS_PEER_TOMBSTONE;
+	if (rc != TK_OK || !b || !rs_region_state_encode(ts, &v)) {
+		rc = tk_err_set(eb, TK_E_NOMEM, "tombstone");
+	} else {
+		struct eng_key k = eng_key_region_state(rs->region.id);
+		eng_batch_put_key(b, &k, tk_buf_slice(&v));
+		rc = eng_write(s->cfg.e, b, !s->cfg.no_sync, eb);
+	}
+	eng_batch_free(b);
+	tk_buf_destroy(&v);
+	if (rc == TK_OK)
+		rc = remember_tomb(s, &ts->region, eb);
+	return rc;
+}
+
+enum tk_err store_open_removed(struct rs_store *s, const struct rs_region_state *rs,
+                               struct tk_errbuf *eb)
+{
+	struct rs_region_state ts;
+	rs_region_state_init(&ts);
+	enum tk_err rc = write_tombstone(s, rs, &ts, eb);
+	if (rc == TK_OK)
+		rc = clear_region(s, rs->region.id, &rs->region, eb);
+	rs_region_state_destroy(&ts);
+	if (rc != TK_OK)
+		return tk_err_wrap(eb, rc, "region %llu: finish destroying",
+		                   (unsigned long long)rs->region.id);
+	s->st.peers_destroyed++;
 	return TK_OK;
 }
 
@@ -110,24 +154,8 @@ static enum tk_err destroy_peer(struct rs_store *s, size_t i, struct tk_errbuf *
 	struct rs_region_state ts;
 	rs_region_state_init(&ts);
 	enum tk_err rc = TK_OK;
-	if (init) {
-		struct tk_buf v;
-		tk_buf_init(&v);
-		struct eng_batch *b = eng_batch_new();
-		rc = rs_region_state_copy(&ts, cur);
-		ts.state = RS_PEER_TOMBSTONE;
-		if (rc != TK_OK || !b || !rs_region_state_encode(&ts, &v)) {
-			rc = tk_err_set(eb, TK_E_NOMEM, "tombstone");
-		} else {
-			struct eng_key k = eng_key_region_state(rid);
-			eng_batch_put_key(b, &k, tk_buf_slice(&v));
-			rc = eng_write(s->cfg.e, b, !s->cfg.no_sync, eb);
-		}
-		eng_batch_free(b);
-		tk_buf_destroy(&v);
-		if (rc == TK_OK)
-			rc = remember_tomb(s, rid, ts.region.epoch, eb);
-	}
+	if (init)
+		rc = write_tombstone(s, cur, &ts, eb);
 	if (rc != TK_OK) { /* the store closes; the peer reopens as it was */
 		rs_region_state_destroy(&ts);
 		return tk_err_wrap(eb, rc, "region %llu: destroy", (unsigned long long)rid);
@@ -244,7 +272,12 @@ static enum tk_err maybe_create(struct rs_store *s, const struct rs_envelope *en
 	struct store_tomb *t = find_tomb(s, env->region_id);
 	if (t) {
 		if (region_epoch_is_stale(env->epoch, t->epoch)) {
-			if (is_vote(m))
+			/* Only a sender the region no longer has was removed; a
+			 * member of it merely lags (TinyKV's checkMsg). */
+			bool member = false;
+			for (uint32_t i = 0; i < t->n_stores; i++)
+				member = member || t->stores[i] == env->from_store;
+			if (is_vote(m) && !member)
 				answer_tombstone(s, env, t->epoch);
 			return TK_OK;
 		}

@@ -245,6 +245,226 @@ START_TEST(test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_
 }
 END_TEST
 
+
+static struct rs_store_stats stats(struct fx *c, int id)
+{
+	struct rs_store_stats st;
+	rs_store_get_stats(c->s[id], &st);
+	return st;
+}
+
+/* TinyKV's checkMsg case b: a peer removed while cut off never learns it;
+ * after the heal its campaign is answered with a tombstone and it
+ * destroys itself, data included. */
+START_TEST(test_a_peer_removed_while_partitioned_away_is_destroyed_by_a_tombstone_answer)
+{
+	struct fx *c = fx_new(3, 41);
+	fx_campaign(c, 1);
+	fx_put_ok(c, "a", "1");
+	fx_converge(c);
+	int g[4] = {0, 1, 1, 2};
+	fx_partition(c, g);
+	fx_change_ok(c, 0, 3, 3);
+	fx_put_ok(c, "b", "2");
+	fx_tick(c, 30);
+	ck_assert_ptr_nonnull(fx_peer(c, 3)); /* stale, campaigning into the void */
+	expect_val(c, 3, "a", "1");
+	fx_partition(c, NULL);
+	await_gone(c, 3);
+	expect_destroyed(c, 3);
+	ck_assert_uint_ge(stats(c, 1).tombstones_sent + stats(c, 2).tombstones_sent, 1);
+	/* the stale peer disturbed nobody: the leader kept its term */
+	fx_put_ok(c, "c", "3");
+	ck_assert_int_eq(fx_leader(c), 1);
+	expect_val(c, 3, "c", NULL);
+	fx_free(c);
+}
+END_TEST
+
+/* The envelope a store sent to store `to` with the tombstone flag, if any
+ * is queued. */
+static bool tombstone_queued(struct fx *c, uint64_t to)
+{
+	for (size_t i = 0; i < c->qn; i++)
+		if (c->q[i].to == to && c->q[i].env.tombstone)
+			return true;
+	return false;
+}
+
+static struct rs_envelope vote_env(uint64_t from_store, uint64_t to_peer, uint64_t conf_ver)
+{
+	struct rs_envelope env;
+	memset(&env, 0, sizeof env);
+	env.region_id = FX_RID;
+	env.from_store = from_store;
+	env.epoch = (struct region_epoch){.conf_ver = conf_ver, .version = 1};
+	env.msg.type = RAFT_MSG_PREVOTE;
+	env.msg.from = from_store;
+	env.msg.to = to_peer;
+	env.msg.term = 50;
+	return env;
+}
+
+/* A tombstone answers votes of an older epoch, drops those of its own, and
+ * lets a newer epoch create a peer again. */
+START_TEST(test_a_tombstone_answers_older_epochs_and_only_a_newer_one_recreates_the_peer)
+{
+	struct fx *c = fx_new_peers(4, 3, 42, NULL);
+	fx_campaign(c, 1);
+	fx_change_ok(c, 0, 3, 3);
+	await_gone(c, 3);
+	struct region_epoch te;
+	ck_assert(rs_store_tombstone(c->s[3], FX_RID, &te));
+	ck_assert_uint_eq(te.conf_ver, 2);
+	/* from a store of the region as the tombstone knows it: it only lags */
+	struct rs_envelope env = vote_env(2, 3, 1);
+	ck_assert_int_eq(rs_store_step(c->s[3], &env), TK_OK);
+	c->sending_store = 3;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(rs_store_ready_pass(c->s[3], NULL, &eb), TK_OK);
+	ck_assert(!tombstone_queued(c, 2));
+	/* from a store the region no longer has: it was removed, it goes */
+	env = vote_env(4, 3, 1);
+	ck_assert_int_eq(rs_store_step(c->s[3], &env), TK_OK);
+	ck_assert_int_eq(rs_store_ready_pass(c->s[3], NULL, &eb), TK_OK);
+	ck_assert(tombstone_queued(c, 4));
+	fx_settle(c); /* store 4 holds nothing of the region: nothing happens */
+	ck_assert_ptr_null(fx_peer(c, 4));
+	env = vote_env(2, 3, 2); /* same epoch: dropped, nothing created */
+	ck_assert_int_eq(rs_store_step(c->s[3], &env), TK_OK);
+	ck_assert_ptr_null(fx_peer(c, 3));
+	/* the tombstone survives a restart */
+	fx_kill(c, 3);
+	fx_start(c, 3);
+	ck_assert(rs_store_tombstone(c->s[3], FX_RID, NULL));
+	ck_assert_ptr_null(fx_peer(c, 3));
+	/* re-added with a new id: messages of the newer epoch create it */
+	fx_change_ok(c, 1, 7, 3);
+	fx_put_ok(c, "k", "v");
+	fx_converge(c);
+	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 3)), 7);
+	expect_val(c, 3, "k", "v");
+	ck_assert(!rs_store_tombstone(c->s[3], FX_RID, NULL));
+	ck_assert_uint_eq(fx_region(c, 3)->epoch.conf_ver, 3);
+	fx_free(c);
+}
+END_TEST
+
+/* A conf change racing a leader change: the proposer is cut off after 0, 1
+ * or 2 rounds of sending; its callback fires once, and says OK exactly when
+ * the change is in the region everyone ends with. */
+START_TEST(test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_once)
+{
+	int applied = 0, failed = 0;
+	for (uint64_t seed = 0; seed < 12; seed++) {
+		struct fx *c = fx_new_peers(4, 3, 60 + seed, NULL);
+		fx_campaign(c, 1);
+		fx_put_ok(c, "a", "1");
+		fx_converge(c);
+		struct fx_result r;
+		int add = seed % 2 == 0;
+		if (add)
+			fx_change_peer(c, 1, 1, 4, 4, &r);
+		else
+			fx_change_peer(c, 1, 0, 3, 3, &r);
+		ck_assert_int_eq(r.rc, INT_MIN);
+		for (uint64_t i = 0; i < seed / 2 % 3; i++)
+			fx_round(c);
+		int g[5] = {0, 1, 2, 2, 2};
+		fx_partition(c, g);
+		/* the others elect a leader (which, removing 3, may need 1 to
+		 * commit anything after the removal, or be 3 and step down) */
+		fx_tick(c, 40);
+		ck_assert_int_ne(raft_current_term(fx_raft(c, 2)), raft_current_term(fx_raft(c, 1)));
+		fx_partition(c, NULL);
+		fx_put_ok(c, "b", "2");
+		fx_tick(c, 20);
+		fx_converge(c);
+		ck_assert_int_eq(r.fired, 1);
+		int l = fx_leader(c);
+		const struct rs_region *rg = fx_region(c, l);
+		bool in = add ? peer_on(rg, 4) != 0 : peer_on(rg, 3) == 0;
+		ck_assert_msg((r.rc == TK_OK) == in, "seed %llu: rc %s, change %s",
+		              (unsigned long long)seed, tk_err_name((enum tk_err)r.rc),
+		              in ? "applied" : "not applied");
+		ck_assert_uint_eq(rg->epoch.conf_ver, 1 + (in ? 1 : 0));
+		applied += in;
+		failed += !in;
+		fx_free(c);
+	}
+	ck_assert_int_gt(applied, 0);
+	ck_assert_int_gt(failed, 0);
+}
+END_TEST
+
+/* The region state as stored in dir (the store is down). */
+static uint8_t stored_state(const char *dir, size_t *raft_records)
+{
+	struct eng *e = ph_open(dir);
+	struct eng_key k = eng_key_region_state(FX_RID);
+	struct tk_buf v;
+	tk_buf_init(&v);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
+	ck_assert(found);
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
+	uint8_t st = rs.state;
+	rs_region_state_destroy(&rs);
+	tk_buf_destroy(&v);
+	struct eng_key lo = eng_key_raft_region_lo(FX_RID), hi = eng_key_raft_region_hi(FX_RID);
+	struct eng_iter *it = eng_iter_new_keys(e, NULL, &lo, &hi);
+	*raft_records = 0;
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
+		(*raft_records)++;
+	eng_iter_free(it);
+	eng_close(e);
+	return st;
+}
+
+/* Kill the removed store at each of its writes in turn while it applies
+ * its removal and destroys its peer (the entry, the apply, the tombstone,
+ * the data, the raft records): every restart ends with the peer destroyed,
+ * nothing of the region left, and no peer re-created. */
+START_TEST(test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart)
+{
+	int partial = 0;
+	char k[16], v[64];
+	for (uint64_t n = 0; n < 10; n++) {
+		struct fx *c = fx_new(3, 70 + n);
+		fx_campaign(c, 1);
+		for (int i = 0; i < 30; i++) {
+			snprintf(k, sizeof k, "k%03d", i);
+			snprintf(v, sizeof v, "value-%03d-0123456789", i);
+			fx_put_ok(c, k, v);
+		}
+		fx_converge(c);
+		eng_inject_write_failure(c->e[3], n, TK_E_IO);
+		fx_change_ok(c, 0, 3, 3);
+		for (int i = 0; i < 300 && c->s[3] && fx_peer(c, 3); i++)
+			fx_tick(c, 1);
+		if (!c->s[3]) { /* a failed pass killed it */
+			size_t recs;
+			uint8_t st = stored_state(c->dir[3], &recs);
+			partial += st == RS_PEER_TOMBSTONE && recs > 0;
+			fx_start(c, 3);
+			await_gone(c, 3);
+		} else {
+			eng_inject_write_failure(c->e[3], 0, TK_OK);
+		}
+		expect_destroyed(c, 3);
+		fx_put_ok(c, "after", "1");
+		fx_tick(c, 30);
+		expect_destroyed(c, 3);
+		expect_val(c, 2, "after", "1");
+		fx_free(c);
+	}
+	ck_assert_int_ge(partial, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_confchange");
@@ -257,6 +477,12 @@ int main(void)
 	tcase_add_test(tc, test_a_conf_change_of_a_stale_epoch_changes_nothing);
 	tcase_add_test(tc, test_the_leader_is_removed_after_handing_over_leadership);
 	tcase_add_test(tc, test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_alone);
+	tcase_add_test(
+	    tc, test_a_peer_removed_while_partitioned_away_is_destroyed_by_a_tombstone_answer);
+	tcase_add_test(
+	    tc, test_a_tombstone_answers_older_epochs_and_only_a_newer_one_recreates_the_peer);
+	tcase_add_test(tc, test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_once);
+	tcase_add_test(tc, test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
