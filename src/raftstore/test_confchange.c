@@ -465,6 +465,124 @@ START_TEST(test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_re
 }
 END_TEST
 
+/* The raw keys of store id with prefix, in order, joined as "k=v;". */
+static void scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
+{
+	tk_buf_reset(out);
+	size_t n = strlen(prefix);
+	char hi[32];
+	memcpy(hi, prefix, n);
+	hi[n - 1]++;
+	struct eng_iter *it =
+	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
+	ck_assert_ptr_nonnull(it);
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
+		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
+		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
+		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
+	}
+	eng_iter_free(it);
+}
+
+/* The generic test's "conf changes with restarts" row: clients write their
+ * own keys while every round a random store's peer is removed (when the
+ * region keeps at least two others) or a new peer is added on it, and
+ * stores restart (one, or all at once every third round).  At the end each
+ * client's keys read back in order on every member and no other store
+ * holds any of them. */
+static void generic_confchange(int clients, uint64_t seed)
+{
+	enum { ROUNDS = 12, PER_ROUND = 4 };
+	struct rs_peer_options o;
+	rs_peer_options_default(&o);
+	o.log_gc_threshold = 10;
+	o.log_gc_count_limit = 30;
+	struct fx *c = fx_new_peers(5, 3, seed, &o);
+	fx_campaign(c, 1);
+	int seq[5] = {0};
+	char k[32], v[32];
+	uint64_t rng = seed * 7919 + 13, next_id = 100;
+	int changes = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < PER_ROUND; i++)
+			for (int cl = 0; cl < clients; cl++) {
+				snprintf(k, sizeof k, "c%d-%05d", cl, seq[cl]);
+				snprintf(v, sizeof v, "x%d", seq[cl]);
+				fx_put_ok(c, k, v);
+				seq[cl]++;
+			}
+		rng = rng * 6364136223846793005u + 1442695040888963407u;
+		int x = (int)(rng >> 33) % 5 + 1;
+		const struct rs_region *r = fx_region(c, fx_await_leader(c));
+		uint64_t have = peer_on(r, (uint64_t)x);
+		if (have && r->n_peers > 2) {
+			fx_change_ok(c, 0, have, (uint64_t)x);
+			changes++;
+		} else if (!have) {
+			fx_change_ok(c, 1, next_id++, (uint64_t)x);
+			changes++;
+		}
+		if (round % 3 == 2) {
+			for (int id = 1; id <= 5; id++)
+				fx_kill(c, id);
+			for (int id = 1; id <= 5; id++)
+				fx_start(c, id);
+		} else {
+			int y = (int)(rng >> 40) % 5 + 1;
+			fx_kill(c, y);
+			fx_start(c, y);
+		}
+	}
+	fx_await_leader(c);
+	fx_converge(c);
+	const struct rs_region *r = fx_region(c, fx_leader(c));
+	struct tk_buf got, want;
+	tk_buf_init(&got);
+	tk_buf_init(&want);
+	for (int cl = 0; cl < clients; cl++) {
+		tk_buf_reset(&want);
+		for (int i = 0; i < seq[cl]; i++) {
+			snprintf(k, sizeof k, "c%d-%05d=x%d;", cl, i, i);
+			ck_assert(tk_buf_append(&want, k, strlen(k)));
+		}
+		char prefix[8];
+		snprintf(prefix, sizeof prefix, "c%d-", cl);
+		for (int id = 1; id <= 5; id++) {
+			if (!peer_on(r, (uint64_t)id))
+				continue;
+			scan_prefix(c, id, prefix, &got);
+			ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
+			              "store %d client %d: %.*s", id, cl, (int)got.len,
+			              (const char *)got.data);
+		}
+	}
+	for (int id = 1; id <= 5; id++) /* (a store that never held it keeps no tombstone) */
+		if (!peer_on(r, (uint64_t)id)) {
+			ck_assert_ptr_null(fx_peer(c, id));
+			ck_assert_uint_eq(fx_data_keys(c, id), 0);
+			ck_assert_uint_eq(fx_raft_records(c, id), 0);
+		}
+	ck_assert_uint_eq(r->epoch.conf_ver, 1 + (uint64_t)changes);
+	ck_assert_int_ge(changes, ROUNDS / 3);
+	tk_buf_destroy(&got);
+	tk_buf_destroy(&want);
+	fx_free(c);
+}
+
+START_TEST(test_one_clients_keys_survive_conf_changes_with_restarts_in_order)
+{
+	for (uint64_t seed = 81; seed < 85; seed++)
+		generic_confchange(1, seed);
+}
+END_TEST
+
+START_TEST(test_five_clients_keys_survive_conf_changes_with_restarts_in_order)
+{
+	for (uint64_t seed = 91; seed < 94; seed++)
+		generic_confchange(5, seed);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_confchange");
@@ -483,6 +601,8 @@ int main(void)
 	    tc, test_a_tombstone_answers_older_epochs_and_only_a_newer_one_recreates_the_peer);
 	tcase_add_test(tc, test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_once);
 	tcase_add_test(tc, test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart);
+	tcase_add_test(tc, test_one_clients_keys_survive_conf_changes_with_restarts_in_order);
+	tcase_add_test(tc, test_five_clients_keys_survive_conf_changes_with_restarts_in_order);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
