@@ -32,18 +32,19 @@ static enum tk_err check_change(const struct rs_region *r, const struct rs_admin
 {
 	if (check_epoch &&
 	    (a->epoch.conf_ver != r->epoch.conf_ver || a->epoch.version != r->epoch.version))
-		return tk_err_set(eb, TK_E_EPOCH_NOT_MATCH,
-		                  "region %llu: change peer at epoch %llu/%llu, region is at %llu/%llu",
-		                  (unsigned long long)r->id, (unsigned long long)a->epoch.conf_ver,
-		                  (unsigned long long)a->epoch.version,
-		                  (unsigned long long)r->epoch.conf_ver,
-		                  (unsigned long long)r->epoch.version);
+		return tk_err_set(
+		    eb, TK_E_EPOCH_NOT_MATCH,
+		    "region %llu: change peer at epoch %llu/%llu, region is at %llu/%llu",
+		    (unsigned long long)r->id, (unsigned long long)a->epoch.conf_ver,
+		    (unsigned long long)a->epoch.version, (unsigned long long)r->epoch.conf_ver,
+		    (unsigned long long)r->epoch.version);
 	if (a->change == RS_CHANGE_ADD_VOTER) {
 		if (find_peer(r, a->peer_id) || find_store(r, a->store_id))
-			return tk_err_set(eb, TK_E_BAD_REQUEST,
-			                  "region %llu: peer %llu or store %llu is already a member",
-			                  (unsigned long long)r->id, (unsigned long long)a->peer_id,
-			                  (unsigned long long)a->store_id);
+			return tk_err_set(
+			    eb, TK_E_BAD_REQUEST,
+			    "region %llu: peer %llu or store %llu is already a member",
+			    (unsigned long long)r->id, (unsigned long long)a->peer_id,
+			    (unsigned long long)a->store_id);
 		if (r->n_peers >= RS_REGION_MAX_PEERS)
 			return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu: %u peers already",
 			                  (unsigned long long)r->id, r->n_peers);

@@ -421,8 +421,8 @@ size_t fx_data_keys(struct fx *c, int id)
 {
 	size_t n = 0;
 	for (int i = 0; i < RS_SNAP_N_CFS; i++) {
-		struct eng_iter *it =
-		    eng_iter_new(c->e[id], NULL, rs_snap_cfs[i], tk_slice_of(NULL, 0), tk_slice_of(NULL, 0));
+		struct eng_iter *it = eng_iter_new(c->e[id], NULL, rs_snap_cfs[i],
+		                                   tk_slice_of(NULL, 0), tk_slice_of(NULL, 0));
 		ck_assert_ptr_nonnull(it);
 		for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
 			n++;

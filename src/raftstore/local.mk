@@ -30,10 +30,12 @@ src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtke
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
+	src/raftstore/test_peer_birth
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
+	src/raftstore/test_peer_birth
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -58,6 +60,11 @@ src_raftstore_test_confchange_SOURCES = src/raftstore/test_confchange.c src/raft
 	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
 src_raftstore_test_confchange_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_confchange_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_peer_birth_SOURCES = src/raftstore/test_peer_birth.c \
+	src/raftstore/test_ps_helpers.h
+src_raftstore_test_peer_birth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_peer_birth_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
 
 src_raftstore_test_cmd_SOURCES = src/raftstore/test_cmd.c src/raftstore/test_ps_helpers.h
 src_raftstore_test_cmd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

@@ -152,9 +152,8 @@ struct rs_peer *rs_store_peer_at(struct rs_store *s, size_t i);
 struct rs_peer *rs_store_find_key(struct rs_store *s, struct tk_slice key);
 /* Membership (peer.h, rs_peer_change_peer / rs_peer_transfer_leader) on
  * region_id; TK_E_REGION_NOT_FOUND (also given to cb) for an unknown one. */
-enum tk_err rs_store_change_peer(struct rs_store *s, uint64_t region_id, int add,
-                                 uint64_t peer_id, uint64_t store_id, rs_proposal_cb cb,
-                                 void *arg);
+enum tk_err rs_store_change_peer(struct rs_store *s, uint64_t region_id, int add, uint64_t peer_id,
+                                 uint64_t store_id, rs_proposal_cb cb, void *arg);
 enum tk_err rs_store_transfer_leader(struct rs_store *s, uint64_t region_id, uint64_t peer_id);
 /* Whether this store keeps a tombstone of region_id (its peer was
  * destroyed), and at which epoch. */
@@ -163,14 +162,14 @@ bool rs_store_tombstone(const struct rs_store *s, uint64_t region_id, struct reg
 void rs_store_tick(struct rs_store *s);
 /* Step a message from the network.  TK_E_REGION_NOT_FOUND for an unknown
  * region that the message may not create a peer of (see above; a message
- * dropped or answered by a tombstone is TK_OK); raft_step's TK_E_BAD_REQUEST for a malformed message, or for a
- * raft SNAPSHOT message that did not come as the last chunk of a stream.
- * A snapshot chunk is staged in the engine here (one unsynced write) and
- * acknowledged in the next ready pass; a resent chunk is acknowledged
- * again, one past a gap ignored (the sender goes back to the first chunk
- * not acknowledged after a few ticks), and one that cannot be taken (an
- * unknown stream, malformed, engine error) is answered with a refusing
- * ack, not an error. */
+ * dropped, or answered with a tombstone, is TK_OK); raft_step's
+ * TK_E_BAD_REQUEST for a malformed message, or for a raft SNAPSHOT message
+ * that did not come as the last chunk of a stream.  A snapshot chunk is
+ * staged in the engine here (one unsynced write) and acknowledged in the
+ * next ready pass; a resent chunk is acknowledged again, one past a gap
+ * ignored (the sender goes back to the first chunk not acknowledged after a
+ * few ticks), and one that cannot be taken (an unknown stream, malformed,
+ * engine error) is answered with a refusing ack, not an error. */
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 /* The transport could not deliver to store to_store (link down, queue
  * full): every peer on it is reported unreachable to its region's raft,

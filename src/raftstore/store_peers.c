@@ -308,7 +308,8 @@ static enum tk_err maybe_create(struct rs_store *s, const struct rs_envelope *en
 		*t = s->tombs[--s->ntomb];
 	}
 	struct rs_peer *p;
-	rc = rs_peer_create(s->cfg.e, env->region_id, s->cfg.store_id, m->to, &s->cfg.peer, &p, &eb);
+	rc =
+	    rs_peer_create(s->cfg.e, env->region_id, s->cfg.store_id, m->to, &s->cfg.peer, &p, &eb);
 	if (rc != TK_OK)
 		return rc;
 	if ((rc = store_add_peer(s, p, &eb)) != TK_OK) {
@@ -374,9 +375,8 @@ struct rs_peer *rs_store_find_key(struct rs_store *s, struct tk_slice key)
 	return NULL;
 }
 
-enum tk_err rs_store_change_peer(struct rs_store *s, uint64_t region_id, int add,
-                                 uint64_t peer_id, uint64_t store_id, rs_proposal_cb cb,
-                                 void *arg)
+enum tk_err rs_store_change_peer(struct rs_store *s, uint64_t region_id, int add, uint64_t peer_id,
+                                 uint64_t store_id, rs_proposal_cb cb, void *arg)
 {
 	struct rs_peer *p = rs_store_peer(s, region_id);
 	if (!p) {

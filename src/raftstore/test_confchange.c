@@ -245,7 +245,6 @@ START_TEST(test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_
 }
 END_TEST
 
-
 static struct rs_store_stats stats(struct fx *c, int id)
 {
 	struct rs_store_stats st;
@@ -375,7 +374,8 @@ START_TEST(test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_on
 		/* the others elect a leader (which, removing 3, may need 1 to
 		 * commit anything after the removal, or be 3 and step down) */
 		fx_tick(c, 40);
-		ck_assert_int_ne(raft_current_term(fx_raft(c, 2)), raft_current_term(fx_raft(c, 1)));
+		ck_assert_int_ne(raft_current_term(fx_raft(c, 2)),
+		                 raft_current_term(fx_raft(c, 1)));
 		fx_partition(c, NULL);
 		fx_put_ok(c, "b", "2");
 		fx_tick(c, 20);
@@ -594,13 +594,15 @@ int main(void)
 	tcase_add_test(tc, test_impossible_or_concurrent_changes_are_refused_with_a_clear_error);
 	tcase_add_test(tc, test_a_conf_change_of_a_stale_epoch_changes_nothing);
 	tcase_add_test(tc, test_the_leader_is_removed_after_handing_over_leadership);
-	tcase_add_test(tc, test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_alone);
+	tcase_add_test(tc,
+	               test_the_leader_of_a_two_peer_region_is_removed_and_the_other_serves_alone);
 	tcase_add_test(
 	    tc, test_a_peer_removed_while_partitioned_away_is_destroyed_by_a_tombstone_answer);
 	tcase_add_test(
 	    tc, test_a_tombstone_answers_older_epochs_and_only_a_newer_one_recreates_the_peer);
 	tcase_add_test(tc, test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_once);
-	tcase_add_test(tc, test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart);
+	tcase_add_test(tc,
+	               test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart);
 	tcase_add_test(tc, test_one_clients_keys_survive_conf_changes_with_restarts_in_order);
 	tcase_add_test(tc, test_five_clients_keys_survive_conf_changes_with_restarts_in_order);
 	suite_add_tcase(s, tc);
