@@ -3,9 +3,10 @@
 # (the raft log storage over LevelDB with an entry cache, staged into caller
 # batches), the raft column values, the region local state, raw KV commands
 # and their application, a region's peer (proposals and their callbacks, log
-# GC), region snapshots (snap.c: generation, chunks, atomic apply; snap_xfer.c:
-# the streams between stores) and the store (router and the group-commit
-# ready pass).
+# GC), membership changes (confchange.c), region snapshots (snap.c:
+# generation, chunks, atomic apply; snap_xfer.c: the streams between stores)
+# and the store (router and the group-commit ready pass; store_peers.c: peers
+# born from messages, destroyed behind tombstones).
 noinst_LTLIBRARIES += src/raftstore/libtkraftstore.la
 src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/region_state.c src/raftstore/region_state.h \
