@@ -318,16 +318,21 @@ void fx_change_peer(struct fx *c, int id, int add, uint64_t peer_id, uint64_t st
 	rs_store_change_peer(c->s[id], FX_RID, add, peer_id, store_id, on_result, r);
 }
 
-size_t fx_log_keys(struct fx *c, int id)
+/* Records of e in [lo, hi). */
+static size_t count_keys(struct eng *e, struct eng_key lo, struct eng_key hi)
 {
-	struct eng_key lo = eng_key_raft_log(FX_RID, 0), hi = eng_key_raft_log_end(FX_RID);
-	struct eng_iter *it = eng_iter_new_keys(c->e[id], NULL, &lo, &hi);
+	struct eng_iter *it = eng_iter_new_keys(e, NULL, &lo, &hi);
 	ck_assert_ptr_nonnull(it);
 	size_t n = 0;
 	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
 		n++;
 	eng_iter_free(it);
 	return n;
+}
+
+size_t fx_log_keys(struct fx *c, int id)
+{
+	return count_keys(c->e[id], eng_key_raft_log(FX_RID, 0), eng_key_raft_log_end(FX_RID));
 }
 
 int fx_await_leader(struct fx *c)
@@ -433,12 +438,59 @@ size_t fx_data_keys(struct fx *c, int id)
 
 size_t fx_raft_records(struct fx *c, int id)
 {
-	struct eng_key lo = eng_key_raft_region_lo(FX_RID), hi = eng_key_raft_region_hi(FX_RID);
-	struct eng_iter *it = eng_iter_new_keys(c->e[id], NULL, &lo, &hi);
+	return count_keys(c->e[id], eng_key_raft_region_lo(FX_RID), eng_key_raft_region_hi(FX_RID));
+}
+
+void fx_expect_val(struct fx *c, int id, const char *k, const char *want)
+{
+	char v[64];
+	bool found = fx_get(c, id, k, v, sizeof v);
+	if (!want) {
+		ck_assert_msg(!found, "store %d holds %s", id, k);
+		return;
+	}
+	ck_assert_msg(found, "store %d lacks %s", id, k);
+	ck_assert_str_eq(v, want);
+}
+
+void fx_scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
+{
+	tk_buf_reset(out);
+	size_t n = strlen(prefix);
+	char hi[32];
+	ck_assert(n > 0 && n < sizeof hi);
+	memcpy(hi, prefix, n);
+	hi[n - 1]++;
+	struct eng_iter *it =
+	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
 	ck_assert_ptr_nonnull(it);
-	size_t n = 0;
-	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
-		n++;
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
+		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
+		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
+		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
+	}
 	eng_iter_free(it);
-	return n;
+}
+
+uint8_t fx_stored_state(const char *dir, size_t *raft_records)
+{
+	struct eng *e = ph_open(dir);
+	struct eng_key k = eng_key_region_state(FX_RID);
+	struct tk_buf v;
+	tk_buf_init(&v);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
+	ck_assert(found);
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
+	uint8_t st = rs.state;
+	rs_region_state_destroy(&rs);
+	tk_buf_destroy(&v);
+	if (raft_records)
+		*raft_records =
+		    count_keys(e, eng_key_raft_region_lo(FX_RID), eng_key_raft_region_hi(FX_RID));
+	eng_close(e);
+	return st;
 }

@@ -91,5 +91,12 @@ void fx_converge(struct fx *c);
 size_t fx_data_keys(struct fx *c, int id);
 /* Raft column records of region 1 in store id's engine. */
 size_t fx_raft_records(struct fx *c, int id);
+/* Assert store id holds key k with value want (NULL: absent). */
+void fx_expect_val(struct fx *c, int id, const char *k, const char *want);
+/* The raw keys of store id with prefix, in order, joined as "k=v;". */
+void fx_scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out);
+/* Region 1's state as stored in dir (its store is down), and how many raft
+ * column records of it are left (raft_records may be NULL). */
+uint8_t fx_stored_state(const char *dir, size_t *raft_records);
 
 #endif

@@ -14,18 +14,6 @@
 #include "raftstore/cmd.h"
 #include "raftstore/fixture.h"
 
-static void expect_val(struct fx *c, int id, const char *k, const char *want)
-{
-	char v[64];
-	bool found = fx_get(c, id, k, v, sizeof v);
-	if (!want) {
-		ck_assert_msg(!found, "store %d holds %s", id, k);
-		return;
-	}
-	ck_assert_msg(found, "store %d lacks %s", id, k);
-	ck_assert_str_eq(v, want);
-}
-
 static uint64_t peer_on(const struct rs_region *r, uint64_t store_id)
 {
 	for (uint32_t i = 0; r && i < r->n_peers; i++)
@@ -95,15 +83,15 @@ START_TEST(test_a_region_shrinks_to_one_peer_grows_back_and_removed_stores_hold_
 	for (int id = 2; id <= 5; id++)
 		expect_destroyed(c, id);
 	fx_put_ok(c, "k1", "v1"); /* one peer alone commits */
-	expect_val(c, 1, "k1", "v1");
-	expect_val(c, 2, "k1", NULL);
+	fx_expect_val(c, 1, "k1", "v1");
+	fx_expect_val(c, 2, "k1", NULL);
 
 	/* grow back with new peer ids: each learns everything by snapshot */
 	fx_change_ok(c, 1, 12, 2);
 	fx_change_ok(c, 1, 13, 3);
 	fx_converge(c);
-	expect_val(c, 2, "k0", "v0");
-	expect_val(c, 3, "k1", "v1");
+	fx_expect_val(c, 2, "k0", "v0");
+	fx_expect_val(c, 3, "k1", "v1");
 	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 2)), 12);
 	fx_put_ok(c, "k2", "v2");
 
@@ -112,15 +100,15 @@ START_TEST(test_a_region_shrinks_to_one_peer_grows_back_and_removed_stores_hold_
 	await_gone(c, 2);
 	expect_destroyed(c, 2);
 	fx_put_ok(c, "k3", "v3");
-	expect_val(c, 2, "k3", NULL);
+	fx_expect_val(c, 2, "k3", NULL);
 	fx_change_ok(c, 1, 22, 2);
 	fx_change_ok(c, 1, 14, 4);
 	fx_put_ok(c, "k4", "v4");
 	fx_converge(c);
 	for (int id = 1; id <= 4; id++) {
-		expect_val(c, id, "k0", "v0");
-		expect_val(c, id, "k3", "v3");
-		expect_val(c, id, "k4", "v4");
+		fx_expect_val(c, id, "k0", "v0");
+		fx_expect_val(c, id, "k3", "v3");
+		fx_expect_val(c, id, "k4", "v4");
 	}
 	ck_assert(!rs_store_tombstone(c->s[2], FX_RID, NULL)); /* live again */
 	expect_destroyed(c, 5);
@@ -227,8 +215,8 @@ static void remove_leader(int stores, uint64_t seed)
 	fx_put_ok(c, "b", "2");
 	fx_converge(c);
 	for (int id = 2; id <= stores; id++) {
-		expect_val(c, id, "a", "1");
-		expect_val(c, id, "b", "2");
+		fx_expect_val(c, id, "a", "1");
+		fx_expect_val(c, id, "b", "2");
 	}
 	fx_free(c);
 }
@@ -267,7 +255,7 @@ START_TEST(test_a_peer_removed_while_partitioned_away_is_destroyed_by_a_tombston
 	fx_put_ok(c, "b", "2");
 	fx_tick(c, 30);
 	ck_assert_ptr_nonnull(fx_peer(c, 3)); /* stale, campaigning into the void */
-	expect_val(c, 3, "a", "1");
+	fx_expect_val(c, 3, "a", "1");
 	fx_partition(c, NULL);
 	await_gone(c, 3);
 	expect_destroyed(c, 3);
@@ -275,7 +263,7 @@ START_TEST(test_a_peer_removed_while_partitioned_away_is_destroyed_by_a_tombston
 	/* the stale peer disturbed nobody: the leader kept its term */
 	fx_put_ok(c, "c", "3");
 	ck_assert_int_eq(fx_leader(c), 1);
-	expect_val(c, 3, "c", NULL);
+	fx_expect_val(c, 3, "c", NULL);
 	fx_free(c);
 }
 END_TEST
@@ -342,7 +330,7 @@ START_TEST(test_a_tombstone_answers_older_epochs_and_only_a_newer_one_recreates_
 	fx_put_ok(c, "k", "v");
 	fx_converge(c);
 	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 3)), 7);
-	expect_val(c, 3, "k", "v");
+	fx_expect_val(c, 3, "k", "v");
 	ck_assert(!rs_store_tombstone(c->s[3], FX_RID, NULL));
 	ck_assert_uint_eq(fx_region(c, 3)->epoch.conf_ver, 3);
 	fx_free(c);
@@ -397,33 +385,6 @@ START_TEST(test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_on
 }
 END_TEST
 
-/* The region state as stored in dir (the store is down). */
-static uint8_t stored_state(const char *dir, size_t *raft_records)
-{
-	struct eng *e = ph_open(dir);
-	struct eng_key k = eng_key_region_state(FX_RID);
-	struct tk_buf v;
-	tk_buf_init(&v);
-	bool found;
-	struct tk_errbuf eb;
-	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
-	ck_assert(found);
-	struct rs_region_state rs;
-	rs_region_state_init(&rs);
-	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
-	uint8_t st = rs.state;
-	rs_region_state_destroy(&rs);
-	tk_buf_destroy(&v);
-	struct eng_key lo = eng_key_raft_region_lo(FX_RID), hi = eng_key_raft_region_hi(FX_RID);
-	struct eng_iter *it = eng_iter_new_keys(e, NULL, &lo, &hi);
-	*raft_records = 0;
-	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
-		(*raft_records)++;
-	eng_iter_free(it);
-	eng_close(e);
-	return st;
-}
-
 /* Kill the removed store at each of its writes in turn while it applies
  * its removal and destroys its peer (the entry, the apply, the tombstone,
  * the data, the raft records): every restart ends with the peer destroyed,
@@ -447,7 +408,7 @@ START_TEST(test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_re
 			fx_tick(c, 1);
 		if (!c->s[3]) { /* a failed pass killed it */
 			size_t recs;
-			uint8_t st = stored_state(c->dir[3], &recs);
+			uint8_t st = fx_stored_state(c->dir[3], &recs);
 			partial += st == RS_PEER_TOMBSTONE && recs > 0;
 			fx_start(c, 3);
 			await_gone(c, 3);
@@ -458,31 +419,12 @@ START_TEST(test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_re
 		fx_put_ok(c, "after", "1");
 		fx_tick(c, 30);
 		expect_destroyed(c, 3);
-		expect_val(c, 2, "after", "1");
+		fx_expect_val(c, 2, "after", "1");
 		fx_free(c);
 	}
 	ck_assert_int_ge(partial, 1);
 }
 END_TEST
-
-/* The raw keys of store id with prefix, in order, joined as "k=v;". */
-static void scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
-{
-	tk_buf_reset(out);
-	size_t n = strlen(prefix);
-	char hi[32];
-	memcpy(hi, prefix, n);
-	hi[n - 1]++;
-	struct eng_iter *it =
-	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
-	ck_assert_ptr_nonnull(it);
-	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
-		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
-		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
-		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
-	}
-	eng_iter_free(it);
-}
 
 /* The generic test's "conf changes with restarts" row: clients write their
  * own keys while every round a random store's peer is removed (when the
@@ -550,7 +492,7 @@ static void generic_confchange(int clients, uint64_t seed)
 		for (int id = 1; id <= 5; id++) {
 			if (!peer_on(r, (uint64_t)id))
 				continue;
-			scan_prefix(c, id, prefix, &got);
+			fx_scan_prefix(c, id, prefix, &got);
 			ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
 			              "store %d client %d: %.*s", id, cl, (int)got.len,
 			              (const char *)got.data);
