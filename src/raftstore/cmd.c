@@ -196,13 +196,41 @@ bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err 
 
 bool rs_admin_encode(const struct rs_admin *a, struct tk_buf *out)
 {
-	if (a->type != RS_ADMIN_COMPACT_LOG)
+	uint8_t b[RS_ADMIN_CHANGE_PEER_LEN] = {RS_CMD_ADMIN_V1, a->type};
+	size_t n;
+	if (a->type == RS_ADMIN_COMPACT_LOG) {
+		tk_put_be64(b + 2, a->compact_index);
+		tk_put_be64(b + 10, a->compact_term);
+		n = RS_ADMIN_COMPACT_LOG_LEN;
+	} else if (a->type == RS_ADMIN_CHANGE_PEER && a->change <= RS_CHANGE_REMOVE_VOTER) {
+		b[2] = a->change;
+		tk_put_be64(b + 3, a->peer_id);
+		tk_put_be64(b + 11, a->store_id);
+		tk_put_be64(b + 19, a->epoch.conf_ver);
+		tk_put_be64(b + 27, a->epoch.version);
+		n = RS_ADMIN_CHANGE_PEER_LEN;
+	} else {
 		return false;
-	uint8_t b[RS_ADMIN_COMPACT_LOG_LEN] = {RS_CMD_ADMIN_V1, RS_ADMIN_COMPACT_LOG};
-	tk_put_be64(b + 2, a->compact_index);
-	tk_put_be64(b + 10, a->compact_term);
+	}
 	tk_buf_reset(out);
-	return tk_buf_append(out, b, sizeof b);
+	return tk_buf_append(out, b, n);
+}
+
+static enum tk_err decode_change_peer(const uint8_t *data, size_t len, struct rs_admin *a,
+                                      struct tk_errbuf *eb)
+{
+	if (len != RS_ADMIN_CHANGE_PEER_LEN)
+		return tk_err_set(eb, TK_E_CORRUPTION, "change peer command of %zu bytes", len);
+	a->change = data[2];
+	a->peer_id = tk_get_be64(data + 3);
+	a->store_id = tk_get_be64(data + 11);
+	a->epoch.conf_ver = tk_get_be64(data + 19);
+	a->epoch.version = tk_get_be64(data + 27);
+	if (a->change > RS_CHANGE_REMOVE_VOTER)
+		return tk_err_set(eb, TK_E_CORRUPTION, "change peer type %u unknown", a->change);
+	if (a->peer_id == 0 || a->store_id == 0)
+		return tk_err_set(eb, TK_E_CORRUPTION, "change peer with peer/store id 0");
+	return TK_OK;
 }
 
 enum tk_err rs_admin_decode(const uint8_t *data, size_t len, struct rs_admin *a,
@@ -211,11 +239,13 @@ enum tk_err rs_admin_decode(const uint8_t *data, size_t len, struct rs_admin *a,
 	memset(a, 0, sizeof *a);
 	if (len < 2 || data[0] != RS_CMD_ADMIN_V1)
 		return tk_err_set(eb, TK_E_CORRUPTION, "not an admin command");
+	a->type = data[1];
+	if (data[1] == RS_ADMIN_CHANGE_PEER)
+		return decode_change_peer(data, len, a, eb);
 	if (data[1] != RS_ADMIN_COMPACT_LOG)
 		return tk_err_set(eb, TK_E_CORRUPTION, "admin command type %u unknown", data[1]);
 	if (len != RS_ADMIN_COMPACT_LOG_LEN)
 		return tk_err_set(eb, TK_E_CORRUPTION, "compact log command of %zu bytes", len);
-	a->type = data[1];
 	a->compact_index = tk_get_be64(data + 2);
 	a->compact_term = tk_get_be64(data + 10);
 	if (a->compact_index == 0 || a->compact_term == 0)

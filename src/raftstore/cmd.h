@@ -25,9 +25,22 @@
  * another first byte, so the two kinds are told apart by it:
  *   u8 RS_CMD_ADMIN_V1 (0x81) | u8 admin type | body by type
  *   COMPACT_LOG (1): be64 compact_index | be64 compact_term   (18 B in all)
+ *   CHANGE_PEER (2): u8 change (0 add voter, 1 remove voter) | be64 peer id |
+ *                    be64 store id | be64 conf_ver | be64 version (35 B)
  * COMPACT_LOG asks every replica to mark its log compacted up to and
  * including compact_index (whose term is compact_term); each replica deletes
- * the entries afterwards (peer_storage.h, "log GC"). */
+ * the entries afterwards (peer_storage.h, "log GC").
+ * CHANGE_PEER is never a normal entry: it is the context of a raft conf
+ * change entry (raft.h; the entry's node is peer_id), carrying what the
+ * apply needs besides the raft change: the peer's store and the region epoch
+ * the proposal was made at.  Every replica applies it the same way
+ * (confchange.h): an epoch other than the region's current one, adding a
+ * peer id or store already in the region, or removing a peer not in it,
+ * fails the proposal (EPOCH_NOT_MATCH / BAD_REQUEST) and changes nothing;
+ * otherwise the region's peers change and its conf_ver grows by one.
+ * TRANSFER_LEADER (3) is reserved and never encoded: as in TiKV, a
+ * leadership transfer is no log entry, the leader calls raft's transfer
+ * directly (rs_store_transfer_leader). */
 #ifndef TK_RAFTSTORE_CMD_H
 #define TK_RAFTSTORE_CMD_H
 
@@ -36,6 +49,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "meta/region.h"
 #include "raftstore/cas.h"
 #include "util/bytes.h"
 #include "util/err.h"
@@ -92,13 +106,25 @@ bool rs_cmd_next(struct rs_cmd_iter *it, struct rs_cmd_op_view *op, enum tk_err 
 
 enum rs_admin_type {
 	RS_ADMIN_COMPACT_LOG = 1,
+	RS_ADMIN_CHANGE_PEER = 2,
+	RS_ADMIN_TRANSFER_LEADER = 3, /* reserved: never a log entry */
+};
+
+enum rs_change_type {
+	RS_CHANGE_ADD_VOTER = 0,
+	RS_CHANGE_REMOVE_VOTER = 1,
 };
 
 #define RS_ADMIN_COMPACT_LOG_LEN 18
+#define RS_ADMIN_CHANGE_PEER_LEN 35
 
 struct rs_admin {
 	uint8_t type; /* enum rs_admin_type */
-	uint64_t compact_index, compact_term;
+	uint64_t compact_index, compact_term; /* COMPACT_LOG */
+	/* CHANGE_PEER */
+	uint8_t change; /* enum rs_change_type */
+	uint64_t peer_id, store_id;
+	struct region_epoch epoch;
 };
 
 /* True when data is an admin command (by its first byte; it may still be

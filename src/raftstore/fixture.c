@@ -7,6 +7,7 @@
 
 #include "engine/raft_keys.h"
 #include "raftstore/cmd.h"
+#include "raftstore/snap.h"
 
 static uint64_t rnd(struct fx *c)
 {
@@ -90,7 +91,12 @@ struct fx *fx_new(int n, uint64_t seed)
 
 struct fx *fx_new_opts(int n, uint64_t seed, const struct rs_peer_options *o)
 {
-	ck_assert(n >= 1 && n <= FX_MAX);
+	return fx_new_peers(n, n, seed, o);
+}
+
+struct fx *fx_new_peers(int n, int peers, uint64_t seed, const struct rs_peer_options *o)
+{
+	ck_assert(n >= 1 && n <= FX_MAX && peers >= 1 && peers <= n);
 	struct fx *c = calloc(1, sizeof *c);
 	ck_assert_ptr_nonnull(c);
 	if (o)
@@ -105,14 +111,16 @@ struct fx *fx_new_opts(int n, uint64_t seed, const struct rs_peer_options *o)
 	struct eng_batch *b = eng_batch_new();
 	for (int id = 1; id <= n; id++) {
 		c->dir[id] = ph_tmpdir();
-		struct eng *e = ph_open(c->dir[id]);
-		struct rs_region_state rs;
-		ph_region(&rs, FX_RID, (uint32_t)n, "", "");
-		struct tk_errbuf eb;
-		ck_assert_int_eq(rs_ps_bootstrap(e, b, &rs, &eb), TK_OK);
-		rs_region_state_destroy(&rs);
-		ph_write(e, b);
-		eng_close(e);
+		if (id <= peers) {
+			struct eng *e = ph_open(c->dir[id]);
+			struct rs_region_state rs;
+			ph_region(&rs, FX_RID, (uint32_t)peers, "", "");
+			struct tk_errbuf eb;
+			ck_assert_int_eq(rs_ps_bootstrap(e, b, &rs, &eb), TK_OK);
+			rs_region_state_destroy(&rs);
+			ph_write(e, b);
+			eng_close(e);
+		}
 		fx_start(c, id);
 	}
 	eng_batch_free(b);
@@ -151,6 +159,8 @@ static bool passes(struct fx *c)
 		c->sending_store = (uint64_t)id;
 		enum tk_err rc = rs_store_ready_pass(c->s[id], &nr, &eb);
 		if (rc != TK_OK) { /* a failed pass: the store dies, as a daemon would */
+			if (getenv("FX_VERBOSE"))
+				fprintf(stderr, "store %d dies: %s\n", id, eb.msg);
 			fx_kill(c, id);
 			continue;
 		}
@@ -169,8 +179,11 @@ static bool deliver(struct fx *c)
 		struct fx_msg *m = &q[i];
 		bool drop = !c->s[m->to] || c->group[m->from] != c->group[m->to] ||
 		            (c->drop_pct && rnd(c) % 100 < c->drop_pct);
-		if (!drop)
-			ck_assert_int_eq(rs_store_step(c->s[m->to], &m->env), TK_OK);
+		if (!drop) { /* a message no peer takes is dropped, as a daemon would */
+			enum tk_err rc = rs_store_step(c->s[m->to], &m->env);
+			ck_assert_msg(rc == TK_OK || rc == TK_E_REGION_NOT_FOUND, "step: %s",
+			              tk_err_name(rc));
+		}
 		msg_destroy(m);
 	}
 	free(q);
@@ -185,6 +198,12 @@ void fx_settle(struct fx *c)
 			return;
 	}
 	ck_abort_msg("cluster did not settle");
+}
+
+void fx_round(struct fx *c)
+{
+	passes(c);
+	deliver(c);
 }
 
 void fx_tick(struct fx *c, int n)
@@ -203,15 +222,21 @@ void fx_partition(struct fx *c, const int *group)
 		c->group[id] = group ? group[id] : 0;
 }
 
+struct rs_peer *fx_peer(struct fx *c, int id)
+{
+	return c->s[id] ? rs_store_peer(c->s[id], FX_RID) : NULL;
+}
+
 struct raft_node *fx_raft(struct fx *c, int id)
 {
-	return rs_peer_raft(rs_store_peer(c->s[id], FX_RID));
+	struct rs_peer *p = fx_peer(c, id);
+	return p ? rs_peer_raft(p) : NULL;
 }
 
 int fx_leader(struct fx *c)
 {
 	for (int id = 1; id <= c->n; id++)
-		if (c->s[id] && raft_role(fx_raft(c, id)) == RAFT_LEADER)
+		if (fx_raft(c, id) && raft_role(fx_raft(c, id)) == RAFT_LEADER)
 			return id;
 	return 0;
 }
@@ -277,19 +302,195 @@ uint64_t fx_counter(struct fx *c, int id, const char *key)
 
 raft_index fx_applied(struct fx *c, int id)
 {
+	struct rs_peer *p = fx_peer(c, id);
+	if (!p)
+		return 0;
 	struct rs_apply_state a;
-	rs_ps_apply_state(rs_peer_storage(rs_store_peer(c->s[id], FX_RID)), &a);
+	rs_ps_apply_state(rs_peer_storage(p), &a);
 	return a.applied;
 }
 
-size_t fx_log_keys(struct fx *c, int id)
+void fx_change_peer(struct fx *c, int id, int add, uint64_t peer_id, uint64_t store_id,
+                    struct fx_result *r)
 {
-	struct eng_key lo = eng_key_raft_log(FX_RID, 0), hi = eng_key_raft_log_end(FX_RID);
-	struct eng_iter *it = eng_iter_new_keys(c->e[id], NULL, &lo, &hi);
+	r->rc = INT_MIN;
+	r->fired = 0;
+	rs_store_change_peer(c->s[id], FX_RID, add, peer_id, store_id, on_result, r);
+}
+
+/* Records of e in [lo, hi). */
+static size_t count_keys(struct eng *e, struct eng_key lo, struct eng_key hi)
+{
+	struct eng_iter *it = eng_iter_new_keys(e, NULL, &lo, &hi);
 	ck_assert_ptr_nonnull(it);
 	size_t n = 0;
 	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
 		n++;
 	eng_iter_free(it);
 	return n;
+}
+
+size_t fx_log_keys(struct fx *c, int id)
+{
+	return count_keys(c->e[id], eng_key_raft_log(FX_RID, 0), eng_key_raft_log_end(FX_RID));
+}
+
+int fx_await_leader(struct fx *c)
+{
+	for (int i = 0; i < 500; i++) {
+		int l = fx_leader(c);
+		if (l)
+			return l;
+		fx_tick(c, 1);
+	}
+	ck_abort_msg("no leader");
+	return 0;
+}
+
+const struct rs_region *fx_region(struct fx *c, int id)
+{
+	struct rs_peer *p = fx_peer(c, id);
+	return p ? rs_peer_region(p) : NULL;
+}
+
+void fx_put_ok(struct fx *c, const char *k, const char *v)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int l = fx_await_leader(c);
+		struct fx_result r;
+		fx_propose(c, l, RS_CMD_PUT, k, v, &r);
+		fx_settle(c);
+		if (r.rc == TK_OK)
+			return;
+		fx_tick(c, 2);
+	}
+	ck_abort_msg("put %s never succeeded", k);
+}
+
+/* The peer of region r on store_id (0: none). */
+static uint64_t peer_on(const struct rs_region *r, uint64_t store_id)
+{
+	for (uint32_t i = 0; r && i < r->n_peers; i++)
+		if (r->peers[i].store_id == store_id)
+			return r->peers[i].id;
+	return 0;
+}
+
+void fx_change_ok(struct fx *c, int add, uint64_t peer_id, uint64_t store_id)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int l = fx_await_leader(c);
+		uint64_t have = peer_on(fx_region(c, l), store_id);
+		if (add ? have == peer_id : have == 0)
+			return; /* done (an earlier try that looked lost applied) */
+		struct fx_result r;
+		fx_change_peer(c, l, add, peer_id, store_id, &r);
+		fx_settle(c);
+		/* an added peer may count in the quorum at once: it has to be
+		 * created and caught up (ticks) before the change commits */
+		for (int i = 0; i < 200 && !r.fired; i++)
+			fx_tick(c, 1);
+		ck_assert_int_eq(r.fired, 1);
+		if (r.rc == TK_OK)
+			return;
+		ck_assert_msg(r.rc != TK_E_BAD_REQUEST && r.rc != TK_E_EPOCH_NOT_MATCH,
+		              "change peer %llu on store %llu: %s", (unsigned long long)peer_id,
+		              (unsigned long long)store_id, tk_err_name((enum tk_err)r.rc));
+		fx_tick(c, 2);
+	}
+	ck_abort_msg("change peer %llu never succeeded", (unsigned long long)peer_id);
+}
+
+void fx_converge(struct fx *c)
+{
+	for (int i = 0; i < 500; i++) {
+		int l = fx_leader(c);
+		const struct rs_region *r = l ? fx_region(c, l) : NULL;
+		bool same = r != NULL;
+		for (int id = 1; same && id <= c->n; id++) {
+			if (!c->s[id])
+				continue;
+			bool member = peer_on(r, (uint64_t)id) != 0;
+			/* members applied what the leader did; others hold no peer */
+			if (member ? fx_applied(c, id) != fx_applied(c, l) : fx_peer(c, id) != NULL)
+				same = false;
+		}
+		if (same)
+			return;
+		fx_tick(c, 1);
+	}
+	ck_abort_msg("stores did not converge");
+}
+
+size_t fx_data_keys(struct fx *c, int id)
+{
+	size_t n = 0;
+	for (int i = 0; i < RS_SNAP_N_CFS; i++) {
+		struct eng_iter *it = eng_iter_new(c->e[id], NULL, rs_snap_cfs[i],
+		                                   tk_slice_of(NULL, 0), tk_slice_of(NULL, 0));
+		ck_assert_ptr_nonnull(it);
+		for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it))
+			n++;
+		eng_iter_free(it);
+	}
+	return n;
+}
+
+size_t fx_raft_records(struct fx *c, int id)
+{
+	return count_keys(c->e[id], eng_key_raft_region_lo(FX_RID), eng_key_raft_region_hi(FX_RID));
+}
+
+void fx_expect_val(struct fx *c, int id, const char *k, const char *want)
+{
+	char v[64];
+	bool found = fx_get(c, id, k, v, sizeof v);
+	if (!want) {
+		ck_assert_msg(!found, "store %d holds %s", id, k);
+		return;
+	}
+	ck_assert_msg(found, "store %d lacks %s", id, k);
+	ck_assert_str_eq(v, want);
+}
+
+void fx_scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
+{
+	tk_buf_reset(out);
+	size_t n = strlen(prefix);
+	char hi[32];
+	ck_assert(n > 0 && n < sizeof hi);
+	memcpy(hi, prefix, n);
+	hi[n - 1]++;
+	struct eng_iter *it =
+	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
+	ck_assert_ptr_nonnull(it);
+	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
+		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
+		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
+		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
+	}
+	eng_iter_free(it);
+}
+
+uint8_t fx_stored_state(const char *dir, size_t *raft_records)
+{
+	struct eng *e = ph_open(dir);
+	struct eng_key k = eng_key_region_state(FX_RID);
+	struct tk_buf v;
+	tk_buf_init(&v);
+	bool found;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
+	ck_assert(found);
+	struct rs_region_state rs;
+	rs_region_state_init(&rs);
+	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
+	uint8_t st = rs.state;
+	rs_region_state_destroy(&rs);
+	tk_buf_destroy(&v);
+	if (raft_records)
+		*raft_records =
+		    count_keys(e, eng_key_raft_region_lo(FX_RID), eng_key_raft_region_hi(FX_RID));
+	eng_close(e);
+	return st;
 }

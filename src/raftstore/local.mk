@@ -3,9 +3,10 @@
 # (the raft log storage over LevelDB with an entry cache, staged into caller
 # batches), the raft column values, the region local state, raw KV commands
 # and their application, a region's peer (proposals and their callbacks, log
-# GC), region snapshots (snap.c: generation, chunks, atomic apply; snap_xfer.c:
-# the streams between stores) and the store (router and the group-commit
-# ready pass).
+# GC), membership changes (confchange.c), region snapshots (snap.c:
+# generation, chunks, atomic apply; snap_xfer.c: the streams between stores)
+# and the store (router and the group-commit ready pass; store_peers.c: peers
+# born from messages, destroyed behind tombstones).
 noinst_LTLIBRARIES += src/raftstore/libtkraftstore.la
 src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/region_state.c src/raftstore/region_state.h \
@@ -19,7 +20,9 @@ src_raftstore_libtkraftstore_la_SOURCES = \
 	src/raftstore/cas.c src/raftstore/cas.h \
 	src/raftstore/overlay.c src/raftstore/overlay.h \
 	src/raftstore/read_queue.c src/raftstore/read_queue.h \
-	src/raftstore/peer.c src/raftstore/peer.h \
+	src/raftstore/peer.c src/raftstore/peer.h src/raftstore/peer_int.h \
+	src/raftstore/confchange.c \
+	src/raftstore/store_peers.c \
 	src/raftstore/snap.c src/raftstore/snap.h \
 	src/raftstore/snap_xfer.c src/raftstore/store_int.h \
 	src/raftstore/store.c src/raftstore/store.h \
@@ -29,10 +32,12 @@ src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtke
 
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_env_wire
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
+	src/raftstore/test_peer_birth src/raftstore/test_env_wire
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
-	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_env_wire
+	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
+	src/raftstore/test_peer_birth src/raftstore/test_env_wire
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -52,6 +57,16 @@ src_raftstore_test_cluster_SOURCES = src/raftstore/test_cluster.c src/raftstore/
 	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
 src_raftstore_test_cluster_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_cluster_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_confchange_SOURCES = src/raftstore/test_confchange.c src/raftstore/fixture.c \
+	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
+src_raftstore_test_confchange_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_confchange_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_peer_birth_SOURCES = src/raftstore/test_peer_birth.c \
+	src/raftstore/test_ps_helpers.h
+src_raftstore_test_peer_birth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_peer_birth_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
 
 src_raftstore_test_cmd_SOURCES = src/raftstore/test_cmd.c src/raftstore/test_ps_helpers.h
 src_raftstore_test_cmd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)

@@ -1,45 +1,11 @@
 /* A region's peer: raft node, storage and pending proposals (see peer.h). */
-#include "raftstore/peer.h"
+#include "raftstore/peer_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "raftstore/cmd.h"
 #include "raftstore/snap.h"
-
-struct proposal {
-	raft_index index;
-	raft_term term;
-	rs_proposal_cb cb;
-	void *arg;
-};
-
-struct rs_peer {
-	uint64_t region_id, store_id;
-	raft_id id;
-	struct eng *e;
-	struct rs_peer_storage *ps;
-	struct raft_node *r;
-	struct rs_peer_options opt;
-	/* Log GC: entry bytes applied since the last compaction (a hint: it
-	 * restarts at 0 with the peer), and the COMPACT_LOG proposed last
-	 * (index and term of its entry), so that one at a time is in flight. */
-	uint64_t log_bytes;
-	raft_index gc_prop_index;
-	raft_term gc_prop_term;
-	/* A snapshot staged by stage_log whose data is still to be written:
-	 * its region state (NORMAL), set when the data is in. */
-	bool snap_pending;
-	struct rs_region_state snap_rs;
-	/* Pending proposals, sorted by index (see push_proposal); head first. */
-	struct proposal *props;
-	size_t np, head, cap;
-	/* Results decided while staging apply, fired after the write. */
-	struct rs_read_queue rq;
-	enum tk_err *results;
-	size_t *out_start; /* per result: its outputs' start and count in the apply ctx */
-	size_t nres, rescap;
-};
 
 void rs_peer_options_default(struct rs_peer_options *o)
 {
@@ -52,36 +18,10 @@ void rs_peer_options_default(struct rs_peer_options *o)
 	o->log_gc_size_limit = 8u << 20;
 }
 
-enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
-                         const struct rs_peer_options *o, struct rs_peer **out,
-                         struct tk_errbuf *eb)
+/* The raft node of p (p->id set) over its storage. */
+static enum tk_err start_raft(struct rs_peer *p, const struct rs_peer_options *o,
+                              struct tk_errbuf *eb)
 {
-	*out = NULL;
-	struct rs_peer *p = calloc(1, sizeof *p);
-	if (!p)
-		return tk_err_set(eb, TK_E_NOMEM, "peer");
-	p->region_id = region_id;
-	p->store_id = store_id;
-	p->e = e;
-	p->opt = *o;
-	rs_rq_init(&p->rq);
-	rs_region_state_init(&p->snap_rs);
-	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
-	if (rc != TK_OK) {
-		free(p);
-		return rc;
-	}
-	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
-	if (rs && rs->state == RS_PEER_NORMAL)
-		for (uint32_t i = 0; i < rs->region.n_peers; i++)
-			if (rs->region.peers[i].store_id == store_id)
-				p->id = rs->region.peers[i].id;
-	if (!p->id) {
-		rs_ps_free(p->ps);
-		free(p);
-		return tk_err_set(eb, TK_E_NOT_FOUND, "region %llu has no live peer on store %llu",
-		                  (unsigned long long)region_id, (unsigned long long)store_id);
-	}
 	struct rs_apply_state a;
 	rs_ps_apply_state(p->ps, &a);
 	struct raft_config cfg;
@@ -97,12 +37,92 @@ enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
 	cfg.applied = a.applied;
 	cfg.storage = rs_ps_storage(p->ps);
 	cfg.seed = o->seed * 1000003u + p->id;
-	rc = raft_node_new(&cfg, &p->r);
-	if (rc != TK_OK) {
-		rs_ps_free(p->ps);
-		free(p);
+	enum tk_err rc = raft_node_new(&cfg, &p->r);
+	if (rc != TK_OK)
 		return tk_err_set(eb, rc, "region %llu: raft config refused",
+		                  (unsigned long long)p->region_id);
+	return TK_OK;
+}
+
+static struct rs_peer *peer_alloc(struct eng *e, uint64_t region_id, uint64_t store_id,
+                                  const struct rs_peer_options *o)
+{
+	struct rs_peer *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->region_id = region_id;
+	p->store_id = store_id;
+	p->e = e;
+	p->opt = *o;
+	rs_rq_init(&p->rq);
+	rs_region_state_init(&p->snap_rs);
+	return p;
+}
+
+static void peer_unwind(struct rs_peer *p)
+{
+	rs_rq_destroy(&p->rq);
+	rs_region_state_destroy(&p->snap_rs);
+	rs_ps_free(p->ps);
+	free(p);
+}
+
+enum tk_err rs_peer_open(struct eng *e, uint64_t region_id, uint64_t store_id,
+                         const struct rs_peer_options *o, struct rs_peer **out,
+                         struct tk_errbuf *eb)
+{
+	*out = NULL;
+	struct rs_peer *p = peer_alloc(e, region_id, store_id, o);
+	if (!p)
+		return tk_err_set(eb, TK_E_NOMEM, "peer");
+	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
+	if (rc != TK_OK) {
+		p->ps = NULL;
+		peer_unwind(p);
+		return rc;
+	}
+	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
+	if (rs && rs->state == RS_PEER_NORMAL)
+		for (uint32_t i = 0; i < rs->region.n_peers; i++)
+			if (rs->region.peers[i].store_id == store_id)
+				p->id = rs->region.peers[i].id;
+	if (!p->id) {
+		peer_unwind(p);
+		return tk_err_set(eb, TK_E_NOT_FOUND, "region %llu has no live peer on store %llu",
+		                  (unsigned long long)region_id, (unsigned long long)store_id);
+	}
+	if ((rc = start_raft(p, o, eb)) != TK_OK) {
+		peer_unwind(p);
+		return rc;
+	}
+	*out = p;
+	return TK_OK;
+}
+
+enum tk_err rs_peer_create(struct eng *e, uint64_t region_id, uint64_t store_id, raft_id peer_id,
+                           const struct rs_peer_options *o, struct rs_peer **out,
+                           struct tk_errbuf *eb)
+{
+	*out = NULL;
+	struct rs_peer *p = peer_alloc(e, region_id, store_id, o);
+	if (!p)
+		return tk_err_set(eb, TK_E_NOMEM, "peer");
+	p->id = peer_id;
+	enum tk_err rc = rs_ps_open(e, region_id, NULL, &p->ps, eb);
+	if (rc != TK_OK) {
+		p->ps = NULL;
+		peer_unwind(p);
+		return rc;
+	}
+	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
+	if (rs && rs->state != RS_PEER_TOMBSTONE) {
+		peer_unwind(p);
+		return tk_err_set(eb, TK_E_BAD_REQUEST, "region %llu is already initialized here",
 		                  (unsigned long long)region_id);
+	}
+	if ((rc = start_raft(p, o, eb)) != TK_OK) {
+		peer_unwind(p);
+		return rc;
 	}
 	*out = p;
 	return TK_OK;
@@ -157,14 +177,66 @@ size_t rs_peer_pending(const struct rs_peer *p)
 uint64_t rs_peer_store_of(const struct rs_peer *p, raft_id peer_id)
 {
 	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
-	for (uint32_t i = 0; rs && i < rs->region.n_peers; i++)
+	for (uint32_t i = 0; rs && rs->state != RS_PEER_TOMBSTONE && i < rs->region.n_peers; i++)
 		if (rs->region.peers[i].id == peer_id)
 			return rs->region.peers[i].store_id;
+	for (size_t i = 0; i < p->ncache; i++)
+		if (p->cache[i].id == peer_id)
+			return p->cache[i].store_id;
 	return 0;
 }
 
+void rs_peer_learn_store(struct rs_peer *p, raft_id peer_id, uint64_t store_id)
+{
+	if (!peer_id || !store_id)
+		return;
+	for (size_t i = 0; i < p->ncache; i++)
+		if (p->cache[i].id == peer_id) {
+			p->cache[i].store_id = store_id;
+			return;
+		}
+	/* Full: the oldest entry goes (a cache, the region state is the truth). */
+	if (p->ncache == RS_PEER_CACHE) {
+		memmove(p->cache, p->cache + 1, (RS_PEER_CACHE - 1) * sizeof *p->cache);
+		p->ncache--;
+	}
+	p->cache[p->ncache++] = (struct region_peer){peer_id, store_id};
+}
+
+const struct rs_region_state *peer_region_state(const struct rs_peer *p)
+{
+	const struct rs_region_state *rs = rs_ps_staged_region_state(p->ps);
+	return rs && rs->state != RS_PEER_TOMBSTONE ? rs : NULL;
+}
+
+const struct rs_region *rs_peer_region(const struct rs_peer *p)
+{
+	const struct rs_region_state *rs = rs_ps_region_state(p->ps);
+	return rs && rs->state != RS_PEER_TOMBSTONE ? &rs->region : NULL;
+}
+
+bool rs_peer_is_leader(const struct rs_peer *p)
+{
+	return raft_role(p->r) == RAFT_LEADER;
+}
+
+raft_id rs_peer_leader_id(const struct rs_peer *p)
+{
+	return raft_leader(p->r);
+}
+
+bool rs_peer_removed(const struct rs_peer *p)
+{
+	return p->removed;
+}
+
+void rs_peer_mark_removed(struct rs_peer *p)
+{
+	p->removed = true;
+}
+
 /* Room for one more proposal at the tail; false when out of memory. */
-static bool reserve(struct rs_peer *p)
+bool peer_reserve(struct rs_peer *p)
 {
 	if (p->np == 0)
 		p->head = 0;
@@ -189,8 +261,8 @@ static bool reserve(struct rs_peer *p)
  * holds every committed entry, so the older entries there never commit.
  * Failing them here also keeps the queue sorted by index.  Room was
  * reserved before proposing. */
-static void push_proposal(struct rs_peer *p, raft_index i, raft_term t, rs_proposal_cb cb,
-                          void *arg)
+void peer_push_proposal(struct rs_peer *p, raft_index i, raft_term t, rs_proposal_cb cb,
+                        void *arg)
 {
 	while (p->np && p->props[p->head + p->np - 1].index >= i) {
 		struct proposal pr = p->props[p->head + p->np - 1];
@@ -215,7 +287,7 @@ enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, r
 	}
 	/* Room first: once proposed, the entry must be tracked, or its
 	 * callback could never fire. */
-	if (!reserve(p)) {
+	if (!peer_reserve(p)) {
 		cb(arg, TK_E_NOMEM, NULL);
 		return TK_E_NOMEM;
 	}
@@ -224,7 +296,7 @@ enum tk_err rs_peer_propose(struct rs_peer *p, const uint8_t *cmd, size_t len, r
 		cb(arg, rc, NULL);
 		return rc;
 	}
-	push_proposal(p, raft_last_index(p->r), raft_current_term(p->r), cb, arg);
+	peer_push_proposal(p, raft_last_index(p->r), raft_current_term(p->r), cb, arg);
 	return TK_OK;
 }
 
@@ -289,8 +361,8 @@ static enum tk_err apply_admin(struct rs_peer *p, struct rs_apply_ctx *ac,
 {
 	struct rs_admin a;
 	struct tk_errbuf aeb;
-	if (rs_admin_decode(e->data, e->len, &a, &aeb) != TK_OK)
-		return TK_OK;
+	if (rs_admin_decode(e->data, e->len, &a, &aeb) != TK_OK || a.type != RS_ADMIN_COMPACT_LOG)
+		return TK_OK; /* CHANGE_PEER travels only in conf change entries */
 	/* COMPACT_LOG: the entries up to compact_index are applied here (it
 	 * was proposed after they were), so the log may drop them. */
 	enum tk_err rc = rs_ps_set_truncated(p->ps, ac->b, a.compact_index, &aeb);
@@ -326,8 +398,13 @@ enum tk_err rs_peer_stage_apply(struct rs_peer *p, struct rs_apply_ctx *ac,
 		enum tk_err rc = TK_OK;
 		p->log_bytes += e->len;
 		p->out_start[2 * p->nres] = p->out_start[2 * p->nres + 1] = 0;
-		/* Empty entries are leaders' no-ops; conf changes come later. */
-		if (e->type == RAFT_ENTRY_NORMAL && rs_cmd_is_admin(e->data, e->len)) {
+		/* Empty entries are leaders' no-ops. */
+		if (e->type == RAFT_ENTRY_CONF_CHANGE) {
+			rc = peer_apply_conf_change(p, ac, e, &p->results[p->nres], eb);
+			if (rc != TK_OK)
+				return rc;
+			rc = p->results[p->nres];
+		} else if (e->type == RAFT_ENTRY_NORMAL && rs_cmd_is_admin(e->data, e->len)) {
 			rc = apply_admin(p, ac, e, eb);
 			if (rc != TK_OK)
 				return rc;

@@ -57,6 +57,13 @@ const struct rs_region_state *rs_ps_region_state(const struct rs_peer_storage *p
 	return ps->has_region ? &ps->region : NULL;
 }
 
+const struct rs_region_state *rs_ps_staged_region_state(const struct rs_peer_storage *ps)
+{
+	if (ps->staged && ps->s_region_set)
+		return &ps->s_region;
+	return rs_ps_region_state(ps);
+}
+
 void rs_ps_conf_state(const struct rs_peer_storage *ps, struct raft_conf_state *cs)
 {
 	memset(cs, 0, sizeof *cs);

@@ -101,6 +101,9 @@ raft_index rs_ps_last_index(const struct rs_peer_storage *ps);
 /* The region local state (borrowed until the next rs_ps_persisted), NULL
  * while the peer is uninitialized. */
 const struct rs_region_state *rs_ps_region_state(const struct rs_peer_storage *ps);
+/* The region state the staged batch will leave (the persisted one when none
+ * is staged): what a second conf change applied in the same pass builds on. */
+const struct rs_region_state *rs_ps_staged_region_state(const struct rs_peer_storage *ps);
 /* The voters as raft_storage_ops.initial_state reports them: the region's
  * peer ids (none while uninitialized or tombstoned). */
 void rs_ps_conf_state(const struct rs_peer_storage *ps, struct raft_conf_state *cs);

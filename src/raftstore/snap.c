@@ -336,23 +336,43 @@ static enum tk_err write_chunk(struct eng *e, struct eng_batch *b, struct tk_sli
 	return rc;
 }
 
+enum tk_err rs_snap_clear_data(struct eng *e, const struct rs_region *r, struct tk_errbuf *eb)
+{
+	struct tk_buf lo, hi;
+	tk_buf_init(&lo);
+	tk_buf_init(&hi);
+	enum tk_err rc = TK_OK;
+	for (int i = 0; rc == TK_OK && i < RS_SNAP_N_CFS; i++) {
+		bool ls, hs;
+		if (!rs_snap_cf_bounds(rs_snap_cfs[i], r, &lo, &ls, &hi, &hs)) {
+			rc = tk_err_set(eb, TK_E_NOMEM, "clear region data");
+			break;
+		}
+		rc = delete_range(e, rs_snap_cfs[i], ls ? tk_buf_slice(&lo) : tk_slice_of(NULL, 0),
+		                  hs ? tk_buf_slice(&hi) : tk_slice_of(NULL, 0), eb);
+	}
+	tk_buf_destroy(&lo);
+	tk_buf_destroy(&hi);
+	return rc;
+}
+
+enum tk_err rs_snap_clear_raft(struct eng *e, uint64_t region, struct tk_errbuf *eb)
+{
+	struct eng_key lo = eng_key_raft_region_lo(region), hi = eng_key_raft_region_hi(region);
+	enum tk_err rc = delete_range(e, ENG_CF_RAFT, eng_key_slice(&lo), eng_key_slice(&hi), eb);
+	if (rc != TK_OK)
+		return tk_err_wrap(eb, rc, "region %llu: delete raft state", U(region));
+	return TK_OK;
+}
+
 enum tk_err rs_snap_apply_staged(struct eng *e, const struct rs_region *r, struct eng_batch *fin,
                                  struct tk_errbuf *eb)
 {
 	struct tk_buf lo, hi;
 	tk_buf_init(&lo);
 	tk_buf_init(&hi);
-	enum tk_err rc = TK_OK;
 	/* Old data first: keys the region no longer holds must go. */
-	for (int i = 0; rc == TK_OK && i < RS_SNAP_N_CFS; i++) {
-		bool ls, hs;
-		if (!rs_snap_cf_bounds(rs_snap_cfs[i], r, &lo, &ls, &hi, &hs)) {
-			rc = tk_err_set(eb, TK_E_NOMEM, "snapshot apply");
-			break;
-		}
-		rc = delete_range(e, rs_snap_cfs[i], ls ? tk_buf_slice(&lo) : tk_slice_of(NULL, 0),
-		                  hs ? tk_buf_slice(&hi) : tk_slice_of(NULL, 0), eb);
-	}
+	enum tk_err rc = rs_snap_clear_data(e, r, eb);
 	/* Then the chunks, staged as 0, 1, ... (a new stream clears the old
 	 * one's first), read by point lookups so that no iterator is open
 	 * across the writes. */

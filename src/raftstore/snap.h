@@ -106,6 +106,13 @@ enum tk_err rs_snap_stage_reset(struct eng *e, uint64_t region, struct tk_errbuf
  * the snapshot APPLYING is synced after it). */
 enum tk_err rs_snap_stage_chunk(struct eng *e, uint64_t region, uint64_t seq, const uint8_t *p,
                                 size_t n, struct tk_errbuf *eb);
+/* Delete every key of region r's range in each data column (a few thousand
+ * keys per write; no sync): the first part of step 3, and of destroying a
+ * removed peer (store.h).  Engine errors. */
+enum tk_err rs_snap_clear_data(struct eng *e, const struct rs_region *r, struct tk_errbuf *eb);
+/* Delete every raft column record of region (log, raft state, apply state,
+ * staged chunks), in key order.  Engine errors. */
+enum tk_err rs_snap_clear_raft(struct eng *e, uint64_t region, struct tk_errbuf *eb);
 /* Step 3 above for region r: fin holds the caller's final records (the
  * region state back to NORMAL); the staged chunks' deletions are added to
  * it and it is written last.  fin is cleared on return.  Engine errors,

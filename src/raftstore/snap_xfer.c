@@ -423,3 +423,15 @@ enum tk_err xfer_step(struct rs_store *s, const struct rs_envelope *env)
 		queue_ack(s, env, t == REFUSED);
 	return TK_OK;
 }
+
+void xfer_forget_region(struct rs_store *s, uint64_t region_id)
+{
+	for (size_t i = 0; i < s->nout; i++)
+		if (s->outs[i]->region_id == region_id)
+			out_end(s, i--, false);
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->ins[i].region_id == region_id) {
+			s->ins[i] = s->ins[--s->nin];
+			break;
+		}
+}

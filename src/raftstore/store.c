@@ -12,7 +12,7 @@
  * range waits (after a restart, or a compaction forced by the size limit). */
 #define RS_LOG_GC_MAX_DELETES 4096
 
-static enum tk_err add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errbuf *eb)
+enum tk_err store_add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errbuf *eb)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 8;
@@ -34,9 +34,9 @@ static enum tk_err add_peer(struct rs_store *s, struct rs_peer *p, struct tk_err
 }
 
 /* A snapshot apply that a kill cut short is redone before the peer opens
- * (snap.h). */
-static enum tk_err finish_applying(struct eng *e, uint64_t rid, struct tk_slice val,
-                                   struct tk_errbuf *eb)
+ * (snap.h); a destruction cut short is finished (store_peers.c). */
+static enum tk_err finish_applying(struct rs_store *s, struct eng *e, uint64_t rid,
+                                   struct tk_slice val, struct tk_errbuf *eb)
 {
 	struct rs_region_state rs;
 	rs_region_state_init(&rs);
@@ -45,6 +45,15 @@ static enum tk_err finish_applying(struct eng *e, uint64_t rid, struct tk_slice 
 		tk_err_wrap(eb, rc, "region %llu", (unsigned long long)rid);
 	else if (rs.state == RS_PEER_APPLYING)
 		rc = rs_snap_finish_applying(e, &rs, eb);
+	else if (rs.state == RS_PEER_TOMBSTONE)
+		rc = store_open_tombstone(s, &rs, eb);
+	if (rc == TK_OK && rs.state != RS_PEER_TOMBSTONE) {
+		bool ours = false;
+		for (uint32_t i = 0; i < rs.region.n_peers; i++)
+			ours = ours || rs.region.peers[i].store_id == s->cfg.store_id;
+		if (!ours)
+			rc = store_open_removed(s, &rs, eb);
+	}
 	rs_region_state_destroy(&rs);
 	return rc;
 }
@@ -72,7 +81,7 @@ enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **o
 			rc = tk_err_set(eb, TK_E_CORRUPTION, "bad region state key");
 			break;
 		}
-		rc = finish_applying(cfg->e, rid, eng_iter_value(it), eb);
+		rc = finish_applying(s, cfg->e, rid, eng_iter_value(it), eb);
 		if (rc != TK_OK)
 			break;
 		struct rs_peer *p;
@@ -81,7 +90,7 @@ enum tk_err rs_store_open(const struct rs_store_config *cfg, struct rs_store **o
 			rc = TK_OK;
 			continue;
 		}
-		if (rc == TK_OK && (rc = add_peer(s, p, eb)) != TK_OK)
+		if (rc == TK_OK && (rc = store_add_peer(s, p, eb)) != TK_OK)
 			rs_peer_free(p);
 		if (rc == TK_OK)
 			rs_ps_set_snapshot_source(rs_peer_storage(p), xfer_generate, s);
@@ -103,6 +112,7 @@ void rs_store_free(struct rs_store *s)
 	if (!s)
 		return;
 	xfer_free(s); /* engine snapshots first: the engine closes after */
+	store_peers_free(s);
 	for (size_t i = 0; i < s->n; i++)
 		rs_peer_free(s->peers[i]);
 	free(s->peers);
@@ -139,20 +149,17 @@ enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env)
 {
 	if (env->type != RS_ENV_RAFT)
 		return xfer_step(s, env);
-	struct rs_peer *p = rs_store_peer(s, env->region_id);
-	if (!p)
-		return TK_E_REGION_NOT_FOUND;
 	/* A snapshot's data comes in chunks; its raft message only last. */
 	if (env->msg.type == RAFT_MSG_SNAPSHOT)
 		return TK_E_BAD_REQUEST;
-	return raft_step(rs_peer_raft(p), &env->msg);
+	return store_step_raft(s, env);
 }
 
 void rs_store_report_unreachable(struct rs_store *s, uint64_t to_store)
 {
 	for (size_t i = 0; i < s->n; i++) {
-		const struct rs_region *r = &rs_ps_region_state(rs_peer_storage(s->peers[i]))->region;
-		for (uint32_t k = 0; k < r->n_peers; k++)
+		const struct rs_region *r = rs_peer_region(s->peers[i]);
+		for (uint32_t k = 0; r && k < r->n_peers; k++)
 			if (r->peers[k].store_id == to_store)
 				raft_report_unreachable(rs_peer_raft(s->peers[i]), r->peers[k].id);
 	}
@@ -181,9 +188,9 @@ void store_address(struct rs_store *s, uint64_t region_id, uint64_t to_store,
 	env->from_store = s->cfg.store_id;
 	env->to_store = to_store;
 	struct rs_peer *p = rs_store_peer(s, region_id);
-	if (!p)
+	const struct rs_region *r = p ? rs_peer_region(p) : NULL;
+	if (!r) /* uninitialized: no epoch, no range yet */
 		return;
-	const struct rs_region *r = &rs_ps_region_state(rs_peer_storage(p))->region;
 	env->epoch = r->epoch;
 	env->start_key = tk_buf_slice(&r->start_key);
 	env->end_key = tk_buf_slice(&r->end_key);
@@ -276,8 +283,11 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	}
 	if (n_ready)
 		*n_ready = nr;
-	if (nr == 0 && gc == 0 && !xfer_has_work(s))
+	if (nr == 0 && gc == 0 && !xfer_has_work(s) && s->nans == 0) {
+		if (store_has_removed(s)) /* marked by a tombstone answer */
+			return store_destroy_removed(s, eb);
 		return TK_OK;
+	}
 	s->st.passes += nr > 0;
 	s->st.gc_deletes += gc;
 	bool wrote_log = false;
@@ -314,8 +324,10 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		tk_failpoint("raft-after-log-write");
 	if (rc == TK_OK)
 		rc = send_all(s, nr, eb);
-	if (rc == TK_OK)
+	if (rc == TK_OK) {
 		xfer_send(s);
+		store_send_answers(s);
+	}
 	xfer_release_unclaimed(s);
 	/* 4: apply every peer's committed entries in one batch. */
 	for (size_t k = 0; rc == TK_OK && k < nr; k++)
@@ -345,6 +357,10 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 		raft_advance(rs_peer_raft(s->peers[s->idx[k]]));
 	for (size_t k = 0; rc == TK_OK && k < nr; k++)
 		s->st.gc_proposals += rs_peer_maybe_compact(s->peers[s->idx[k]]);
+	/* Peers that applied their own removal (or learnt it) go last: the
+	 * router's indexes are not used after this. */
+	if (rc == TK_OK && store_has_removed(s))
+		rc = store_destroy_removed(s, eb);
 	return rc;
 }
 

@@ -18,6 +18,28 @@
  * in a pass where no peer has a ready: a caller that runs passes only when
  * some peer has one leaves them for later, which is harmless.
  *
+ *
+ * Peers born and destroyed (store_peers.c; TiKV's and TinyKV's rules).  A
+ * raft message for a region this store has no peer of creates one only
+ * when it is an initial message (a VOTE or PREVOTE, or a HEARTBEAT or
+ * APPEND of a leader to a peer it knows nothing of yet), its range overlaps
+ * no region this store holds, and its epoch is newer than that of a
+ * tombstone this store keeps of the region.  The new peer is uninitialized
+ * (no range, data or membership: a snapshot brings them) and answers
+ * through the stores its envelopes named (rs_peer_learn_store).  Its raft
+ * hard state is written like any peer's; a restart does not reopen it
+ * (there is no region state to find it by), but the next initial message
+ * re-creates it over the same stored hard state, so a vote is never lost.
+ * A peer is destroyed when it applied its own removal, when a tombstone
+ * envelope from a newer epoch names it, or when a message of a newer epoch
+ * names a newer peer of the region on this store: at the end of the next
+ * ready pass the region state is set TOMBSTONE with the epoch (synced),
+ * then the range's data and the region's raft records are deleted; a
+ * restart that finds a TOMBSTONE with raft records left finishes the
+ * deletion.  A VOTE or PREVOTE from a store no longer in the region (or
+ * for a tombstoned one) carrying an older epoch is answered with a
+ * tombstone envelope, which makes the stale sender destroy itself.
+ *
  * No libevent here: the caller (tinykvd's reactor later, a test fixture now)
  * calls rs_store_tick and rs_store_step, then rs_store_ready_pass.
  * A failed ready pass (engine write or read error) leaves the store unusable:
@@ -80,6 +102,14 @@ struct rs_envelope {
 /* Deliver msgs to store to_store (copy what must outlive the call). */
 typedef void (*rs_send_fn)(void *arg, uint64_t to_store, const struct rs_envelope *msgs, size_t n);
 
+/* The daemon learns which regions come and go (it keeps region ids, never
+ * peer pointers across calls). */
+enum rs_peer_event {
+	RS_PEER_CREATED = 1,   /* born from a message (uninitialized) */
+	RS_PEER_DESTROYED = 2, /* removed: tombstone recorded, data deleted */
+};
+typedef void (*rs_peer_event_fn)(void *arg, uint64_t region_id, enum rs_peer_event ev);
+
 struct rs_store_config {
 	uint64_t store_id;
 	struct eng *e; /* borrowed for the store's life */
@@ -98,6 +128,8 @@ struct rs_store_config {
 	unsigned snap_window;
 	unsigned snap_timeout_ticks;
 	unsigned snap_max_sending;
+	rs_peer_event_fn on_peer; /* optional */
+	void *on_peer_arg;
 };
 
 struct rs_store;
@@ -112,17 +144,32 @@ void rs_store_free(struct rs_store *s);
 
 struct rs_peer *rs_store_peer(struct rs_store *s, uint64_t region_id);
 size_t rs_store_n_peers(const struct rs_store *s);
+/* Peer i of the router, 0 <= i < rs_store_n_peers (the order changes when
+ * peers come and go: iterate without stepping or passing in between). */
+struct rs_peer *rs_store_peer_at(struct rs_store *s, size_t i);
+/* The peer whose (initialized) region holds key; NULL when none.  A linear
+ * scan for now. */
+struct rs_peer *rs_store_find_key(struct rs_store *s, struct tk_slice key);
+/* Membership (peer.h, rs_peer_change_peer / rs_peer_transfer_leader) on
+ * region_id; TK_E_REGION_NOT_FOUND (also given to cb) for an unknown one. */
+enum tk_err rs_store_change_peer(struct rs_store *s, uint64_t region_id, int add, uint64_t peer_id,
+                                 uint64_t store_id, rs_proposal_cb cb, void *arg);
+enum tk_err rs_store_transfer_leader(struct rs_store *s, uint64_t region_id, uint64_t peer_id);
+/* Whether this store keeps a tombstone of region_id (its peer was
+ * destroyed), and at which epoch. */
+bool rs_store_tombstone(const struct rs_store *s, uint64_t region_id, struct region_epoch *epoch);
 
 void rs_store_tick(struct rs_store *s);
 /* Step a message from the network.  TK_E_REGION_NOT_FOUND for an unknown
- * region; raft_step's TK_E_BAD_REQUEST for a malformed message, or for a
- * raft SNAPSHOT message that did not come as the last chunk of a stream.
- * A snapshot chunk is staged in the engine here (one unsynced write) and
- * acknowledged in the next ready pass; a resent chunk is acknowledged
- * again, one past a gap ignored (the sender goes back to the first chunk
- * not acknowledged after a few ticks), and one that cannot be taken (an
- * unknown stream, malformed, engine error) is answered with a refusing
- * ack, not an error. */
+ * region that the message may not create a peer of (see above; a message
+ * dropped, or answered with a tombstone, is TK_OK); raft_step's
+ * TK_E_BAD_REQUEST for a malformed message, or for a raft SNAPSHOT message
+ * that did not come as the last chunk of a stream.  A snapshot chunk is
+ * staged in the engine here (one unsynced write) and acknowledged in the
+ * next ready pass; a resent chunk is acknowledged again, one past a gap
+ * ignored (the sender goes back to the first chunk not acknowledged after a
+ * few ticks), and one that cannot be taken (an unknown stream, malformed,
+ * engine error) is answered with a refusing ack, not an error. */
 enum tk_err rs_store_step(struct rs_store *s, const struct rs_envelope *env);
 /* The transport could not deliver to store to_store (link down, queue
  * full): every peer on it is reported unreachable to its region's raft,
@@ -153,6 +200,7 @@ struct rs_store_stats {
 	uint64_t apply_write_ns; /* time in apply writes */
 	uint64_t snaps_generated, snaps_sent, snaps_aborted, snap_chunks_sent;
 	uint64_t snaps_applied, snap_chunks_received, snap_chunks_refused;
+	uint64_t peers_created, peers_destroyed, tombstones_sent;
 };
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
 

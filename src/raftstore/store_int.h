@@ -46,6 +46,19 @@ struct xfer_ack {
 	struct rs_envelope env;
 };
 
+/* A region this store destroyed its peer of: the epoch it had then.  A
+ * message of an epoch not newer never re-creates it; one of an older epoch
+ * from a peer that may not know it was removed is answered with a
+ * tombstone envelope (store_peers.c). */
+struct store_tomb {
+	uint64_t region_id;
+	struct region_epoch epoch;
+	/* The region's stores then: a sender on one of them is no stale
+	 * member (it may lag, it was not removed). */
+	uint32_t n_stores;
+	uint64_t stores[RS_REGION_MAX_PEERS];
+};
+
 struct rs_store {
 	struct rs_store_config cfg;
 	/* The router: peers by region id.  A plain array searched linearly;
@@ -73,7 +86,36 @@ struct rs_store {
 	struct xfer_ack *acks;
 	size_t nack, ackcap;
 	struct tk_buf desc; /* the descriptor handed to raft */
+
+	/* Peers born and destroyed (store_peers.c). */
+	struct store_tomb *tombs;
+	size_t ntomb, tombcap;
+	struct xfer_ack *answers; /* tombstone answers, sent in the next pass */
+	size_t nans, anscap;
 };
+
+/* store.c: add p to the router (the store owns it on success). */
+enum tk_err store_add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errbuf *eb);
+
+/* store_peers.c */
+/* At open, for a region state found TOMBSTONE: remember it and finish a
+ * destruction a kill cut short. */
+enum tk_err store_open_tombstone(struct rs_store *s, const struct rs_region_state *rs,
+                                 struct tk_errbuf *eb);
+/* At open, for a NORMAL region state that names no peer on this store: the
+ * peer applied its own removal and a kill came before its tombstone;
+ * destroy it now. */
+enum tk_err store_open_removed(struct rs_store *s, const struct rs_region_state *rs,
+                               struct tk_errbuf *eb);
+/* rs_store_step of a raft message (env->type RS_ENV_RAFT). */
+enum tk_err store_step_raft(struct rs_store *s, const struct rs_envelope *env);
+/* Destroy every peer marked removed (tombstone first, then its raft state
+ * and data).  Engine errors (the store must close; the restart finishes). */
+enum tk_err store_destroy_removed(struct rs_store *s, struct tk_errbuf *eb);
+bool store_has_removed(const struct rs_store *s);
+/* Send the queued tombstone answers. */
+void store_send_answers(struct rs_store *s);
+void store_peers_free(struct rs_store *s);
 
 /* Fill env's routing fields (store.h) for a message of region_id to
  * to_store: this store, and the region's epoch and range when it has a
@@ -101,5 +143,7 @@ void xfer_tick(struct rs_store *s);
 /* The peer's ready was handled (had_snapshot: it carried the snapshot a
  * sealed incoming stream delivered): that stream is done. */
 void xfer_ready_done(struct rs_store *s, uint64_t region_id, bool had_snapshot);
+/* region_id's peer is gone: end its streams both ways. */
+void xfer_forget_region(struct rs_store *s, uint64_t region_id);
 
 #endif

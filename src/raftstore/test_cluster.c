@@ -42,18 +42,6 @@ static void put(struct fx *c, int id, const char *k, const char *v)
 	ck_assert_msg(r.rc == TK_OK, "put %s: %s", k, tk_err_name((enum tk_err)r.rc));
 }
 
-static void expect_val(struct fx *c, int id, const char *k, const char *want)
-{
-	char v[64];
-	bool found = fx_get(c, id, k, v, sizeof v);
-	if (!want) {
-		ck_assert_msg(!found, "store %d holds %s", id, k);
-		return;
-	}
-	ck_assert_msg(found, "store %d lacks %s", id, k);
-	ck_assert_str_eq(v, want);
-}
-
 /* Tick until every live store applied what the leader applied. */
 static void converge(struct fx *c)
 {
@@ -94,7 +82,7 @@ START_TEST(test_a_3_store_region_replicates_writes_and_all_stores_converge)
 		for (int i = 0; i < 40; i++) {
 			snprintf(k, sizeof k, "k%02d", i);
 			snprintf(v, sizeof v, "v%02d", i);
-			expect_val(c, id, k, i % 5 == 4 ? NULL : v);
+			fx_expect_val(c, id, k, i % 5 == 4 ? NULL : v);
 		}
 	/* A follower refuses at once, through the callback. */
 	struct fx_result f;
@@ -123,12 +111,12 @@ START_TEST(test_an_acknowledged_write_survives_killing_any_one_store_including_t
 		fx_kill(c, kill);
 		await_leader(c);
 		fx_start(c, kill);
-		expect_val(c, kill, k, "durable"); /* on its disk before any catch-up */
+		fx_expect_val(c, kill, k, "durable"); /* on its disk before any catch-up */
 		converge(c);
 		for (int id = 1; id <= 3; id++)
 			for (int j = 1; j <= victim; j++) {
 				snprintf(k, sizeof k, "ack%d", j);
-				expect_val(c, id, k, "durable");
+				fx_expect_val(c, id, k, "durable");
 			}
 	}
 	fx_free(c);
@@ -170,11 +158,11 @@ START_TEST(test_the_minority_side_of_a_partition_never_acknowledges_and_converge
 		ck_assert_int_eq(m[i].rc, TK_E_STALE_COMMAND);
 	}
 	for (int id = 1; id <= 3; id++) {
-		expect_val(c, id, "before", "1");
-		expect_val(c, id, "majority", "won");
+		fx_expect_val(c, id, "before", "1");
+		fx_expect_val(c, id, "majority", "won");
 		for (int i = 0; i < 5; i++) {
 			snprintf(k, sizeof k, "minority%d", i);
-			expect_val(c, id, k, NULL);
+			fx_expect_val(c, id, k, NULL);
 		}
 	}
 	fx_free(c);
@@ -210,7 +198,7 @@ START_TEST(test_a_proposal_on_a_deposed_leader_whose_entry_is_overwritten_gets_a
 	ck_assert_int_eq(old.fired, 1);
 	ck_assert_int_eq(old.rc, TK_E_STALE_COMMAND);
 	for (int id = 1; id <= 3; id++)
-		expect_val(c, id, "b", "new");
+		fx_expect_val(c, id, "b", "new");
 	fx_free(c);
 }
 END_TEST
@@ -380,8 +368,8 @@ START_TEST(test_log_gc_keeps_the_entries_a_live_but_slow_follower_still_needs)
 	for (int id = 1; id <= 3; id++) {
 		ck_assert_uint_gt(first_index(c, id), m3 + 40);
 		ck_assert_uint_lt(fx_log_keys(c, id), 40);
-		expect_val(c, id, "k59", "v");
-		expect_val(c, id, "b", "2");
+		fx_expect_val(c, id, "k59", "v");
+		fx_expect_val(c, id, "b", "2");
 	}
 	fx_free(c);
 }
@@ -463,7 +451,7 @@ START_TEST(test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_go
 	put(c, 1, "k1", "v1");
 	put(c, 1, "k2", "v2");
 	converge(c);
-	expect_val(c, 3, "k2", "v2");
+	fx_expect_val(c, 3, "k2", "v2");
 	int g[4] = {0, 1, 1, 2};
 	fx_partition(c, g);
 	put(c, 1, "k3", "v3");
@@ -477,16 +465,16 @@ START_TEST(test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_go
 		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
 		put(c, 1, k, v);
 	}
-	expect_val(c, 3, "k2", "v2");
-	expect_val(c, 3, "k3", NULL);
+	fx_expect_val(c, 3, "k2", "v2");
+	fx_expect_val(c, 3, "k3", NULL);
 	raft_index last3 = raft_last_index(fx_raft(c, 3));
 	ck_assert_uint_gt(first_index(c, 1), last3 + 1); /* only a snapshot helps */
 	fx_partition(c, NULL);
 	catch_up(c, 3);
-	expect_val(c, 3, "k1", "v1");
-	expect_val(c, 3, "k3", "v3");
-	expect_val(c, 3, "k2", NULL);
-	expect_val(c, 3, "f059", "filler-value-059-0123456789abcdef");
+	fx_expect_val(c, 3, "k1", "v1");
+	fx_expect_val(c, 3, "k3", "v3");
+	fx_expect_val(c, 3, "k2", NULL);
+	fx_expect_val(c, 3, "f059", "filler-value-059-0123456789abcdef");
 	struct rs_store_stats s1 = store_stats(c, 1), s3 = store_stats(c, 3);
 	ck_assert_uint_ge(s1.snaps_sent, 1);
 	ck_assert_uint_ge(s3.snaps_applied, 1);
@@ -496,11 +484,11 @@ START_TEST(test_an_isolated_store_catches_up_by_snapshot_and_deleted_keys_are_go
 	/* It goes on from the log, and restarts on the snapshot's state. */
 	put(c, 1, "k4", "v4");
 	converge(c);
-	expect_val(c, 3, "k4", "v4");
+	fx_expect_val(c, 3, "k4", "v4");
 	fx_kill(c, 3);
 	fx_start(c, 3);
-	expect_val(c, 3, "k2", NULL);
-	expect_val(c, 3, "k4", "v4");
+	fx_expect_val(c, 3, "k2", NULL);
+	fx_expect_val(c, 3, "k4", "v4");
 	fx_free(c);
 }
 END_TEST
@@ -533,49 +521,15 @@ START_TEST(test_a_snapshot_gets_through_a_network_that_loses_chunks_and_acks)
 	struct rs_store_stats s1 = store_stats(c, 1), s3 = store_stats(c, 3);
 	ck_assert_uint_ge(s3.snaps_applied, 1);
 	ck_assert_uint_gt(s1.snap_chunks_sent, s3.snap_chunks_received); /* some resent */
-	expect_val(c, 3, "k2", NULL);
+	fx_expect_val(c, 3, "k2", NULL);
 	for (int i = 0; i < 60; i++) {
 		snprintf(k, sizeof k, "f%03d", i);
 		snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
-		expect_val(c, 3, k, v);
+		fx_expect_val(c, 3, k, v);
 	}
 	fx_free(c);
 }
 END_TEST
-
-/* The raw keys of store id with prefix, in order, joined as "k=v;". */
-static void scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out)
-{
-	tk_buf_reset(out);
-	size_t n = strlen(prefix);
-	char hi[32];
-	memcpy(hi, prefix, n);
-	hi[n - 1]++;
-	struct eng_iter *it =
-	    eng_iter_new(c->e[id], NULL, ENG_CF_RAW, tk_slice_of(prefix, n), tk_slice_of(hi, n));
-	ck_assert_ptr_nonnull(it);
-	for (eng_iter_seek_first(it); eng_iter_valid(it); eng_iter_next(it)) {
-		struct tk_slice k = eng_iter_key(it), v = eng_iter_value(it);
-		ck_assert(tk_buf_append(out, k.p, k.n) && tk_buf_append(out, "=", 1) &&
-		          tk_buf_append(out, v.p, v.n) && tk_buf_append(out, ";", 1));
-	}
-	eng_iter_free(it);
-}
-
-/* Retry one client's put until it is acknowledged (a put is idempotent). */
-static void client_put(struct fx *c, const char *k, const char *v)
-{
-	for (int tries = 0; tries < 50; tries++) {
-		int l = await_leader(c);
-		struct fx_result r;
-		fx_propose(c, l, RS_CMD_PUT, k, v, &r);
-		fx_settle(c);
-		if (r.rc == TK_OK)
-			return;
-		fx_tick(c, 2);
-	}
-	ck_abort_msg("put %s never succeeded", k);
-}
 
 /* The generic test's "log compaction with restarts" row: clients write their
  * own keys while stores are restarted (one at a time, falling behind past
@@ -600,7 +554,7 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 			for (int cl = 0; cl < CLIENTS; cl++) {
 				snprintf(k, sizeof k, "c%d-%05d", cl, seq[cl]);
 				snprintf(v, sizeof v, "x%d", seq[cl]);
-				client_put(c, k, v);
+				fx_put_ok(c, k, v); /* retried: a put is idempotent */
 				seq[cl]++;
 			}
 		if (down) {
@@ -629,7 +583,7 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 		char prefix[8];
 		snprintf(prefix, sizeof prefix, "c%d-", cl);
 		for (int id = 1; id <= 3; id++) {
-			scan_prefix(c, id, prefix, &got);
+			fx_scan_prefix(c, id, prefix, &got);
 			ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
 			              "store %d client %d: %.*s", id, cl, (int)got.len,
 			              (const char *)got.data);
@@ -647,27 +601,6 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 	fx_free(c);
 }
 END_TEST
-
-/* The region state as stored in dir (the store is down). */
-static uint8_t stored_peer_state(const char *dir)
-{
-	struct eng *e = ph_open(dir);
-	struct eng_key k = eng_key_region_state(FX_RID);
-	struct tk_buf v;
-	tk_buf_init(&v);
-	bool found;
-	struct tk_errbuf eb;
-	ck_assert_int_eq(eng_get_key(e, &k, &v, &found, &eb), TK_OK);
-	ck_assert(found);
-	struct rs_region_state rs;
-	rs_region_state_init(&rs);
-	ck_assert_int_eq(rs_region_state_decode(tk_buf_slice(&v), &rs, &eb), TK_OK);
-	uint8_t st = rs.state;
-	rs_region_state_destroy(&rs);
-	tk_buf_destroy(&v);
-	eng_close(e);
-	return st;
-}
 
 /* Kill the receiving store at each of its writes in turn while it takes a
  * snapshot (staging chunks, the APPLYING marker, deleting the range,
@@ -700,12 +633,12 @@ START_TEST(test_a_store_killed_in_the_middle_of_applying_a_snapshot_restarts_con
 		for (int i = 0; i < 100 && c->s[3] && fx_applied(c, 3) != fx_applied(c, 1); i++)
 			fx_tick(c, 1);
 		if (!c->s[3]) { /* a failed ready pass killed it */
-			bool applying = stored_peer_state(c->dir[3]) == RS_PEER_APPLYING;
+			bool applying = fx_stored_state(c->dir[3], NULL) == RS_PEER_APPLYING;
 			saw_applying += applying;
 			fx_start(c, 3);
 			if (applying) { /* open finished it: the data is the snapshot's */
-				expect_val(c, 3, "k2", NULL);
-				expect_val(c, 3, "f039", "filler-value-039-0123456789abcdef");
+				fx_expect_val(c, 3, "k2", NULL);
+				fx_expect_val(c, 3, "f039", "filler-value-039-0123456789abcdef");
 				ck_assert_uint_eq(ps_stats(c, 3).gc_pending, 0);
 			}
 		} else {
@@ -714,13 +647,13 @@ START_TEST(test_a_store_killed_in_the_middle_of_applying_a_snapshot_restarts_con
 		catch_up(c, 3);
 		put(c, 1, "after", "1");
 		converge(c);
-		expect_val(c, 3, "k1", "v1");
-		expect_val(c, 3, "k2", NULL);
-		expect_val(c, 3, "after", "1");
+		fx_expect_val(c, 3, "k1", "v1");
+		fx_expect_val(c, 3, "k2", NULL);
+		fx_expect_val(c, 3, "after", "1");
 		for (int i = 0; i < 40; i++) {
 			snprintf(k, sizeof k, "f%03d", i);
 			snprintf(v, sizeof v, "filler-value-%03d-0123456789abcdef", i);
-			expect_val(c, 3, k, v);
+			fx_expect_val(c, 3, k, v);
 		}
 		fx_free(c);
 	}

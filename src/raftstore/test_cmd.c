@@ -263,6 +263,50 @@ START_TEST(test_malformed_cas_payloads_are_corrupt_entries)
 }
 END_TEST
 
+/* CHANGE_PEER (cmd.h): 35 bytes that decode back to what was encoded; any
+ * other length, an unknown change type or a zero id is refused. */
+START_TEST(test_a_change_peer_command_round_trips_and_malformed_ones_are_refused)
+{
+	struct rs_admin a = {.type = RS_ADMIN_CHANGE_PEER,
+	                     .change = RS_CHANGE_REMOVE_VOTER,
+	                     .peer_id = 0x0102030405060708u,
+	                     .store_id = 9,
+	                     .epoch = {.conf_ver = 4, .version = 2}};
+	struct tk_buf b;
+	tk_buf_init(&b);
+	ck_assert(rs_admin_encode(&a, &b));
+	ck_assert_uint_eq(b.len, RS_ADMIN_CHANGE_PEER_LEN);
+	ck_assert_uint_eq(b.data[0], 0x81);
+	ck_assert_uint_eq(b.data[1], 2);
+	ck_assert_uint_eq(b.data[2], 1);
+	ck_assert_uint_eq(b.data[3], 1); /* peer id big-endian */
+	ck_assert_uint_eq(b.data[10], 8);
+	ck_assert(rs_cmd_is_admin(b.data, b.len));
+	struct rs_admin d;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(rs_admin_decode(b.data, b.len, &d, &eb), TK_OK);
+	ck_assert_uint_eq(d.type, RS_ADMIN_CHANGE_PEER);
+	ck_assert_uint_eq(d.change, RS_CHANGE_REMOVE_VOTER);
+	ck_assert_uint_eq(d.peer_id, a.peer_id);
+	ck_assert_uint_eq(d.store_id, 9);
+	ck_assert_uint_eq(d.epoch.conf_ver, 4);
+	ck_assert_uint_eq(d.epoch.version, 2);
+	ck_assert_int_eq(rs_admin_decode(b.data, b.len - 1, &d, &eb), TK_E_CORRUPTION);
+	b.data[2] = 2;
+	ck_assert_int_eq(rs_admin_decode(b.data, b.len, &d, &eb), TK_E_CORRUPTION);
+	b.data[2] = 0;
+	memset(b.data + 11, 0, 8); /* store 0 */
+	ck_assert_int_eq(rs_admin_decode(b.data, b.len, &d, &eb), TK_E_CORRUPTION);
+	/* TRANSFER_LEADER is never an entry; unknown change types never encode */
+	a.type = RS_ADMIN_TRANSFER_LEADER;
+	ck_assert(!rs_admin_encode(&a, &b));
+	a.type = RS_ADMIN_CHANGE_PEER;
+	a.change = 7;
+	ck_assert(!rs_admin_encode(&a, &b));
+	tk_buf_destroy(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_cmd");
@@ -272,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, test_an_incr_sees_a_raw_column_put_staged_before_it_in_the_same_pass);
 	tcase_add_test(tc, test_cas_is_decided_at_apply_against_the_writes_staged_before_it);
 	tcase_add_test(tc, test_malformed_cas_payloads_are_corrupt_entries);
+	tcase_add_test(tc, test_a_change_peer_command_round_trips_and_malformed_ones_are_refused);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
