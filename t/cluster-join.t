@@ -14,7 +14,9 @@ tk_init 240
 [ -x "$TKCLI" ] || tk_bail "$TKCLI is not built"
 
 HB=(--heartbeat-interval 200ms)
-SCHED_FAST=(--store-disconnect-time 1s --max-store-down-time 3s)
+# max-replicas 1: membership alone, without the replica checker growing the
+# region onto the joining stores (t/replicate.t tests replication)
+SCHED_FAST=(--store-disconnect-time 1s --max-store-down-time 3s --max-replicas 1)
 tks_start pd "${SCHED_FAST[@]}" || tk_bail "cannot start tinykv-scheduler"
 cli() { "$TKCLI" -s "${TK_ADDR[pd]}" "$@"; }
 status_num() { tk_http "$1" /status | grep -o "\"$2\":[0-9]*" | cut -d: -f2; }
@@ -82,7 +84,7 @@ tk_like "$(tk_metric s1 'tinykv_sched_heartbeats_total{kind="region"}')" '^[1-9]
 
 # ---- data dirs that do not belong ----
 tk_stop s1
-tks_start pd2 || tk_bail "cannot start a second scheduler"
+tks_start pd2 --max-replicas 1 || tk_bail "cannot start a second scheduler"
 run1 --data-dir "${TK_DIR[s1]}" --scheduler "${TK_ADDR[pd2]}"
 tk_is "$rc" 1 "a data dir of another cluster: exit 1"
 tk_like "$out" "belongs to store $id1 of cluster [0-9]+.*serves cluster [0-9]+" "... saying whose it is and whom the scheduler serves"
@@ -149,7 +151,7 @@ tk_wait_for 20 grep -q "waiting for the scheduler" "${TK_LOG[w3]}"
 tk_is "$(tk_ready_count w1)" 0 "... without serving"
 tk_stop w3
 tk_is "${TK_RC[w3]}" 0 "SIGTERM stops a waiting store (exit 0)"
-tks_start pd3 --listen "127.0.0.1:$port" || tk_bail "cannot start the late scheduler"
+tks_start pd3 --listen "127.0.0.1:$port" --max-replicas 1 || tk_bail "cannot start the late scheduler"
 tk_wait_for 30 sh -c "grep -q 'tinykvd ready' '${TK_LOG[w1]}' && grep -q 'tinykvd ready' '${TK_LOG[w2]}'"
 tk_ok $? "both stores join once the scheduler is up"
 ready_addr w1

@@ -341,7 +341,8 @@ tk_metric() {
 # tk_inline NAME TEXT: send TEXT (lines) on a fresh inline connection, print
 # every reply (the server closes after answering when we stop sending).
 tk_inline() {
-	printf '%s' "$2" | timeout 10 nc -N 127.0.0.1 "${TK_PORT[$1]}"
+	local a=${TK_ADDR[$1]:-127.0.0.1:0}
+	printf '%s' "$2" | timeout 10 nc -N "${a%:*}" "${TK_PORT[$1]}"
 }
 
 # tk_framed NAME JSON...: a fresh framed connection: hello, the requests,
@@ -349,7 +350,8 @@ tk_inline() {
 tk_framed() {
 	local name=$1
 	shift
-	"$TKFRAME" encode --hello "$@" | timeout 20 nc -N 127.0.0.1 "${TK_PORT[$name]}" |
+	local a=${TK_ADDR[$name]:-127.0.0.1:0}
+	"$TKFRAME" encode --hello "$@" | timeout 20 nc -N "${a%:*}" "${TK_PORT[$name]}" |
 		"$TKFRAME" decode
 }
 

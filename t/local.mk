@@ -22,10 +22,14 @@ T_TESTS = \
 	t/partition.t \
 	t/run-local.t \
 	t/cluster-join.t \
+	t/raft-frames.t \
+	t/replicate.t \
+	t/raft-partition.t \
+	t/store-move.t \
 	t/deps.t \
 	t/man.t
 TESTS += $(T_TESTS)
-EXTRA_DIST += $(T_TESTS) t/lib.sh
+EXTRA_DIST += $(T_TESTS) t/lib.sh t/cluster-lib.sh
 
 # C helpers of the tests (on libtinykv).
 check_PROGRAMS += t/tkload t/client-api

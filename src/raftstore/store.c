@@ -367,4 +367,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out)
 {
 	*out = s->st;
+	out->snaps_sending = s->nout;
+	out->snaps_receiving = 0;
+	for (size_t i = 0; i < s->nin; i++)
+		out->snaps_receiving += s->ins[i].active;
 }

@@ -201,6 +201,7 @@ struct rs_store_stats {
 	uint64_t snaps_generated, snaps_sent, snaps_aborted, snap_chunks_sent;
 	uint64_t snaps_applied, snap_chunks_received, snap_chunks_refused;
 	uint64_t peers_created, peers_destroyed, tombstones_sent;
+	uint64_t snaps_sending, snaps_receiving; /* streams under way now */
 };
 void rs_store_get_stats(const struct rs_store *s, struct rs_store_stats *out);
 

@@ -65,6 +65,7 @@ void store_commit(struct store *s)
 	store_propose(s);
 	store_raft_run(s);
 	store_read_resume(s); /* reads whose ReadIndex round ended */
+	store_log_role(s);
 	store_hb_poll(s); /* a new leader or epoch: tell the scheduler */
 	/* Held commands go on once something was applied (their writes, or
 	 * the latches they wait for), or when nothing is in flight at all;

@@ -5,19 +5,20 @@
  *
  *  - a store beat every --heartbeat-interval: capacity and available bytes
  *    of the data dir's file system (statvfs), used bytes (LevelDB's estimate
- *    of its tables: the memtable is not counted), the regions held, no
- *    snapshots yet.  The scheduler counts leaders from region beats.
+ *    of its tables: the memtable is not counted), the regions held, the
+ *    snapshot streams being sent and received.  The scheduler counts
+ *    leaders from region beats.
  *  - a region beat from the leader of each region at the same pace, and at
  *    once when this store's peer becomes leader or the epoch changes (the
  *    ready passes call store_hb_poll).  Its size is LevelDB's estimate of
  *    the region's range in the raw, default, lock and write columns; its
- *    key count is 0: the engine cannot tell it cheaply.  No pending or down
- *    peers yet (one replica per region until conf changes come).
+ *    key count is 0: the engine cannot tell it cheaply.  Pending peers
+ *    are those being sent a snapshot, down peers those not heard from for
+ *    2 s (peer_health).
  *
  * One beat of each kind is in flight at most: a timer that fires while one
- * waits skips its turn (a slow scheduler is not flooded).  Operators that
- * come back in region beat replies are logged and counted, not executed
- * (conf changes are a later step). */
+ * waits skips its turn (a slow scheduler is not flooded).  Operator steps
+ * that come back in region beat replies are run by operator.c. */
 #include <string.h>
 #include <sys/statvfs.h>
 
@@ -26,6 +27,7 @@
 #include "engine/keys.h"
 #include "raftstore/peer.h"
 #include "store/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* ---- what a beat says ---- */
@@ -63,12 +65,59 @@ static void store_stats(struct store *s, struct tkv_store_stats *st)
 		st->used += eng_approximate_size(s->net.eng, (enum eng_cf)cf, tk_slice_of(NULL, 0),
 		                                 tk_slice_of(NULL, 0));
 	st->regions = s->raft.rs ? rs_store_n_peers(s->raft.rs) : 0;
+	if (s->raft.rs) {
+		struct rs_store_stats rst;
+		rs_store_get_stats(s->raft.rs, &rst);
+		st->sending_snaps = rst.snaps_sending;
+		st->receiving_snaps = rst.snaps_receiving;
+	}
+}
+
+/* A follower not heard from for this long is down (TiKV's
+ * max-peer-down-duration is minutes; the scheduler applies its own
+ * threshold to the seconds reported). */
+#define PEER_DOWN_AFTER_NS (2ull * 1000 * 1000 * 1000)
+
+/* Pending peers (being sent a snapshot: they cannot serve yet) and down
+ * peers (no message for PEER_DOWN_AFTER_NS) of the region p leads, from
+ * raft's progress; down[i].store_id carries the seconds down. */
+static void peer_health(struct store *s, struct rs_peer *p, struct tkv_region_hb *hb,
+                        uint64_t *pending, struct tkv_peer *down)
+{
+	struct store_hb *h = &s->hb;
+	struct raft_status st;
+	raft_status(rs_peer_raft(p), &st);
+	uint64_t now = tk_mono_ns();
+	hb->pending = pending;
+	hb->down = down;
+	for (size_t i = 0; i < st.n_progress && i < RS_REGION_MAX_PEERS; i++) {
+		const struct raft_progress_status *pr = &st.progress[i];
+		if (pr->id == rs_peer_id(p))
+			continue;
+		size_t k = 0;
+		while (k < RS_REGION_MAX_PEERS && h->seen[k].peer_id && h->seen[k].peer_id != pr->id)
+			k++;
+		if (k == RS_REGION_MAX_PEERS) { /* forget the oldest membership */
+			memset(h->seen, 0, sizeof h->seen);
+			k = 0;
+		}
+		if (!h->seen[k].peer_id || pr->recent_active)
+			h->seen[k].active_ns = now;
+		h->seen[k].peer_id = pr->id;
+		if (pr->state == RAFT_PROGRESS_SNAPSHOT)
+			pending[hb->n_pending++] = pr->id;
+		uint64_t idle = now - h->seen[k].active_ns;
+		if (idle >= PEER_DOWN_AFTER_NS)
+			down[hb->n_down++] = (struct tkv_peer){pr->id, idle / 1000000000ull};
+	}
 }
 
 /* The region beat of the serving region, when this store's peer leads it.
  * hb points into the peer's region state (valid until the next pass). */
 static bool region_beat(struct store *s, struct tkv_region_hb *hb,
-                        struct tkv_peer peers[RS_REGION_MAX_PEERS])
+                        struct tkv_peer peers[RS_REGION_MAX_PEERS],
+                        uint64_t pending[RS_REGION_MAX_PEERS],
+                        struct tkv_peer down[RS_REGION_MAX_PEERS])
 {
 	struct rs_peer *p = store_serving_peer(s);
 	if (!p || raft_role(rs_peer_raft(p)) != RAFT_LEADER)
@@ -90,6 +139,7 @@ static bool region_beat(struct store *s, struct tkv_region_hb *hb,
 	hb->region.peers = peers;
 	hb->region.n_peers = r->n_peers;
 	hb->leader = (struct tkv_peer){rs_peer_id(p), s->net.ident.store_id};
+	peer_health(s, p, hb, pending, down);
 	hb->size = range_size(s->net.eng, tk_slice_of(r->start_key.data, r->start_key.len),
 	                      tk_slice_of(r->end_key.data, r->end_key.len));
 	hb->keys = 0; /* the engine cannot count keys cheaply */
@@ -171,13 +221,12 @@ static void on_region_beat(void *arg, const struct tkv_sched_reply *r)
 			            hb->last_op.store_id == r->step.store_id;
 			hb->last_op = r->step;
 			if (!same)
-				LOG_INFO("scheduler asks region %llu to %s (peer %llu on store "
-				         "%llu): not "
-				         "executed, conf changes come in a later version",
+				LOG_INFO("scheduler asks region %llu to %s (peer %llu on store %llu)",
 				         (unsigned long long)hb->sent_region,
 				         tkv_step_kind_name(r->step.kind),
 				         (unsigned long long)r->step.peer_id,
 				         (unsigned long long)r->step.store_id);
+			store_run_step(s, hb->sent_region, &r->step);
 		}
 	}
 	if (hb->region_due) {
@@ -207,8 +256,9 @@ static void send_region_beat(struct store *s)
 		return;
 	}
 	struct tkv_region_hb rhb;
-	struct tkv_peer peers[RS_REGION_MAX_PEERS];
-	if (!region_beat(s, &rhb, peers))
+	struct tkv_peer peers[RS_REGION_MAX_PEERS], down[RS_REGION_MAX_PEERS];
+	uint64_t pending[RS_REGION_MAX_PEERS];
+	if (!region_beat(s, &rhb, peers, pending, down))
 		return;
 	if (tkv_sched_async_region_heartbeat(hb->sc, &rhb, on_region_beat, s) != TK_E_OK)
 		return;
@@ -311,16 +361,26 @@ void store_hb_metrics(struct store *s, struct tk_buf *out)
 	              "tinykv_sched_heartbeat_errors_total{kind=\"store\"} %llu\n"
 	              "tinykv_sched_heartbeat_errors_total{kind=\"region\"} %llu\n"
 	              "# HELP tinykv_sched_operators_total Operator steps the scheduler sent "
-	              "(logged, not executed yet).\n"
+	              "(repeated until done: counted per reply).\n"
 	              "# TYPE tinykv_sched_operators_total counter\n"
 	              "tinykv_sched_operators_total{kind=\"add_peer\"} %llu\n"
 	              "tinykv_sched_operators_total{kind=\"remove_peer\"} %llu\n"
-	              "tinykv_sched_operators_total{kind=\"transfer_leader\"} %llu\n",
+	              "tinykv_sched_operators_total{kind=\"transfer_leader\"} %llu\n"
+	              "# HELP tinykv_operator_steps_total Operator steps run by this store: "
+	              "started (proposed or transfer asked), refused at once (one in flight), "
+	              "conf changes applied and failed.\n"
+	              "# TYPE tinykv_operator_steps_total counter\n"
+	              "tinykv_operator_steps_total{result=\"started\"} %llu\n"
+	              "tinykv_operator_steps_total{result=\"refused\"} %llu\n"
+	              "tinykv_operator_steps_total{result=\"applied\"} %llu\n"
+	              "tinykv_operator_steps_total{result=\"failed\"} %llu\n",
 	              (unsigned long long)hb->store_beats, (unsigned long long)hb->region_beats,
 	              (unsigned long long)hb->store_errors, (unsigned long long)hb->region_errors,
 	              (unsigned long long)hb->ops[TKV_STEP_ADD_PEER],
 	              (unsigned long long)hb->ops[TKV_STEP_REMOVE_PEER],
-	              (unsigned long long)hb->ops[TKV_STEP_TRANSFER_LEADER]);
+	              (unsigned long long)hb->ops[TKV_STEP_TRANSFER_LEADER],
+	              (unsigned long long)hb->ops_started, (unsigned long long)hb->ops_refused,
+	              (unsigned long long)hb->ops_done, (unsigned long long)hb->ops_failed);
 }
 
 size_t store_hb_status(struct store *s, struct net_status_field *f, size_t max)

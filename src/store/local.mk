@@ -15,7 +15,8 @@ src_store_tinykvd_SOURCES = \
 	src/store/replica.c \
 	src/store/join.c \
 	src/store/heartbeat.c \
-	src/store/transport.c
+	src/store/transport.c \
+	src/store/operator.c
 # libtkclient: libtinykv's code, linked in statically (no libtool wrapper)
 src_store_tinykvd_LDADD = src/net/libtknet.la src/raftstore/libtkraftstore.la \
 	src/meta/libtkmetawire.la \

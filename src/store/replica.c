@@ -113,11 +113,18 @@ static bool sole_voter(struct rs_peer *p)
 	return rs && rs->region.n_peers == 1 && rs->region.peers[0].id == rs_peer_id(p);
 }
 
-/* The peer that serves requests (the one region's, for now). */
+/* The peer that serves requests: the one region's, for now (a store holds
+ * at most one until regions split).  A store that had none picks up the
+ * peer a leader's message created (or a restart found). */
 struct rs_peer *store_serving_peer(struct store *s)
 {
-	return s->raft.rs && s->raft.region_id ? rs_store_peer(s->raft.rs, s->raft.region_id)
-	                                       : NULL;
+	struct store_raft *sr = &s->raft;
+	if (!sr->rs)
+		return NULL;
+	struct rs_peer *p = sr->region_id ? rs_store_peer(sr->rs, sr->region_id) : NULL;
+	if (!p && (p = rs_store_peer_at(sr->rs, 0)) != NULL)
+		sr->region_id = rs_peer_region_id(p);
+	return p;
 }
 
 static struct rs_peer *serving_peer(struct store *s)
@@ -631,6 +638,25 @@ void store_raft_close(struct store *s)
 	rs_store_free(sr->rs); /* proposals still in flight: SHUTTING_DOWN */
 	sr->rs = NULL;
 	tk_buf_destroy(&sr->cmd);
+}
+
+void store_log_role(struct store *s)
+{
+	struct rs_peer *p = serving_peer(s);
+	if (!p)
+		return;
+	struct raft_status st;
+	raft_status(rs_peer_raft(p), &st);
+	struct store_raft *sr = &s->raft;
+	if (st.role == sr->logged_role && st.term == sr->logged_term &&
+	    st.leader == sr->logged_leader)
+		return;
+	LOG_INFO("region %llu: %s at term %llu, leader peer %llu", (unsigned long long)sr->region_id,
+	         raft_role_name(st.role), (unsigned long long)st.term,
+	         (unsigned long long)st.leader);
+	sr->logged_role = st.role;
+	sr->logged_term = st.term;
+	sr->logged_leader = st.leader;
 }
 
 /* ---- status ---- */

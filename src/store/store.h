@@ -54,6 +54,9 @@ struct store_raft {
 	enum tk_err fail_rc; /* while reopening after a failed pass */
 	char fail_msg[256];
 	uint64_t proposals, reopens;
+	/* the serving peer's role as last logged (store_log_role) */
+	enum raft_role logged_role;
+	uint64_t logged_term, logged_leader;
 };
 
 /* Heartbeats to the scheduler (heartbeat.c), in cluster mode. */
@@ -66,7 +69,14 @@ struct store_hb {
 	/* what the last region beat reported (0: none, or not the leader) */
 	uint64_t sent_region, sent_conf_ver, sent_version, sent_leader;
 	uint64_t store_beats, store_errors, region_beats, region_errors;
-	uint64_t ops[3]; /* operator steps received, by enum tkv_step_kind (not run yet) */
+	uint64_t ops[3]; /* operator steps received, by enum tkv_step_kind */
+	/* steps started (proposed / transfer asked), refused at once (e.g. a
+	 * conf change already in flight), and conf changes applied / failed */
+	uint64_t ops_started, ops_refused, ops_done, ops_failed;
+	/* when each peer of a led region was last seen active (down peers) */
+	struct {
+		uint64_t peer_id, active_ns;
+	} seen[RS_REGION_MAX_PEERS];
 	struct tkv_op_step last_op; /* the last one logged */
 	char last_error[160];
 };
@@ -236,8 +246,15 @@ void store_raft_run(struct store *s);
 /* /metrics lines and /status fields of the regions. */
 void store_raft_metrics(struct store *s, struct tk_buf *out);
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max);
+/* Log the serving peer's role, term and leader when they changed. */
+void store_log_role(struct store *s);
 /* The peer that serves requests (NULL: this store holds no region). */
 struct rs_peer *store_serving_peer(struct store *s);
+
+/* ---- operator.c: the scheduler's operator steps ---- */
+/* Run one step for region_id when this store's peer leads it (idempotent:
+ * a step already done or in flight is skipped). */
+void store_run_step(struct store *s, uint64_t region_id, const struct tkv_op_step *st);
 
 /* ---- transport.c: raft traffic between stores ---- */
 /* The raftstore's rs_send_fn (arg: the store). */
