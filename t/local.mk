@@ -26,6 +26,7 @@ T_TESTS = \
 	t/replicate.t \
 	t/raft-partition.t \
 	t/store-move.t \
+	t/busy.t \
 	t/deps.t \
 	t/man.t
 TESTS += $(T_TESTS)

@@ -24,6 +24,7 @@ void net_config_default(struct net_config *c)
 	c->output_limit = 8u << 20;
 	c->max_scan_limit = 10000;
 	c->heartbeat_interval_ms = 1000;
+	c->max_pending_proposals = 256;
 	eng_options_default(&c->eng);
 	c->eng.create_if_missing = true;
 }
@@ -174,6 +175,7 @@ static const struct option_def options[] = {
 	{"scheduler", K_STR, OFF(scheduler), 0, sizeof(((struct net_config *)0)->scheduler), "numeric host:port of tinykv-scheduler: join its cluster (default: none, standalone)"},
 	{"advertise-addr", K_STR, OFF(advertise_addr), 0, sizeof(((struct net_config *)0)->advertise_addr), "host:port others reach this store at (default: the listen address)"},
 	{"heartbeat-interval", K_MS, OFF(heartbeat_interval_ms), 10, 3600000, "store and region heartbeats to the scheduler, e.g. 1s, 500ms (default 1s)"},
+	{"max-pending-proposals", K_U32, OFF(max_pending_proposals), 1, 1000000, "proposals (one per reactor iteration with writes) waiting for their apply; more writes get SERVER_IS_BUSY (default 256)"},
 	{"block-cache", K_SIZE, OFF(eng.block_cache_bytes), 0, 1ull << 40, "LevelDB block cache (default 64M)"},
 	{"write-buffer", K_SIZE, OFF(eng.write_buffer_bytes), 64 << 10, 1ull << 32, "LevelDB memtable size (default 8M)"},
 	{"bloom-bits", K_INT, OFF(eng.bloom_bits_per_key), 0, 64, "bloom filter bits per key, 0 = none (default 10)"},

@@ -30,6 +30,7 @@ struct net_config {
 	char scheduler[128];        /* numeric host:port of tinykv-scheduler; "" = standalone */
 	char advertise_addr[128];   /* host:port other stores and clients reach; "" = listen */
 	uint32_t heartbeat_interval_ms; /* store (and leaders' region) heartbeats */
+	uint32_t max_pending_proposals; /* proposals awaiting apply; more: SERVER_IS_BUSY */
 	struct eng_options eng;
 	/* what main does */
 	bool check_only;

@@ -252,6 +252,8 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 	struct tk_error *werr;
 	if (ctx && !store_check_ctx(s, ctx, &r->conn->arena, &werr, code, eb))
 		return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
+	if (cmd->kind == CMD_WRITE && !store_check_busy(s, &r->conn->arena, &werr, code, eb))
+		return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
 	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping) {
 		switch (store_read_gate(s, r->conn, &r->conn->arena, &werr, code, eb)) {
 		case READ_NOW:

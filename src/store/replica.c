@@ -214,6 +214,25 @@ bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk
 	return region_fail(&re, a, werr, code, eb);
 }
 
+/* How long a client told SERVER_IS_BUSY should wait before retrying. */
+#define BUSY_BACKOFF_MS 50
+
+bool store_check_busy(struct store *s, struct tk_arena *a, struct tk_error **werr,
+                      enum tk_err *code, struct tk_errbuf *eb)
+{
+	struct store_raft *sr = &s->raft;
+	if (sr->groups < s->net.cfg.max_pending_proposals)
+		return true;
+	struct region_error re;
+	memset(&re, 0, sizeof re);
+	re.code = TK_E_SERVER_IS_BUSY;
+	re.region_id = sr->region_id;
+	re.reason = REGION_BUSY_PROPOSALS;
+	re.backoff_ms = BUSY_BACKOFF_MS;
+	sr->busy_refusals++;
+	return region_fail(&re, a, werr, code, eb);
+}
+
 /* The read gate's states of a connection (net_conn.svc_state). */
 enum { READ_IDLE = 0, READ_ASKED, READ_CONFIRMED, READ_LOST };
 
@@ -737,11 +756,14 @@ void store_raft_metrics(struct store *s, struct tk_buf *out)
 	              "# TYPE tinykv_raft_snapshot_chunks_total counter\n"
 	              "tinykv_raft_snapshot_chunks_total{dir=\"sent\"} %llu\n"
 	              "tinykv_raft_snapshot_chunks_total{dir=\"received\"} %llu\n"
-	              "tinykv_raft_snapshot_chunks_total{dir=\"refused\"} %llu\n",
+	              "tinykv_raft_snapshot_chunks_total{dir=\"refused\"} %llu\n"
+	              "# HELP tinykv_server_busy_total Writes refused with SERVER_IS_BUSY "
+	              "(--max-pending-proposals reached).\n"
+	              "# TYPE tinykv_server_busy_total counter\ntinykv_server_busy_total %llu\n",
 	              (unsigned long long)st.snaps_sent, (unsigned long long)st.snaps_aborted,
 	              (unsigned long long)st.snaps_applied, (unsigned long long)st.snap_chunks_sent,
 	              (unsigned long long)st.snap_chunks_received,
-	              (unsigned long long)st.snap_chunks_refused);
+	              (unsigned long long)st.snap_chunks_refused, (unsigned long long)sr->busy_refusals);
 }
 
 size_t store_raft_status(struct store *s, struct net_status_field *f, size_t max)

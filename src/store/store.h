@@ -53,7 +53,7 @@ struct store_raft {
 	bool completed;     /* a proposal was answered in this pass */
 	enum tk_err fail_rc; /* while reopening after a failed pass */
 	char fail_msg[256];
-	uint64_t proposals, reopens;
+	uint64_t proposals, reopens, busy_refusals;
 	/* the serving peer's role as last logged (store_log_role) */
 	enum raft_role logged_role;
 	uint64_t logged_term, logged_leader;
@@ -208,6 +208,12 @@ void store_raft_close(struct store *s);
  * error object in a (NULL when out of memory), its code and message. */
 bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk_arena *a,
                      struct tk_error **werr, enum tk_err *code, struct tk_errbuf *eb);
+/* Whether a write may be staged: true, or false with SERVER_IS_BUSY
+ * (reason proposal_queue_full, a backoff) when --max-pending-proposals
+ * proposals are waiting for their apply (a region that cannot commit: a
+ * lost quorum, a slow disk), so memory stays bounded and clients back off. */
+bool store_check_busy(struct store *s, struct tk_arena *a, struct tk_error **werr,
+                      enum tk_err *code, struct tk_errbuf *eb);
 /* Whether a read on c may be served from the applied state now.
  * READ_NOW: yes (a sole voter's state, or a ReadIndex round confirmed
  * after this read arrived and applied).  READ_WAIT: a ReadIndex round was
