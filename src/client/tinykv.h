@@ -51,6 +51,13 @@ struct tkv_config {
 				  * Checked every timeout_ms/10 (1..100 ms). */
 	const char *name;        /* sent in hello, shows in server logs; default "libtinykv" */
 	uint32_t max_frame;      /* largest frame accepted from the server; default 16 MiB - 1 */
+	/* Routing (blocking API; "Routing" below).  With a scheduler, regions
+	 * are found through it and address may be NULL. */
+	const char *scheduler_address; /* tinykv-scheduler "host:port"; default NULL: none */
+	unsigned deadline_ms;    /* a call's total time, retries included; default 20000;
+	                          * 0 = none (max_attempts bounds it) */
+	unsigned max_attempts;   /* requests per call (scheduler lookups not counted);
+	                          * default 20; 1 = never retry */
 };
 /* Fill c with the defaults above. */
 void tkv_config_default(struct tkv_config *c);
