@@ -17,6 +17,9 @@
 
 #define ROUTE_BACKOFF_MIN_MS 5
 #define ROUTE_BACKOFF_MAX_MS 1000
+/* A scheduler that said NOT_BOOTSTRAPPED is asked again after this long
+ * (meanwhile requests go unrouted to the configured store). */
+#define ROUTE_NO_CLUSTER_RECHECK_NS (1000ull * 1000000u)
 
 void route_budget_init(const struct tkv_client *c, struct route_budget *b)
 {
@@ -86,7 +89,7 @@ static enum tk_err locate(struct tkv_client *c, const struct route_op *op, struc
 {
 	*out = op->before ? rc_find_before(c->cache, op->key, op->key_len, op->before_inf)
 	                  : rc_find(c->cache, op->key, op->key_len);
-	if (*out || !c->sched)
+	if (*out || !c->sched || (c->no_cluster_until_ns && tk_mono_ns() < c->no_cluster_until_ns))
 		return TK_OK;
 	c->sched_calls++;
 	enum tk_err e;
@@ -118,6 +121,13 @@ static enum tk_err locate(struct tkv_client *c, const struct route_op *op, struc
 		if (!e)
 			*out = insert_info(c, ri);
 		free(ri);
+	}
+	if (e == TK_E_NOT_BOOTSTRAPPED && c->address[0]) {
+		/* a scheduler without a cluster (a standalone tinykvd next to
+		 * it, for timestamps): the configured store serves every key */
+		c->no_cluster_until_ns = tk_mono_ns() + ROUTE_NO_CLUSTER_RECHECK_NS;
+		*out = NULL;
+		return TK_OK;
 	}
 	if (e)
 		return tk_err_wrap(err, e, "routing through the scheduler");

@@ -91,6 +91,7 @@ struct tkv_client {
 	struct tkv_region_error *last_rerr; /* the last call's, or NULL */
 	uint64_t rng;
 	uint64_t sched_calls; /* routing requests to the scheduler (tests) */
+	uint64_t no_cluster_until_ns; /* the scheduler had no cluster: unrouted until */
 };
 
 /* The connection to addr, connected and ready (made, or remade after a
