@@ -14,7 +14,8 @@ src_client_libtkclient_la_SOURCES = \
 	src/client/blocking.c \
 	src/client/region_error.c \
 	src/client/region_cache.c src/client/region_cache.h \
-	src/client/route.c src/client/route.h
+	src/client/route.c src/client/route.h \
+	src/client/async_leader.c
 src_client_libtkclient_la_LIBADD = src/codec/libtkcodec.la $(LIBEVENT_LIBS)
 
 lib_LTLIBRARIES += src/client/libtinykv.la

@@ -4,6 +4,7 @@
  * never through elapsed time alone; the few time bounds are generous
  * upper limits on a deadline. */
 #include <check.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -357,6 +358,46 @@ START_TEST(test_transaction_prewrite_and_commit_split_per_region)
 }
 END_TEST
 
+struct done {
+	bool done;
+	enum tk_err code;
+};
+
+static void on_done(void *arg, const struct tkv_reply *r)
+{
+	struct done *d = arg;
+	d->done = true;
+	d->code = r->code;
+}
+
+START_TEST(test_async_open_leader_connects_to_the_region_leader)
+{
+	struct cluster k;
+	cluster_start(&k);
+	struct tkv_fake_region rs[2] = {region(2, "", "m", 1, 1, ""), region(8, "m", "", 1, 2, "")};
+	tkv_fake_set_cluster(k.sched, 0, rs, 2);
+	tkv_fake_set_cluster(k.b, 2, rs, 2);
+	struct event_base *base = event_base_new();
+	struct tkv_config cfg;
+	tkv_config_default(&cfg);
+	struct tkv_async *a;
+	struct tk_errbuf eb;
+	ck_assert_int_eq(tkv_async_open_leader(base, &cfg, "x", 1, &a, &eb), TK_E_BAD_CONFIG);
+	cfg.scheduler_address = tkv_fake_address(k.sched);
+	ck_assert_msg(tkv_async_open_leader(base, &cfg, "x", 1, &a, &eb) == TK_OK, "%s", eb.msg);
+	struct done d = {0};
+	ck_assert_int_eq(tkv_async_put(a, "x", 1, "1", 1, on_done, &d), TK_OK);
+	while (!d.done)
+		ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+	ck_assert_int_eq(d.code, TK_OK);
+	ck_assert_uint_eq(tkv_fake_count(k.b, TK_MSG_raw_put), 1);
+	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_store), 1); /* no leader_addr */
+	tkv_async_free(a);
+	event_base_free(base);
+	cluster_stop(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("route");
@@ -372,6 +413,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_put_without_reply_is_retried_then_unknown_at_the_deadline);
 	tcase_add_test(tc, test_read_is_retried_after_a_lost_connection);
 	tcase_add_test(tc, test_transaction_prewrite_and_commit_split_per_region);
+	tcase_add_test(tc, test_async_open_leader_connects_to_the_region_leader);
 	suite_add_tcase(s, tc);
 	return s;
 }
