@@ -22,6 +22,7 @@ T_TESTS = \
 	t/partition.t \
 	t/run-local.t \
 	t/cluster-join.t \
+	t/route.t \
 	t/deps.t \
 	t/man.t
 TESTS += $(T_TESTS)
