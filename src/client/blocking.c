@@ -161,19 +161,14 @@ enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,
 		tkv_close(c);
 		return tk_err_set(err, TK_E_NOMEM, "creating an event base");
 	}
-	enum tk_err e;
-	if (c->sched_addr[0]) {
-		/* routed through the scheduler: stores are reached on demand */
-		struct tkv_sched_config sc;
-		tkv_sched_config_default(&sc);
-		sc.address = c->sched_addr;
-		sc.name = c->name;
-		sc.connect_timeout_ms = c->cfg.connect_timeout_ms;
-		sc.timeout_ms = c->cfg.timeout_ms;
-		e = tkv_sched_connect(&sc, &c->sched, err);
-		if (e)
-			tk_err_wrap(err, e, "scheduler");
-	} else {
+	/* Routed through the scheduler, stores are reached on demand.  A
+	 * scheduler that cannot be reached is an error only when it is the
+	 * one address: with a store address the client starts as without
+	 * one (following the stores' hints) and tries it again later. */
+	enum tk_err e = TK_E_BAD_CONFIG;
+	if (c->sched_addr[0])
+		e = route_sched_connect(c, err);
+	if (e && c->address[0]) {
 		struct route_conn *k;
 		e = route_conn_get(c, c->address, 0, &k, err);
 	}
@@ -269,10 +264,11 @@ enum tk_err tkv_ping(struct tkv_client *c, struct tk_errbuf *err)
 	free(c->last_rerr);
 	c->last_rerr = NULL;
 	const char *addr = c->hint_addr[0] ? c->hint_addr : c->address;
-	if (!addr[0] && c->sched) {
+	if (!addr[0]) {
 		/* a scheduler-only client: ping the scheduler */
 		bool boot;
-		return tkv_sched_is_bootstrapped(c->sched, &boot, err);
+		enum tk_err e = c->sched ? TK_OK : route_sched_connect(c, err);
+		return e ? e : tkv_sched_is_bootstrapped(c->sched, &boot, err);
 	}
 	struct route_conn *k;
 	enum tk_err e = route_conn_get(c, addr, 0, &k, err);
@@ -755,23 +751,4 @@ enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys,
 			     struct tk_errbuf *err)
 {
 	return batch(c, TK_MSG_raw_batch_delete, keys, n, NULL, NULL, err);
-}
-
-/* Unrouted: to the configured store (or the last leader hint), once. */
-enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
-			 tkv_body_fn fn, void *arg, struct tk_errbuf *err)
-{
-	struct tk_errbuf local;
-	if (!err)
-		err = &local;
-	free(c->last_rerr);
-	c->last_rerr = NULL;
-	const char *addr = c->hint_addr[0] ? c->hint_addr : c->address;
-	if (!addr[0])
-		return tk_err_set(err, TK_E_BAD_CONFIG, "no store address configured");
-	struct route_conn *k;
-	enum tk_err e = route_conn_get(c, addr, 0, &k, err);
-	if (e)
-		return e;
-	return route_conn_call(c, k, type, req, 0, c->cfg.timeout_ms, fn, arg, err);
 }

@@ -358,6 +358,18 @@ static bool kv_request(const struct tk_msg *m, const struct tk_region_ctx **ctx,
 		*ctx = q->ctx;
 		return true;
 	}
+	case TK_MSG_kv_scan_lock: {
+		const struct tk_kv_scan_lock_req *q = m->body;
+		*ctx = q->ctx;
+		keys[(*n)++] = q->start;
+		*write = false;
+		return true;
+	}
+	case TK_MSG_kv_gc: {
+		const struct tk_kv_gc_req *q = m->body;
+		*ctx = q->ctx;
+		return true;
+	}
 	default: return false;
 	}
 }
@@ -566,6 +578,16 @@ static void serve_one(struct tkv_fake *f, int fd, const struct tk_msg *mp, struc
 			for (uint32_t i = 0; i < q->keys.n; i++)
 				del(f, q->keys.v[i]);
 			send_msg(fd, m.type, m.id, TK_RESPONSE, NULL);
+			break;
+		}
+		case TK_MSG_kv_scan_lock: {
+			struct tk_kv_scan_lock_resp r = {.locks = {NULL, 0}};
+			send_msg(fd, m.type, m.id, TK_RESPONSE, &r);
+			break;
+		}
+		case TK_MSG_kv_gc: {
+			struct tk_kv_gc_resp r = {.deleted = 1}; /* one per request */
+			send_msg(fd, m.type, m.id, TK_RESPONSE, &r);
 			break;
 		}
 		default: send_msg(fd, m.type, m.id, TK_RESPONSE, NULL); break;

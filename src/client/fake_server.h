@@ -30,7 +30,8 @@
  * without one, the region of the (first) key must be led here, else
  * NOT_LEADER with the hint.  Then the scripts (tkv_fake_script) apply,
  * and the request is served from the fake's own map (a kv_prewrite or
- * kv_commit is answered with success and its keys recorded).
+ * kv_commit is answered with success and its keys recorded; kv_scan_lock
+ * finds no lock; kv_gc answers deleted 1).
  *
  * Other kinds (tkv_fake_new):
  *   TKV_FAKE_SCHEDULER  a tinykv-scheduler of cluster 42: is_bootstrapped,

@@ -29,11 +29,6 @@ void route_budget_init(const struct tkv_client *c, struct route_budget *b)
 	b->sleep_ms = ROUTE_BACKOFF_MIN_MS;
 }
 
-bool route_has_regions(const struct tkv_client *c)
-{
-	return c->sched || rc_count(c->cache) > 0;
-}
-
 static uint64_t remaining_ms(const struct route_budget *b)
 {
 	if (!b->deadline_ns)
@@ -89,10 +84,19 @@ static enum tk_err locate(struct tkv_client *c, const struct route_op *op, struc
 {
 	*out = op->before ? rc_find_before(c->cache, op->key, op->key_len, op->before_inf)
 	                  : rc_find(c->cache, op->key, op->key_len);
-	if (*out || !c->sched || (c->no_cluster_until_ns && tk_mono_ns() < c->no_cluster_until_ns))
+	if (*out || !c->sched_addr[0] ||
+	    (c->no_cluster_until_ns && tk_mono_ns() < c->no_cluster_until_ns))
 		return TK_OK;
-	c->sched_calls++;
 	enum tk_err e;
+	if (!c->sched && (e = route_sched_connect(c, err)) != TK_OK) {
+		if (!c->address[0])
+			return e;
+		/* the scheduler is away: the configured store and its hints
+		 * will do until it is back */
+		c->no_cluster_until_ns = tk_mono_ns() + ROUTE_NO_CLUSTER_RECHECK_NS;
+		return TK_OK;
+	}
+	c->sched_calls++;
 	if (op->before) {
 		/* the regions over [range_start, key): the last is ours */
 		struct tkv_region_info *rs = NULL;
@@ -134,6 +138,22 @@ static enum tk_err locate(struct tkv_client *c, const struct route_op *op, struc
 	if (!*out)
 		return tk_err_set(err, TK_E_REGION_NOT_FOUND, "the scheduler knows no region there");
 	return TK_OK;
+}
+
+enum tk_err route_sched_connect(struct tkv_client *c, struct tk_errbuf *err)
+{
+	struct tkv_sched_config sc;
+	tkv_sched_config_default(&sc);
+	sc.address = c->sched_addr;
+	sc.name = c->name;
+	sc.connect_timeout_ms = c->cfg.connect_timeout_ms;
+	sc.timeout_ms = c->cfg.timeout_ms;
+	enum tk_err e = tkv_sched_connect(&sc, &c->sched, err);
+	if (e) {
+		c->sched = NULL;
+		tk_err_wrap(err, e, "scheduler");
+	}
+	return e;
 }
 
 /* The client address of store_id: the cache, else the scheduler. */
@@ -242,6 +262,8 @@ static bool learn(struct tkv_client *c, struct rc_region **rp, const struct targ
 	}
 	case TK_E_EPOCH_NOT_MATCH:
 	case TK_E_KEY_NOT_IN_REGION: {
+		/* the store that answered (unrouted: as its hello said) */
+		uint64_t answered = t->store_id ? t->store_id : conn ? conn->store_id : 0;
 		uint64_t keep_leader_store = 0;
 		if (r) {
 			for (size_t i = 0; i < r->n_peers; i++)
@@ -255,7 +277,7 @@ static bool learn(struct tkv_client *c, struct rc_region **rp, const struct targ
 			uint64_t leader = 0;
 			for (size_t j = 0; j < re->regions[i].n_peers; j++) {
 				uint64_t s = re->regions[i].peers[j].store_id;
-				if (s == (keep_leader_store ? keep_leader_store : t->store_id))
+				if (s == (keep_leader_store ? keep_leader_store : answered))
 					leader = re->regions[i].peers[j].id;
 			}
 			rc_insert(c->cache, &re->regions[i], leader);
@@ -283,7 +305,8 @@ static enum tk_err unknown_outcome(struct tk_errbuf *err, const char *why)
 	char was[sizeof err->msg];
 	snprintf(was, sizeof was, "%s", err->msg);
 	return tk_err_set(err, TK_E_UNKNOWN_OUTCOME,
-	                  "the write may or may not have been applied (%s: %s)", why, was);
+	                  "outcome unknown, the write may or may not have been applied (%s): %s",
+	                  why, was);
 }
 
 enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struct route_op *op,
@@ -303,7 +326,7 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 			else if (b->attempts > 1)
 				tk_err_wrap(err, e, "gave up at the %u ms deadline", c->cfg.deadline_ms);
 			return b->unknown && op->kind != ROUTE_READ
-			           ? unknown_outcome(err, "an earlier attempt's reply never came")
+			           ? unknown_outcome(err, "an earlier attempt was sent and its reply never came")
 			           : e;
 		}
 		free(c->last_rerr);
@@ -361,6 +384,11 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 		}
 		if (c->last_rerr && last) {
 			continue; /* nothing to learn for: no attempt follows */
+		} else if (c->last_rerr && op->pinned &&
+		           (e == TK_E_EPOCH_NOT_MATCH || e == TK_E_KEY_NOT_IN_REGION ||
+		            e == TK_E_REGION_NOT_FOUND)) {
+			learn(c, &r, &t, conn, c->last_rerr);
+			return e;
 		} else if (c->last_rerr) {
 			bool at_once = learn(c, &r, &t, conn, c->last_rerr);
 			if (at_once && hints++ == 0)
@@ -373,7 +401,7 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 		if (is_transport(e) || e == TK_E_SHUTTING_DOWN) {
 			/* sent, and no answer: applied or not, nobody can say */
 			if (op->kind == ROUTE_WRITE_ONCE)
-				return unknown_outcome(err, "no reply");
+				return unknown_outcome(err, "sent, and no reply came");
 			if (op->kind == ROUTE_WRITE)
 				b->unknown = true;
 			next_peer(c, r, t.store_id);
@@ -383,7 +411,7 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 		}
 		/* an answer that retrying will not change */
 		return b->unknown && op->kind != ROUTE_READ
-		           ? unknown_outcome(err, "an earlier attempt's reply never came")
+		           ? unknown_outcome(err, "an earlier attempt was sent and its reply never came")
 		           : e;
 	}
 }

@@ -60,6 +60,11 @@ struct route_op {
 	bool before, before_inf;
 	const void *range_start;
 	size_t range_start_len;
+	/* the request is for one region as it was (its ctx names an epoch
+	 * the caller chose): a region error that changes the region
+	 * (EPOCH_NOT_MATCH, KEY_NOT_IN_REGION, REGION_NOT_FOUND) ends the call
+	 * instead of rerouting it */
+	bool pinned;
 	route_build_fn build;
 	void *arg;
 };
@@ -85,7 +90,7 @@ struct tkv_client {
 	char hint_addr[256]; /* unrouted requests: the last leader named */
 	struct route_conn conns[ROUTE_MAX_CONNS];
 	uint64_t use_clock;
-	struct tkv_sched *sched; /* NULL: no scheduler */
+	struct tkv_sched *sched; /* NULL: none, or not reached yet (sched_addr set) */
 	struct rc_cache *cache;
 	char server_name[128];
 	struct tkv_region_error *last_rerr; /* the last call's, or NULL */
@@ -98,6 +103,8 @@ struct tkv_client {
  * failure); timeout_ms bounds the connect (0: the configured one). */
 enum tk_err route_conn_get(struct tkv_client *c, const char *addr, unsigned timeout_ms,
                            struct route_conn **out, struct tk_errbuf *err);
+/* Connect c->sched to c->sched_addr (c->sched NULL on failure). */
+enum tk_err route_sched_connect(struct tkv_client *c, struct tk_errbuf *err);
 /* One request on conn, waiting at most timeout_ms for the reply: the
  * result, the server's error (its region error detail in c->last_rerr) or
  * a transport error. */
@@ -120,9 +127,5 @@ void route_budget_init(const struct tkv_client *c, struct route_budget *b);
  * reason; tkv_last_region_error(c) the last region error's detail. */
 enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struct route_op *op,
                        tkv_body_fn fn, void *fn_arg, struct tk_errbuf *err);
-
-/* Whether c routes with regions (a scheduler is configured, or regions were
- * learnt from errors). */
-bool route_has_regions(const struct tkv_client *c);
 
 #endif

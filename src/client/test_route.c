@@ -317,7 +317,7 @@ START_TEST(test_read_is_retried_after_a_lost_connection)
 }
 END_TEST
 
-START_TEST(test_transaction_prewrite_and_commit_split_per_region)
+START_TEST(test_transaction_prewrite_commit_and_gc_split_per_region)
 {
 	struct cluster k;
 	cluster_start(&k);
@@ -353,6 +353,14 @@ START_TEST(test_transaction_prewrite_and_commit_split_per_region)
 	tkv_fake_txn_keys(k.b, true, keys, sizeof keys);
 	ck_assert_str_eq(keys, "x,");
 	tkv_txn_free(t);
+	/* GC goes region by region: locks scanned, then kv_gc, in each */
+	uint64_t deleted = 0;
+	ck_assert_msg(tkv_txn_gc(tc, cts, &deleted, &eb) == TK_OK, "%s", eb.msg);
+	ck_assert_uint_eq(deleted, 2);
+	ck_assert_uint_eq(tkv_fake_count(k.a, TK_MSG_kv_scan_lock), 1);
+	ck_assert_uint_eq(tkv_fake_count(k.a, TK_MSG_kv_gc), 1);
+	ck_assert_uint_eq(tkv_fake_count(k.b, TK_MSG_kv_scan_lock), 1);
+	ck_assert_uint_eq(tkv_fake_count(k.b, TK_MSG_kv_gc), 1);
 	tkv_txn_client_free(tc);
 	cluster_stop(&k);
 }
@@ -412,7 +420,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_cas_without_reply_is_unknown_and_not_retried);
 	tcase_add_test(tc, test_put_without_reply_is_retried_then_unknown_at_the_deadline);
 	tcase_add_test(tc, test_read_is_retried_after_a_lost_connection);
-	tcase_add_test(tc, test_transaction_prewrite_and_commit_split_per_region);
+	tcase_add_test(tc, test_transaction_prewrite_commit_and_gc_split_per_region);
 	tcase_add_test(tc, test_async_open_leader_connects_to_the_region_leader);
 	suite_add_tcase(s, tc);
 	return s;

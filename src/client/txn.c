@@ -970,26 +970,77 @@ static enum tk_err scan_lock_body(void *arg, const void *body, struct tk_errbuf 
 	return TK_OK;
 }
 
-static enum tk_err gc_body(void *arg, const void *body, struct tk_errbuf *err)
+/* GC of one region: its locks below the safe point, then kv_gc pinned to
+ * the region (and epoch) whose locks were resolved. */
+struct gc_st {
+	struct tk_kv_scan_lock_req sl;
+	struct tk_kv_gc_req gc;
+	struct tk_slice start;
+	bool gc_phase;
+	bool routed, region_end_inf;
+	struct tk_buf region_end;
+	struct tk_region_ctx scanned; /* the region the locks were scanned in */
+	struct tk_region_ctx pinned;
+};
+
+static const void *build_gc(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
 {
-	const struct tk_kv_gc_resp *r = body;
+	struct gc_st *g = arg;
+	if (g->gc_phase) {
+		/* the epoch scanned: a region changed since answers EPOCH_NOT_MATCH */
+		if (ctx) {
+			g->pinned = *ctx;
+			g->pinned.region = g->scanned.region;
+			g->pinned.conf_ver = g->scanned.conf_ver;
+			g->pinned.version = g->scanned.version;
+		}
+		g->gc.ctx = ctx ? &g->pinned : NULL;
+		return &g->gc;
+	}
+	g->sl.ctx = ctx;
+	g->sl.start = g->start;
+	g->sl.end = tk_slice_of(NULL, 0);
+	g->routed = r != NULL;
+	tk_buf_reset(&g->region_end);
+	if (!r)
+		return &g->sl;
+	g->scanned = *ctx;
+	if (!tk_buf_append(&g->region_end, r->end, r->end_len))
+		return NULL;
+	g->region_end_inf = r->end_len == 0;
+	struct tk_slice rs = tk_slice_of(r->start, r->start_len);
+	if (tk_slice_cmp(rs, g->start) > 0)
+		g->sl.start = rs;
+	if (r->end_len)
+		g->sl.end = tk_slice_of(r->end, r->end_len);
+	return &g->sl;
+}
+
+static enum tk_err gc_sum_body(void *arg, const void *body, struct tk_errbuf *err)
+{
 	(void)err;
-	if (arg)
-		*(uint64_t *)arg = r->deleted;
+	*(uint64_t *)arg += ((const struct tk_kv_gc_resp *)body)->deleted;
 	return TK_OK;
 }
 
-enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *deleted,
-		       struct tk_errbuf *err)
+/* Resolve the locks below the safe point in the region of g->start (the
+ * whole store when unrouted), then collect its garbage. */
+static enum tk_err gc_region(struct tkv_txn_client *c, struct gc_st *g, uint64_t *deleted,
+                             struct tk_errbuf *err)
 {
 	struct backoff b;
 	backoff_init(&b, c);
+	struct route_budget rb;
+	route_budget_init(c->store, &rb);
+	g->gc_phase = false;
 	for (;;) {
 		struct scan_lock_out o;
 		memset(&o, 0, sizeof o);
 		tk_buf_init(&o.last_key);
-		struct tk_kv_scan_lock_req req = {safe_point, tk_slice_of("", 0), tk_slice_of(NULL, 0), 1000, NULL, 0};
-		enum tk_err e = tkv_call_msg(c->store, TK_MSG_kv_scan_lock, &req, scan_lock_body, &o, err);
+		struct route_op op = {.type = TK_MSG_kv_scan_lock, .kind = ROUTE_READ,
+		                      .key = g->start.p, .key_len = g->start.n,
+		                      .build = build_gc, .arg = g};
+		enum tk_err e = route_call(c->store, &rb, &op, scan_lock_body, &o, err);
 		bool live = false;
 		for (size_t i = 0; !e && i < o.n; i++) {
 			enum tk_err r = resolve(c, &o.locks[i], err);
@@ -1010,6 +1061,45 @@ enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *
 		if (live && !backoff_sleep(&b))
 			return tk_err_set(err, TK_E_KEY_LOCKED, "gc: a lock below the safe point stayed alive");
 	}
-	struct tk_kv_gc_req req = {safe_point, NULL, 0};
-	return tkv_call_msg(c->store, TK_MSG_kv_gc, &req, gc_body, deleted, err);
+	g->gc_phase = true;
+	struct route_op op = {.type = TK_MSG_kv_gc, .kind = ROUTE_WRITE, .key = g->start.p,
+	                      .key_len = g->start.n, .pinned = true, .build = build_gc, .arg = g};
+	return route_call(c->store, &rb, &op, gc_sum_body, deleted, err);
+}
+
+enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *deleted,
+		       struct tk_errbuf *err)
+{
+	struct gc_st g;
+	memset(&g, 0, sizeof g);
+	tk_buf_init(&g.region_end);
+	struct tk_buf cursor;
+	tk_buf_init(&cursor);
+	g.sl = (struct tk_kv_scan_lock_req){.max_ts = safe_point, .limit = 1000};
+	g.gc.safe_point = safe_point;
+	g.start = tk_slice_of("", 0);
+	uint64_t total = 0;
+	enum tk_err e;
+	unsigned restarts = 0;
+	for (;;) {
+		e = gc_region(c, &g, &total, err);
+		if ((e == TK_E_EPOCH_NOT_MATCH || e == TK_E_REGION_NOT_FOUND ||
+		     e == TK_E_KEY_NOT_IN_REGION) && restarts++ < 5)
+			continue; /* the region changed under us: again, as it is now */
+		if (e || !g.routed || g.region_end_inf)
+			break;
+		tk_buf_reset(&cursor);
+		struct tk_slice re = tk_buf_slice(&g.region_end);
+		if (!tk_buf_append(&cursor, re.p, re.n)) {
+			e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+			break;
+		}
+		g.start = tk_buf_slice(&cursor);
+		restarts = 0;
+	}
+	tk_buf_destroy(&g.region_end);
+	tk_buf_destroy(&cursor);
+	if (!e && deleted)
+		*deleted = total;
+	return e;
 }
