@@ -108,13 +108,15 @@ enum tk_err route_conn_get(struct tkv_client *c, const char *addr, unsigned time
 
 enum tk_err route_conn_call(struct tkv_client *c, struct route_conn *conn, enum tk_msg_type type,
                             const void *body, uint8_t flags, unsigned timeout_ms, tkv_body_fn fn,
-                            void *fn_arg, struct tk_errbuf *err)
+                            void *fn_arg, bool *sent, struct tk_errbuf *err)
 {
 	struct call k = {.client = c, .err = err, .body_fn = fn, .body_arg = fn_arg};
 	uint64_t id;
+	*sent = false;
 	enum tk_err e = tkv_async_submit(conn->a, type, body, flags, timeout_ms, on_reply, &k, &id);
 	if (e)
 		return tk_err_set(err, e, "%s request: %s", tk_msg_defs[type].name, tk_strerror(e));
+	*sent = true; /* queued: from here on it may reach the store */
 	while (!k.done) {
 		if (event_base_loop(c->base, EVLOOP_ONCE) < 0) {
 			tkv_async_forget(conn->a, id);
@@ -275,7 +277,9 @@ enum tk_err tkv_ping(struct tkv_client *c, struct tk_errbuf *err)
 	if (e)
 		return e;
 	struct tk_empty body = {0};
-	return route_conn_call(c, k, TK_MSG_ping, &body, 0, c->cfg.timeout_ms, NULL, NULL, err);
+	bool sent;
+	return route_conn_call(c, k, TK_MSG_ping, &body, 0, c->cfg.timeout_ms, NULL, NULL, &sent,
+	                       err);
 }
 
 struct get_out {

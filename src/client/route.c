@@ -373,9 +373,19 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 				backoff(c, b, 0);
 			continue;
 		}
-		e = route_conn_call(c, conn, op->type, body, op->flags, tmo, fn, fn_arg, err);
+		bool sent;
+		e = route_conn_call(c, conn, op->type, body, op->flags, tmo, fn, fn_arg, &sent, err);
 		if (e == TK_OK)
 			return TK_OK;
+		if (!sent && e != TK_E_TOO_LARGE && e != TK_E_NOMEM && e != TK_E_BAD_REQUEST) {
+			/* refused before sending (the connection had failed) */
+			next_peer(c, r, t.store_id);
+			if (!last)
+				backoff(c, b, 0);
+			continue;
+		}
+		if (!sent)
+			return e;
 		if (e == TK_E_STORE_NOT_MATCH) {
 			rc_forget_store(c->cache, t.store_id);
 			if (r)

@@ -107,10 +107,11 @@ enum tk_err route_conn_get(struct tkv_client *c, const char *addr, unsigned time
 enum tk_err route_sched_connect(struct tkv_client *c, struct tk_errbuf *err);
 /* One request on conn, waiting at most timeout_ms for the reply: the
  * result, the server's error (its region error detail in c->last_rerr) or
- * a transport error. */
+ * a transport error.  *sent says whether the request was queued on the
+ * connection (false: refused before, e.g. a connection found dead). */
 enum tk_err route_conn_call(struct tkv_client *c, struct route_conn *conn, enum tk_msg_type type,
                             const void *body, uint8_t flags, unsigned timeout_ms, tkv_body_fn fn,
-                            void *fn_arg, struct tk_errbuf *err);
+                            void *fn_arg, bool *sent, struct tk_errbuf *err);
 
 /* One API call's budget, shared by the requests it makes (a scan across
  * regions, a batch split per region, a transaction's commit). */
