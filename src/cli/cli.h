@@ -25,6 +25,7 @@ enum cli_status {
 	CLI_USAGE = 2,      /* bad options, unknown command, wrong arguments */
 	CLI_SERVER = 3,     /* the server answered with an error */
 	CLI_CONNECTION = 4, /* could not connect, connection lost, or timed out */
+	CLI_UNKNOWN = 5,    /* a write's outcome is unknown: sent, and no reply came */
 };
 
 enum cli_format { CLI_HUMAN, CLI_RAW, CLI_JSON };

@@ -103,6 +103,7 @@ static int status_of(enum tk_err e)
 	case TK_E_VERSION_MISMATCH:
 	case TK_E_PROTOCOL: return CLI_CONNECTION;
 	case TK_E_BAD_CONFIG: return CLI_USAGE;
+	case TK_E_UNKNOWN_OUTCOME: return CLI_UNKNOWN;
 	default: return CLI_SERVER;
 	}
 }

@@ -34,11 +34,14 @@ static void usage(FILE *f)
 		"                           (default $TINYKV_ADDR, else 127.0.0.1:20160)\n"
 		"  -s, --scheduler HOST:PORT  scheduler address for transactions and the\n"
 		"                           admin commands (default $TINYKV_SCHEDULER_ADDR,\n"
-		"                           else 127.0.0.1:2379)\n"
+		"                           else 127.0.0.1:2379); when given (or set in the\n"
+		"                           environment), reads and writes find their region's\n"
+		"                           leader through it, and no store address is needed\n"
 		"  -x                       read the last argument of COMMAND from stdin, as\n"
 		"                           it is (echo -n v | tinykv-cli -x put k)\n"
-		"      --timeout MS         connect and per-request timeout, 0 for none\n"
-		"                           (default: connect 3000, request 10000)\n"
+		"      --timeout MS         connect timeout and a command's whole time, retries\n"
+		"                           included; 0 for none (default: connect 3000,\n"
+		"                           request 10000, retries up to 20000)\n"
 		"      --raw                print values as raw bytes, one per line, nothing else\n"
 		"      --json               print one JSON object per command\n"
 		"      --help               print this help and exit\n"
@@ -53,6 +56,8 @@ static void usage(FILE *f)
 		   "  2  usage error (bad option, unknown command, wrong arguments)\n"
 		   "  3  the server answered with an error\n"
 		   "  4  connection failed or lost, or timed out\n"
+		   "  5  outcome unknown: a write was sent and no reply came (it may or may not\n"
+		   "     have been applied; read the key to find out)\n"
 		   "Reading a script from stdin, the status is the highest of all commands; the\n"
 		   "interactive shell exits with the status of the last command before quit.\n"
 		   "See tinykv-cli(1).\n");
@@ -177,6 +182,7 @@ int main(int argc, char **argv)
 				return CLI_USAGE;
 			}
 			c.cfg.connect_timeout_ms = c.cfg.timeout_ms;
+			c.cfg.deadline_ms = c.cfg.timeout_ms;
 			break;
 		case OPT_RAW: c.fmt = CLI_RAW; break;
 		case OPT_JSON: c.fmt = CLI_JSON; break;
@@ -195,6 +201,11 @@ int main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	c.cfg.address = address;
+	/* a scheduler named explicitly routes reads and writes; with no store
+	 * named, it is the only address */
+	c.cfg.scheduler_address = c.sched_addr;
+	if (c.sched_addr && !addr && !host && !port)
+		c.cfg.address = NULL;
 	if (from_stdin && optind == argc) {
 		fprintf(stderr, "tinykv-cli: -x needs a COMMAND (its last argument is read from "
 				"stdin)\n");

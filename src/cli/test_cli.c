@@ -25,6 +25,9 @@ static void t_open(struct t *t, enum cli_format fmt)
 	tkv_config_default(&t->c.cfg);
 	t->c.cfg.address = tkv_fake_address(t->fake);
 	t->c.cfg.timeout_ms = 2000;
+	/* one attempt per command: these tests look at what the CLI prints
+	 * of the store's answers, not at routing (client/test_route.c) */
+	t->c.cfg.max_attempts = 1;
 	t->c.fmt = fmt;
 	t->c.out = open_memstream(&t->outp, &t->outn);
 	t->c.err = open_memstream(&t->errp, &t->errn);
@@ -294,6 +297,26 @@ START_TEST(test_region_errors_print_the_hint)
 }
 END_TEST
 
+/* A write sent and never answered: the CLI cannot say whether it happened. */
+START_TEST(test_write_without_reply_exits_5_outcome_unknown)
+{
+	struct t t;
+	t_open(&t, CLI_HUMAN);
+	struct tkv_fake_region r = {.id = 2, .start = "", .end = "", .conf_ver = 1, .version = 1,
+	                            .peer_ids = {21}, .store_ids = {1}, .n_peers = 1,
+	                            .leader_store = 1, .leader_addr = ""};
+	tkv_fake_set_cluster(t.fake, 1, &r, 1);
+	tkv_fake_script(t.fake, TKV_FAKE_MUTE_WRITES, 1, 0);
+	t.c.cfg.timeout_ms = 100;
+	t.c.cfg.max_attempts = 5;
+	ck_assert_int_eq(run(&t, "cas --absent lock me"), CLI_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(t.errp, "(error) UNKNOWN_OUTCOME: "));
+	ck_assert_int_eq(run(&t, "get lock"), CLI_OK); /* it was applied after all */
+	ck_assert_str_eq(t.outp, "me\n");
+	t_close(&t);
+}
+END_TEST
+
 START_TEST(test_timeout_and_connection_failure_exit_4)
 {
 	struct t t;
@@ -423,6 +446,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_server_error_exits_3_with_code_and_message);
 	tcase_add_test(tc, test_region_errors_print_the_hint);
 	tcase_add_test(tc, test_timeout_and_connection_failure_exit_4);
+	tcase_add_test(tc, test_write_without_reply_exits_5_outcome_unknown);
 	tcase_add_test(tc, test_pipe_runs_every_line_and_returns_the_worst_status);
 	tcase_add_test(tc, test_completion_offers_commands_subcommands_and_options);
 	tcase_add_test(tc, test_every_command_answers_dash_dash_help_without_the_server);

@@ -695,6 +695,9 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 
 void tkv_config_default(struct tkv_config *c)
 {
+	memset(c, 0, sizeof *c);
+	c->deadline_ms = 20000;
+	c->max_attempts = 20;
 	c->address = "127.0.0.1:20160";
 	c->connect_timeout_ms = 3000;
 	c->timeout_ms = 10000;

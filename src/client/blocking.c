@@ -1,92 +1,29 @@
 /* The blocking API: each tkv_client owns a private event_base and one async
- * handle on it; a call queues one request and runs the base until its
- * callback has fired.  Timeouts, errors and decoding are therefore exactly
- * those of the async engine.  A handle whose connection failed reconnects
- * at the next call (the failed call itself is never retried). */
+ * handle per store it talks to (route.h's pool); a request is queued on one
+ * and the base runs until its callback has fired.  Timeouts, errors and
+ * decoding are therefore exactly those of the async engine.  Which store,
+ * and what happens after a failure, is route.c's business: this file
+ * holds the connections and the public calls. */
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/client_int.h"
 #include "client/pending.h"
+#include "client/route.h"
+#include "tinykv_sched.h"
+#include "util/clock.h"
 #include "util/err.h"
 
-struct tkv_client {
-	struct event_base *base;
-	struct tkv_config cfg;
-	char address[256];
-	char name[128];
-	struct tkv_async *a;
-	char server_name[128];
-	struct tkv_region_error *last_rerr; /* the last call's, or NULL */
-};
-
-/* Where one call's callback puts its results (all optional). */
+/* Where one request's callback puts its outcome. */
 struct call {
 	struct tkv_client *client;
 	bool done;
 	enum tk_err code;
 	struct tk_errbuf *err;
-	uint8_t **value;
-	size_t *value_len;
-	bool *found;
-	bool *swapped;
-	struct tkv_kv **kvs;
-	size_t *n;
-	bool *more;
 	tkv_body_fn body_fn;
 	void *body_arg;
 };
-
-static enum tk_err nomem(struct call *c)
-{
-	c->code = tk_err_set(c->err, TK_E_NOMEM, "out of memory copying the reply");
-	return c->code;
-}
-
-static uint8_t *dup_bytes(const uint8_t *p, size_t n)
-{
-	uint8_t *d = malloc(n + 1);
-	if (d) {
-		if (n)
-			memcpy(d, p, n);
-		d[n] = 0;
-	}
-	return d;
-}
-
-/* One allocation holds the array and every key and value (NUL-terminated),
- * so tkv_kvs_free is one free. */
-static struct tkv_kv *dup_kvs(const struct tkv_kv *in, size_t n)
-{
-	size_t total = n * sizeof(struct tkv_kv);
-	for (size_t i = 0; i < n; i++)
-		total += in[i].key_len + 1 + (in[i].value ? in[i].value_len + 1 : 0);
-	struct tkv_kv *out = malloc(total ? total : 1);
-	if (!out)
-		return NULL;
-	uint8_t *p = (uint8_t *)(out + n);
-	for (size_t i = 0; i < n; i++) {
-		out[i].key = p;
-		out[i].key_len = in[i].key_len;
-		if (in[i].key_len)
-			memcpy(p, in[i].key, in[i].key_len);
-		p[in[i].key_len] = 0;
-		p += in[i].key_len + 1;
-		out[i].value = NULL;
-		out[i].value_len = 0;
-		if (in[i].value) {
-			out[i].value = p;
-			out[i].value_len = in[i].value_len;
-			if (in[i].value_len)
-				memcpy(p, in[i].value, in[i].value_len);
-			p[in[i].value_len] = 0;
-			p += in[i].value_len + 1;
-		}
-	}
-	return out;
-}
 
 static void on_reply(void *arg, const struct tkv_reply *r)
 {
@@ -97,121 +34,103 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 		tk_err_set(c->err, r->code, "%s", r->message && *r->message ? r->message
 									: tk_strerror(r->code));
 		if (r->region_error && !(c->client->last_rerr = tkv_region_error_pack(r->region_error)))
-			nomem(c);
+			c->code = tk_err_set(c->err, TK_E_NOMEM, "out of memory copying the reply");
 		return;
 	}
-	if (c->found) {
-		*c->found = r->found;
-		if (r->found) {
-			if (!(*c->value = dup_bytes(r->value, r->value_len))) {
-				nomem(c);
-				return;
-			}
-			*c->value_len = r->value_len;
-		}
-	}
-	if (c->swapped)
-		*c->swapped = r->swapped;
-	if (c->kvs) {
-		*c->kvs = NULL;
-		*c->n = 0;
-		if (r->n_kvs) {
-			if (!(*c->kvs = dup_kvs(r->kvs, r->n_kvs))) {
-				nomem(c);
-				return;
-			}
-			*c->n = r->n_kvs;
-		}
-	}
-	if (c->more)
-		*c->more = r->more;
 	if (c->body_fn)
 		c->code = c->body_fn(c->body_arg, r->body, c->err);
 }
 
-/* Make sure c->a is a live, ready connection. */
-static enum tk_err ensure(struct tkv_client *c, struct tk_errbuf *err)
+/* Records the store id a store names in its hello reply. */
+static enum tk_err note_store_id(void *arg, const struct tk_hello_resp *h, struct tk_errbuf *err)
 {
-	/* The loop does not run between calls, so a close by the server (its
-	 * idle timeout, a restart) is noticed here, before a request is risked
-	 * on the dead connection: then we reconnect instead of failing. */
-	if (c->a)
-		event_base_loop(c->base, EVLOOP_NONBLOCK);
-	if (c->a && tkv_async_error(c->a, NULL) != TK_OK) {
-		tkv_async_free(c->a);
-		c->a = NULL;
-	}
-	if (c->a)
-		return TK_OK;
-	enum tk_err e = tkv_async_new(c->base, &c->cfg, &c->a, err);
-	if (e) {
-		c->a = NULL;
-		return e;
-	}
-	while (!tkv_async_ready(c->a) && tkv_async_error(c->a, NULL) == TK_OK)
-		if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
-			break;
-	if (!tkv_async_ready(c->a)) {
-		e = tkv_async_error(c->a, err);
-		if (e == TK_OK)
-			e = tk_err_set(err, TK_E_INTERNAL, "event loop failed while connecting");
-		tkv_async_free(c->a);
-		c->a = NULL;
-		return e;
-	}
-	snprintf(c->server_name, sizeof c->server_name, "%s", tkv_async_server_name(c->a));
+	(void)err;
+	((struct route_conn *)arg)->store_id = h->store_id;
 	return TK_OK;
 }
 
-static void forget_region_error(struct tkv_client *c)
+static void conn_drop(struct route_conn *k)
 {
-	free(c->last_rerr);
-	c->last_rerr = NULL;
+	tkv_async_free(k->a);
+	k->a = NULL;
+	k->store_id = 0;
+}
+
+enum tk_err route_conn_get(struct tkv_client *c, const char *addr, unsigned timeout_ms,
+                           struct route_conn **out, struct tk_errbuf *err)
+{
+	struct route_conn *k = NULL, *lru = &c->conns[0];
+	for (size_t i = 0; i < ROUTE_MAX_CONNS; i++) {
+		if (c->conns[i].a && strcmp(c->conns[i].addr, addr) == 0)
+			k = &c->conns[i];
+		if (!c->conns[i].a ? lru->a != NULL || c->conns[i].used < lru->used
+		                   : lru->a && c->conns[i].used < lru->used)
+			lru = &c->conns[i];
+	}
+	/* The loop does not run between calls, so a close by the server (its
+	 * idle timeout, a restart) is noticed here, before a request is risked
+	 * on the dead connection: then we reconnect instead of failing. */
+	if (k) {
+		event_base_loop(c->base, EVLOOP_NONBLOCK);
+		if (tkv_async_error(k->a, NULL) != TK_OK)
+			conn_drop(k);
+	}
+	if (!k || !k->a) {
+		k = k ? k : lru;
+		conn_drop(k);
+		snprintf(k->addr, sizeof k->addr, "%s", addr);
+		struct tkv_config cfg = c->cfg;
+		cfg.address = k->addr;
+		if (timeout_ms && (!cfg.connect_timeout_ms || timeout_ms < cfg.connect_timeout_ms))
+			cfg.connect_timeout_ms = timeout_ms;
+		struct tkv_conn_opts o = {.check = note_store_id, .check_arg = k};
+		enum tk_err e = tkv_async_open(c->base, &cfg, &o, &k->a, err);
+		if (e) {
+			k->a = NULL;
+			return e;
+		}
+		while (!tkv_async_ready(k->a) && tkv_async_error(k->a, NULL) == TK_OK)
+			if (event_base_loop(c->base, EVLOOP_ONCE) < 0)
+				break;
+		if (!tkv_async_ready(k->a)) {
+			e = tkv_async_error(k->a, err);
+			if (e == TK_OK)
+				e = tk_err_set(err, TK_E_INTERNAL, "event loop failed while connecting");
+			conn_drop(k);
+			return e;
+		}
+		snprintf(c->server_name, sizeof c->server_name, "%s", tkv_async_server_name(k->a));
+	}
+	k->used = ++c->use_clock;
+	*out = k;
+	return TK_OK;
+}
+
+enum tk_err route_conn_call(struct tkv_client *c, struct route_conn *conn, enum tk_msg_type type,
+                            const void *body, uint8_t flags, unsigned timeout_ms, tkv_body_fn fn,
+                            void *fn_arg, bool *sent, struct tk_errbuf *err)
+{
+	struct call k = {.client = c, .err = err, .body_fn = fn, .body_arg = fn_arg};
+	uint64_t id;
+	*sent = false;
+	enum tk_err e = tkv_async_submit(conn->a, type, body, flags, timeout_ms, on_reply, &k, &id);
+	if (e)
+		return tk_err_set(err, e, "%s request: %s", tk_msg_defs[type].name, tk_strerror(e));
+	*sent = true; /* queued: from here on it may reach the store */
+	while (!k.done) {
+		if (event_base_loop(c->base, EVLOOP_ONCE) < 0) {
+			tkv_async_forget(conn->a, id);
+			return tk_err_set(err, TK_E_INTERNAL, "event loop failed");
+		}
+	}
+	if (k.code == TK_OK)
+		tk_err_clear(err);
+	return k.code;
 }
 
 const struct tkv_region_error *tkv_last_region_error(const struct tkv_client *c)
 {
 	return c->last_rerr;
-}
-
-/* Queue one request and wait for its reply (k->err set). */
-static enum tk_err call_wait(struct tkv_client *c, enum tk_msg_type type, const void *body,
-			     uint8_t flags, struct call *k)
-{
-	forget_region_error(c);
-	k->client = c;
-	enum tk_err e = ensure(c, k->err);
-	if (e)
-		return e;
-	uint64_t id;
-	e = tkv_async_submit(c->a, type, body, flags, c->cfg.timeout_ms, on_reply, k, &id);
-	if (e)
-		return tk_err_set(k->err, e, "%s request: %s", tk_msg_defs[type].name,
-				  tk_strerror(e));
-	while (!k->done) {
-		if (event_base_loop(c->base, EVLOOP_ONCE) < 0) {
-			tkv_async_forget(c->a, id);
-			return tk_err_set(k->err, TK_E_INTERNAL, "event loop failed");
-		}
-	}
-	if (k->code == TK_OK)
-		tk_err_clear(k->err);
-	return k->code;
-}
-
-/* Queue one request and wait for its reply.  Without an error buffer the
- * callback still needs one: a local one, which k must not keep once it dies. */
-static enum tk_err call(struct tkv_client *c, enum tk_msg_type type, const void *body,
-			uint8_t flags, struct call *k)
-{
-	struct tk_errbuf local;
-	bool mine = !k->err;
-	if (mine)
-		k->err = &local;
-	enum tk_err e = call_wait(c, type, body, flags, k);
-	if (mine)
-		k->err = NULL;
-	return e;
 }
 
 enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,
@@ -227,17 +146,34 @@ enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,
 	if (cfg)
 		c->cfg = *cfg;
 	/* the handle outlives the caller's strings */
-	snprintf(c->address, sizeof c->address, "%s", c->cfg.address ? c->cfg.address
-								  : "127.0.0.1:20160");
+	const char *addr = c->cfg.address;
+	if (!addr && !c->cfg.scheduler_address)
+		addr = "127.0.0.1:20160";
+	snprintf(c->address, sizeof c->address, "%s", addr ? addr : "");
+	snprintf(c->sched_addr, sizeof c->sched_addr, "%s",
+	         c->cfg.scheduler_address ? c->cfg.scheduler_address : "");
 	snprintf(c->name, sizeof c->name, "%s", c->cfg.name ? c->cfg.name : "libtinykv");
 	c->cfg.address = c->address;
+	c->cfg.scheduler_address = c->sched_addr[0] ? c->sched_addr : NULL;
 	c->cfg.name = c->name;
+	c->rng = tk_mono_ns() ^ (uint64_t)(uintptr_t)c;
 	c->base = event_base_new();
-	if (!c->base) {
-		free(c);
+	c->cache = rc_new();
+	if (!c->base || !c->cache) {
+		tkv_close(c);
 		return tk_err_set(err, TK_E_NOMEM, "creating an event base");
 	}
-	enum tk_err e = ensure(c, err);
+	/* Routed through the scheduler, stores are reached on demand.  A
+	 * scheduler that cannot be reached is an error only when it is the
+	 * one address: with a store address the client starts as without
+	 * one (following the stores' hints) and tries it again later. */
+	enum tk_err e = TK_E_BAD_CONFIG;
+	if (c->sched_addr[0])
+		e = route_sched_connect(c, err);
+	if (e && c->address[0]) {
+		struct route_conn *k;
+		e = route_conn_get(c, c->address, 0, &k, err);
+	}
 	if (e) {
 		tkv_close(c);
 		return e;
@@ -250,9 +186,14 @@ void tkv_close(struct tkv_client *c)
 {
 	if (!c)
 		return;
-	tkv_async_free(c->a);
-	event_base_free(c->base);
-	forget_region_error(c);
+	for (size_t i = 0; i < ROUTE_MAX_CONNS; i++)
+		tkv_async_free(c->conns[i].a);
+	if (c->sched)
+		tkv_sched_close(c->sched);
+	rc_free(c->cache);
+	if (c->base)
+		event_base_free(c->base);
+	free(c->last_rerr);
 	free(c);
 }
 
@@ -272,11 +213,92 @@ void tkv_kvs_free(struct tkv_kv *kvs, size_t n)
 	free(kvs);
 }
 
+/* ---- the calls -------------------------------------------------------- */
+
+static uint8_t *dup_bytes(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n + 1);
+	if (d) {
+		if (n)
+			memcpy(d, p, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+static enum tk_err nomem(struct tk_errbuf *err)
+{
+	return tk_err_set(err, TK_E_NOMEM, "out of memory copying the reply");
+}
+
+/* A request for one key: the same body for every region, ctx set. */
+struct one {
+	void *body;
+	struct tk_region_ctx **ctx; /* the body's ctx field */
+};
+
+static const void *build_one(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct one *o = arg;
+	(void)r;
+	*o->ctx = ctx;
+	return o->body;
+}
+
+static enum tk_err call_one(struct tkv_client *c, enum tk_msg_type type, enum route_kind kind,
+                            void *body, struct tk_region_ctx **ctx, struct tk_slice key,
+                            tkv_body_fn fn, void *arg, struct tk_errbuf *err)
+{
+	struct tk_errbuf local;
+	struct route_budget b;
+	route_budget_init(c, &b);
+	struct one o = {body, ctx};
+	struct route_op op = {.type = type, .kind = kind, .key = key.p, .key_len = key.n,
+	                      .build = build_one, .arg = &o};
+	return route_call(c, &b, &op, fn, arg, err ? err : &local);
+}
+
 enum tk_err tkv_ping(struct tkv_client *c, struct tk_errbuf *err)
 {
-	struct tk_empty b = {0};
-	struct call k = {.err = err};
-	return call(c, TK_MSG_ping, &b, 0, &k);
+	struct tk_errbuf local;
+	if (!err)
+		err = &local;
+	free(c->last_rerr);
+	c->last_rerr = NULL;
+	const char *addr = c->hint_addr[0] ? c->hint_addr : c->address;
+	if (!addr[0]) {
+		/* a scheduler-only client: ping the scheduler */
+		bool boot;
+		enum tk_err e = c->sched ? TK_OK : route_sched_connect(c, err);
+		return e ? e : tkv_sched_is_bootstrapped(c->sched, &boot, err);
+	}
+	struct route_conn *k;
+	enum tk_err e = route_conn_get(c, addr, 0, &k, err);
+	if (e)
+		return e;
+	struct tk_empty body = {0};
+	bool sent;
+	return route_conn_call(c, k, TK_MSG_ping, &body, 0, c->cfg.timeout_ms, NULL, NULL, &sent,
+	                       err);
+}
+
+struct get_out {
+	uint8_t **value;
+	size_t *value_len;
+	bool *found;
+};
+
+static enum tk_err get_body(void *arg, const void *body, struct tk_errbuf *err)
+{
+	const struct tk_raw_get_resp *r = body;
+	struct get_out *o = arg;
+	*o->found = r->value.p != NULL;
+	if (*o->found) {
+		if (!(*o->value = dup_bytes(r->value.p, r->value.n)))
+			return nomem(err);
+		*o->value_len = r->value.n;
+	}
+	return TK_OK;
 }
 
 enum tk_err tkv_get(struct tkv_client *c, const void *key, size_t key_len, uint8_t **value,
@@ -286,8 +308,8 @@ enum tk_err tkv_get(struct tkv_client *c, const void *key, size_t key_len, uint8
 	*value = NULL;
 	*value_len = 0;
 	*found = false;
-	struct call k = {.err = err, .value = value, .value_len = value_len, .found = found};
-	return call(c, TK_MSG_raw_get, &b, 0, &k);
+	struct get_out o = {value, value_len, found};
+	return call_one(c, TK_MSG_raw_get, ROUTE_READ, &b, &b.ctx, b.key, get_body, &o, err);
 }
 
 enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const void *value,
@@ -295,16 +317,35 @@ enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const
 {
 	struct tk_raw_put_req b = {.key = tk_slice_of(key_len ? key : "", key_len),
 				   .value = tk_slice_of(value_len ? value : "", value_len)};
-	struct call k = {.err = err};
-	return call(c, TK_MSG_raw_put, &b, 0, &k);
+	return call_one(c, TK_MSG_raw_put, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
 }
 
 enum tk_err tkv_delete(struct tkv_client *c, const void *key, size_t key_len,
 		       struct tk_errbuf *err)
 {
 	struct tk_raw_delete_req b = {.key = tk_slice_of(key_len ? key : "", key_len)};
-	struct call k = {.err = err};
-	return call(c, TK_MSG_raw_delete, &b, 0, &k);
+	return call_one(c, TK_MSG_raw_delete, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
+}
+
+struct cas_out {
+	bool *swapped;
+	uint8_t *prev;
+	size_t prev_len;
+	bool found;
+};
+
+static enum tk_err cas_body(void *arg, const void *body, struct tk_errbuf *err)
+{
+	const struct tk_raw_cas_resp *r = body;
+	struct cas_out *o = arg;
+	*o->swapped = r->swapped;
+	o->found = r->prev.p != NULL;
+	if (o->found) {
+		if (!(o->prev = dup_bytes(r->prev.p, r->prev.n)))
+			return nomem(err);
+		o->prev_len = r->prev.n;
+	}
+	return TK_OK;
 }
 
 enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const void *expect,
@@ -314,124 +355,404 @@ enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const
 {
 	struct tk_raw_cas_req b;
 	*swapped = false;
-	uint8_t *v = NULL;
-	size_t vn = 0;
-	bool found = false;
+	struct cas_out o = {.swapped = swapped};
 	enum tk_err e = tkv_cas_req_of(&b, key, key_len, expect, expect_len, value, value_len, flags);
-	if (e) {
+	if (e)
 		tk_err_set(err, e, "tkv_cas: unknown flags 0x%x", flags);
-	} else {
-		struct call k = {
-		    .err = err, .value = &v, .value_len = &vn, .found = &found, .swapped = swapped};
-		e = call(c, TK_MSG_raw_cas, &b, 0, &k);
-	}
+	else
+		e = call_one(c, TK_MSG_raw_cas, ROUTE_WRITE_ONCE, &b, &b.ctx, b.key, cas_body, &o,
+		             err);
+	if (e)
+		*swapped = false;
 	if (prev_found)
-		*prev_found = e == TK_OK && found;
+		*prev_found = e == TK_OK && o.found;
 	if (prev_len)
-		*prev_len = e == TK_OK ? vn : 0;
+		*prev_len = e == TK_OK ? o.prev_len : 0;
 	if (prev && e == TK_OK) {
-		*prev = v;
-		v = NULL;
+		*prev = o.prev;
+		o.prev = NULL;
 	} else if (prev) {
 		*prev = NULL;
 	}
-	free(v);
+	free(o.prev);
 	return e;
+}
+
+/* ---- results gathered over several regions ---- */
+
+struct kv_acc {
+	struct tkv_kv *v; /* each key and value its own malloc */
+	size_t n, cap;
+};
+
+static bool acc_add(struct kv_acc *a, struct tk_slice k, struct tk_slice v, bool with_value)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		struct tkv_kv *nv = realloc(a->v, cap * sizeof *nv);
+		if (!nv)
+			return false;
+		a->v = nv;
+		a->cap = cap;
+	}
+	struct tkv_kv *x = &a->v[a->n];
+	x->key = dup_bytes(k.p, k.n);
+	x->key_len = k.n;
+	x->value = with_value ? dup_bytes(v.p, v.n) : NULL;
+	x->value_len = with_value ? v.n : 0;
+	if (!x->key || (with_value && !x->value)) {
+		free(x->key);
+		free(x->value);
+		return false;
+	}
+	a->n++;
+	return true;
+}
+
+static void acc_destroy(struct kv_acc *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->v[i].key);
+		free(a->v[i].value);
+	}
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* One allocation holds the array and every key and value (NUL-terminated),
+ * so tkv_kvs_free is one free.  Entries with key NULL are skipped. */
+static struct tkv_kv *pack_kvs(const struct tkv_kv *in, size_t n, size_t *nout)
+{
+	size_t total = 0, m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!in[i].key)
+			continue;
+		m++;
+		total += in[i].key_len + 1 + (in[i].value ? in[i].value_len + 1 : 0);
+	}
+	total += m * sizeof(struct tkv_kv);
+	struct tkv_kv *out = malloc(total ? total : 1);
+	if (!out)
+		return NULL;
+	uint8_t *p = (uint8_t *)(out + m);
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!in[i].key)
+			continue;
+		out[j].key = p;
+		out[j].key_len = in[i].key_len;
+		memcpy(p, in[i].key, in[i].key_len + 1);
+		p += in[i].key_len + 1;
+		out[j].value = NULL;
+		out[j].value_len = 0;
+		if (in[i].value) {
+			out[j].value = p;
+			out[j].value_len = in[i].value_len;
+			memcpy(p, in[i].value, in[i].value_len + 1);
+			p += in[i].value_len + 1;
+		}
+		j++;
+	}
+	*nout = m;
+	return out;
+}
+
+/* ---- scan: region by region ---- */
+
+struct scan_st {
+	struct tk_raw_scan_req req;
+	struct tk_slice start, end; /* the caller's range (end.p NULL: none) */
+	bool reverse, keys_only;
+	uint32_t want;              /* the caller's limit */
+	struct kv_acc acc;
+	bool server_more;           /* the last reply said it stopped early */
+	uint32_t got;               /* pairs in the last reply */
+	struct tk_buf region_start, region_end; /* the last attempt's region */
+	bool routed, region_end_inf;
+};
+
+static int cmp_slice(struct tk_slice a, struct tk_slice b)
+{
+	return tk_slice_cmp(a, b);
+}
+
+static const void *build_scan(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct scan_st *s = arg;
+	s->req.ctx = ctx;
+	s->req.start = s->start;
+	s->req.end = s->end;
+	s->routed = r != NULL;
+	tk_buf_reset(&s->region_start);
+	tk_buf_reset(&s->region_end);
+	if (!r)
+		return &s->req;
+	/* cut the range to the region: [max(start, r.start), min(end, r.end)) */
+	if (!tk_buf_append(&s->region_start, r->start, r->start_len) ||
+	    !tk_buf_append(&s->region_end, r->end, r->end_len))
+		return NULL;
+	s->region_end_inf = r->end_len == 0;
+	struct tk_slice rs = tk_slice_of(r->start, r->start_len);
+	struct tk_slice re = tk_slice_of(r->end, r->end_len);
+	if (cmp_slice(rs, s->start) > 0)
+		s->req.start = rs;
+	if (r->end_len && (!s->end.p || cmp_slice(re, s->end) < 0))
+		s->req.end = re;
+	return &s->req;
+}
+
+static enum tk_err scan_body(void *arg, const void *body, struct tk_errbuf *err)
+{
+	const struct tk_raw_scan_resp *r = body;
+	struct scan_st *s = arg;
+	for (uint32_t i = 0; i < r->kvs.n; i++)
+		if (!acc_add(&s->acc, r->kvs.v[i].k, r->kvs.v[i].v, !s->keys_only))
+			return nomem(err);
+	s->server_more = r->more;
+	s->got = r->kvs.n;
+	return TK_OK;
 }
 
 enum tk_err tkv_scan(struct tkv_client *c, const void *start, size_t start_len,
 		     const struct tkv_scan_opts *opts, struct tkv_kv **kvs, size_t *n, bool *more,
 		     struct tk_errbuf *err)
 {
-	struct tk_raw_scan_req b = {.start = tk_slice_of(start_len ? start : "", start_len)};
+	struct tk_errbuf local;
+	if (!err)
+		err = &local;
+	struct scan_st s;
+	memset(&s, 0, sizeof s);
+	tk_buf_init(&s.region_start);
+	tk_buf_init(&s.region_end);
+	struct tk_buf cursor; /* the next region's bound: holds s.start or s.end */
+	tk_buf_init(&cursor);
+	s.start = tk_slice_of(start_len ? start : "", start_len);
 	uint8_t flags = 0;
 	if (opts) {
 		if (opts->end)
-			b.end = tk_slice_of(opts->end_len ? opts->end : "", opts->end_len);
-		b.limit = opts->limit;
-		b.keys_only = opts->keys_only;
-		b.reverse = opts->reverse;
+			s.end = tk_slice_of(opts->end_len ? opts->end : "", opts->end_len);
+		s.want = opts->limit;
+		s.keys_only = opts->keys_only;
+		s.reverse = opts->reverse;
 		flags = opts->keys_only ? TKV_PF_KEYS_ONLY : 0;
 	}
+	s.req.keys_only = s.keys_only;
+	s.req.reverse = s.reverse;
 	*kvs = NULL;
 	*n = 0;
-	bool more_local;
-	struct call k = {.err = err, .kvs = kvs, .n = n, .more = more ? more : &more_local};
-	return call(c, TK_MSG_raw_scan, &b, flags, &k);
+	if (more)
+		*more = false;
+	struct route_budget b;
+	route_budget_init(c, &b);
+	uint32_t limit = s.want ? s.want : 100; /* the server's default */
+	enum tk_err e = TK_OK;
+	bool more_out = false;
+	for (;;) {
+		s.req.limit = s.want ? limit - (uint32_t)s.acc.n : 0;
+		/* forward: the region of start; reverse: the one below end */
+		struct route_op op = {.type = TK_MSG_raw_scan, .flags = flags, .kind = ROUTE_READ,
+		                      .build = build_scan, .arg = &s};
+		if (s.reverse) {
+			op.before = true;
+			op.before_inf = !s.end.p || s.end.n == 0;
+			op.key = s.end.p;
+			op.key_len = s.end.n;
+			op.range_start = s.start.p;
+			op.range_start_len = s.start.n;
+		} else {
+			op.key = s.start.p;
+			op.key_len = s.start.n;
+		}
+		e = route_call(c, &b, &op, scan_body, &s, err);
+		if (e)
+			break;
+		if (!s.routed || s.server_more) {
+			more_out = s.server_more;
+			break; /* unrouted: the store saw the whole range */
+		}
+		if (s.acc.n >= limit) {
+			more_out = true; /* the next region may hold more */
+			break;
+		}
+		/* the next region, if the range goes on past this one */
+		tk_buf_reset(&cursor);
+		if (!s.reverse) {
+			struct tk_slice re = tk_buf_slice(&s.region_end);
+			if (s.region_end_inf || (s.end.p && s.end.n && cmp_slice(re, s.end) >= 0))
+				break;
+			if (!tk_buf_append(&cursor, re.p, re.n)) {
+				e = nomem(err);
+				break;
+			}
+			s.start = tk_buf_slice(&cursor);
+		} else {
+			struct tk_slice rs = tk_buf_slice(&s.region_start);
+			if (rs.n == 0 || cmp_slice(rs, s.start) <= 0)
+				break;
+			if (!tk_buf_append(&cursor, rs.p, rs.n)) {
+				e = nomem(err);
+				break;
+			}
+			s.end = tk_buf_slice(&cursor);
+		}
+		/* build_scan reads start/end before rebuilding the region bufs */
+	}
+	if (!e) {
+		*kvs = pack_kvs(s.acc.v, s.acc.n, n);
+		if (!*kvs)
+			e = nomem(err);
+		if (more)
+			*more = more_out;
+	}
+	acc_destroy(&s.acc);
+	tk_buf_destroy(&s.region_start);
+	tk_buf_destroy(&s.region_end);
+	tk_buf_destroy(&cursor);
+	return e;
 }
 
-/* Slice arrays for batch bodies: built per call (the blocking API is not the
- * fast path; the async engine reuses its own scratch buffer). */
-static enum tk_err batch(struct tkv_client *c, enum tk_msg_type type, const struct tkv_kv_in *in,
-			 size_t n, struct call *k)
+/* ---- batches: split per region ---- */
+
+struct batch_st {
+	enum tk_msg_type type;
+	const struct tkv_kv_in *in;
+	size_t n;
+	bool *done;     /* per key: answered */
+	bool *sent;     /* per key: in the request being built */
+	struct tk_slice *keys;
+	struct tk_kv *pairs;
+	union {
+		struct tk_raw_batch_get_req get;
+		struct tk_raw_batch_put_req put;
+		struct tk_raw_batch_delete_req del;
+	} req;
+	struct tkv_kv *found; /* batch_get: per key, its value (key NULL: none) */
+};
+
+static struct tk_slice in_key(const struct tkv_kv_in *x)
 {
-	forget_region_error(c);
-	if (n > UINT32_MAX)
-		return tk_err_set(k->err, TK_E_TOO_LARGE, "too many keys");
-	bool pairs = type == TK_MSG_raw_batch_put;
-	void *arr = malloc((n ? n : 1) * (pairs ? sizeof(struct tk_kv) : sizeof(struct tk_slice)));
-	if (!arr)
-		return tk_err_set(k->err, TK_E_NOMEM, "out of memory");
-	struct tk_kv *kv = arr;
-	struct tk_slice *ks = arr;
-	for (size_t i = 0; i < n; i++) {
-		struct tk_slice key = tk_slice_of(in[i].key_len ? in[i].key : "", in[i].key_len);
-		if (pairs) {
-			kv[i].k = key;
-			kv[i].v = tk_slice_of(in[i].value_len ? in[i].value : "", in[i].value_len);
-		} else {
-			ks[i] = key;
+	return tk_slice_of(x->key_len ? x->key : "", x->key_len);
+}
+
+static const void *build_batch(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct batch_st *s = arg;
+	uint32_t m = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		s->sent[i] = false;
+		if (s->done[i] || (r && !rc_contains(r, s->in[i].key, s->in[i].key_len)))
+			continue;
+		s->sent[i] = true;
+		s->keys[m] = in_key(&s->in[i]);
+		s->pairs[m].k = s->keys[m];
+		s->pairs[m].v = tk_slice_of(s->in[i].value_len ? s->in[i].value : "",
+		                            s->in[i].value_len);
+		m++;
+	}
+	if (s->type == TK_MSG_raw_batch_put)
+		s->req.put = (struct tk_raw_batch_put_req){.kvs = {s->pairs, m}, .ctx = ctx};
+	else if (s->type == TK_MSG_raw_batch_get)
+		s->req.get = (struct tk_raw_batch_get_req){.keys = {s->keys, m}, .ctx = ctx};
+	else
+		s->req.del = (struct tk_raw_batch_delete_req){.keys = {s->keys, m}, .ctx = ctx};
+	return &s->req;
+}
+
+static enum tk_err batch_body(void *arg, const void *body, struct tk_errbuf *err)
+{
+	struct batch_st *s = arg;
+	if (s->type == TK_MSG_raw_batch_get) {
+		const struct tk_raw_batch_get_resp *r = body;
+		/* place each pair at the first sent key it names */
+		for (uint32_t j = 0; j < r->kvs.n; j++) {
+			for (size_t i = 0; i < s->n; i++) {
+				if (!s->sent[i] || s->found[i].key ||
+				    !tk_slice_eq(in_key(&s->in[i]), r->kvs.v[j].k))
+					continue;
+				s->found[i].key = dup_bytes(r->kvs.v[j].k.p, r->kvs.v[j].k.n);
+				s->found[i].key_len = r->kvs.v[j].k.n;
+				s->found[i].value = dup_bytes(r->kvs.v[j].v.p, r->kvs.v[j].v.n);
+				s->found[i].value_len = r->kvs.v[j].v.n;
+				if (!s->found[i].key || !s->found[i].value)
+					return nomem(err);
+				break;
+			}
 		}
 	}
-	enum tk_err e;
-	struct tk_binlist keys = {ks, (uint32_t)n};
-	if (type == TK_MSG_raw_batch_put) {
-		struct tk_raw_batch_put_req b = {.kvs = {kv, (uint32_t)n}};
-		e = call(c, type, &b, 0, k);
-	} else if (type == TK_MSG_raw_batch_get) {
-		struct tk_raw_batch_get_req b = {.keys = keys};
-		e = call(c, type, &b, 0, k);
-	} else {
-		struct tk_raw_batch_delete_req b = {.keys = keys};
-		e = call(c, type, &b, 0, k);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->sent[i])
+			s->done[i] = true;
+	return TK_OK;
+}
+
+static enum tk_err batch(struct tkv_client *c, enum tk_msg_type type, const struct tkv_kv_in *in,
+			 size_t n, struct tkv_kv **kvs, size_t *nout, struct tk_errbuf *err)
+{
+	struct tk_errbuf local;
+	if (!err)
+		err = &local;
+	if (n > UINT32_MAX)
+		return tk_err_set(err, TK_E_TOO_LARGE, "too many keys");
+	struct batch_st s = {.type = type, .in = in, .n = n};
+	size_t m = n ? n : 1;
+	s.done = calloc(m, sizeof *s.done);
+	s.sent = calloc(m, sizeof *s.sent);
+	s.keys = calloc(m, sizeof *s.keys);
+	s.pairs = calloc(m, sizeof *s.pairs);
+	s.found = calloc(m, sizeof *s.found);
+	enum tk_err e = TK_OK;
+	if (!s.done || !s.sent || !s.keys || !s.pairs || !s.found)
+		e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+	struct route_budget b;
+	route_budget_init(c, &b);
+	/* one request per region, in key order of the first key left; an empty
+	 * batch is still one request (the server's answer to it) */
+	for (size_t next = 0; !e && (next < n || n == 0);) {
+		while (next < n && s.done[next])
+			next++;
+		if (next == n && n)
+			break;
+		struct tk_slice k = n ? in_key(&in[next]) : tk_slice_of("", 0);
+		struct route_op op = {.type = type,
+		                      .kind = type == TK_MSG_raw_batch_get ? ROUTE_READ : ROUTE_WRITE,
+		                      .key = k.p, .key_len = k.n, .build = build_batch, .arg = &s};
+		e = route_call(c, &b, &op, batch_body, &s, err);
+		if (n == 0)
+			break;
 	}
-	free(arr);
+	if (!e && kvs) {
+		*kvs = pack_kvs(s.found, n, nout);
+		if (!*kvs)
+			e = nomem(err);
+	}
+	for (size_t i = 0; s.found && i < n; i++) {
+		free(s.found[i].key);
+		free(s.found[i].value);
+	}
+	free(s.found);
+	free(s.done);
+	free(s.sent);
+	free(s.keys);
+	free(s.pairs);
 	return e;
 }
 
 enum tk_err tkv_batch_get(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
 			  struct tkv_kv **kvs, size_t *nout, struct tk_errbuf *err)
 {
-	struct tk_errbuf local;
 	*kvs = NULL;
 	*nout = 0;
-	struct call k = {.err = err ? err : &local, .kvs = kvs, .n = nout};
-	return batch(c, TK_MSG_raw_batch_get, keys, n, &k);
+	return batch(c, TK_MSG_raw_batch_get, keys, n, kvs, nout, err);
 }
 
 enum tk_err tkv_batch_put(struct tkv_client *c, const struct tkv_kv_in *kvs, size_t n,
 			  struct tk_errbuf *err)
 {
-	struct tk_errbuf local;
-	struct call k = {.err = err ? err : &local};
-	return batch(c, TK_MSG_raw_batch_put, kvs, n, &k);
+	return batch(c, TK_MSG_raw_batch_put, kvs, n, NULL, NULL, err);
 }
 
 enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
 			     struct tk_errbuf *err)
 {
-	struct tk_errbuf local;
-	struct call k = {.err = err ? err : &local};
-	return batch(c, TK_MSG_raw_batch_delete, keys, n, &k);
-}
-
-enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
-			 tkv_body_fn fn, void *arg, struct tk_errbuf *err)
-{
-	struct call k;
-	memset(&k, 0, sizeof k);
-	k.err = err;
-	k.body_fn = fn;
-	k.body_arg = arg;
-	return call(c, type, req, 0, &k);
+	return batch(c, TK_MSG_raw_batch_delete, keys, n, NULL, NULL, err);
 }

@@ -85,13 +85,9 @@ struct event_base *tkv_async_base(const struct tkv_async *a);
 /* The per-request timeout configured for the handle. */
 unsigned tkv_async_timeout_ms(const struct tkv_async *a);
 
-/* Blocking call of any message through a tkv_client: fn sees the decoded
- * response body (struct tk_<type>_resp, borrowed for the call of fn) and
- * returns the call's result.  Server and transport errors as for tkv_get. */
+/* Blocking calls of any message through a tkv_client: route.h (route_call). */
 struct tkv_client;
 typedef enum tk_err (*tkv_body_fn)(void *arg, const void *body, struct tk_errbuf *err);
-enum tk_err tkv_call_msg(struct tkv_client *c, enum tk_msg_type type, const void *req,
-			 tkv_body_fn fn, void *arg, struct tk_errbuf *err);
 
 /* region_error.c: region errors handed to callers.  Whether code is one of
  * the six region error codes of struct tkv_region_error. */

@@ -12,7 +12,10 @@ src_client_libtkclient_la_SOURCES = \
 	src/client/addr.c \
 	src/client/async.c \
 	src/client/blocking.c \
-	src/client/region_error.c
+	src/client/region_error.c \
+	src/client/region_cache.c src/client/region_cache.h \
+	src/client/route.c src/client/route.h \
+	src/client/async_leader.c
 src_client_libtkclient_la_LIBADD = src/codec/libtkcodec.la $(LIBEVENT_LIBS)
 
 lib_LTLIBRARIES += src/client/libtinykv.la
@@ -52,4 +55,13 @@ src_client_test_sched_async_SOURCES = src/client/test_sched_async.c \
 	src/client/fake_server.c src/client/fake_server.h
 src_client_test_sched_async_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_client_test_sched_async_LDADD = src/client/libtinykv.la src/codec/libtkcodec.la \
+	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread
+
+# Routing (route.h) against fake stores in cluster mode and a fake scheduler.
+check_PROGRAMS += src/client/test_route
+TESTS += src/client/test_route
+src_client_test_route_SOURCES = src/client/test_route.c \
+	src/client/fake_server.c src/client/fake_server.h
+src_client_test_route_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_client_test_route_LDADD = src/client/libtkclient.la src/codec/libtkcodec.la \
 	src/util/libtkutil.la $(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread

@@ -682,6 +682,9 @@ static struct tkv_client *fake_client(struct tkv_fake *f, unsigned timeout_ms)
 	tkv_config_default(&cfg);
 	cfg.address = tkv_fake_address(f);
 	cfg.timeout_ms = timeout_ms;
+	/* one attempt per call: these tests look at what the store answered,
+	 * not at routing (test_route.c) */
+	cfg.max_attempts = 1;
 	struct tkv_client *c = NULL;
 	struct tk_errbuf eb;
 	ck_assert_msg(tkv_connect(&cfg, &c, &eb) == TK_OK, "%s", eb.msg);

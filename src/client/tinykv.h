@@ -28,7 +28,39 @@
  *  - tkv_async_* may also return TK_E_TOO_LARGE and TK_E_NOMEM, and the
  *    callback contract is spelled out (exactly once iff TK_E_OK returned);
  *  - region errors come with their detail: struct tkv_region_error, from
- *    tkv_last_region_error (blocking) or tkv_reply.region_error (async). */
+ *    tkv_last_region_error (blocking) or tkv_reply.region_error (async);
+ *  - the blocking API routes (below) and retries; tkv_async_open_leader.
+ *
+ * Routing (blocking API and the transaction client).  A cluster's keys are
+ * split into regions, each served by the leader of its Raft group.  With
+ * cfg->scheduler_address the client asks tinykv-scheduler for the region
+ * of a key and the address of its leader's store, caches both, and sends
+ * the request there with the region's context (ctx: id, epoch, peer,
+ * store).  Without a scheduler, requests go to cfg->address without a
+ * context, as to a one-store install; a store that does not lead answers
+ * NOT_LEADER with the leader's address, and the client goes there (and
+ * keeps going there).  Region errors update the cache from their detail:
+ * NOT_LEADER's leader is used at once, without the scheduler;
+ * EPOCH_NOT_MATCH and KEY_NOT_IN_REGION replace the region with the ones
+ * the store sent (or drop it, to ask the scheduler); REGION_NOT_FOUND and
+ * STORE_NOT_MATCH drop what was wrong.  An unreachable store, or a
+ * region without a known leader, is skipped for the next peer.
+ *
+ * Retries: a call makes at most cfg->max_attempts requests and ends by
+ * cfg->deadline_ms (each request waits at most timeout_ms, and never past
+ * the deadline).  Between attempts it waits with exponential backoff and
+ * jitter (5 ms doubling to 1 s; a SERVER_IS_BUSY's backoff_ms at least),
+ * except right after fresh routing information.  It fails with the last
+ * attempt's error (its region error in tkv_last_region_error).  What may
+ * be retried: region errors say the command was not applied, so anything
+ * is retried after one.  A request that was sent and got no reply (timeout,
+ * lost connection, SHUTTING_DOWN) may have been applied: reads are
+ * retried; put, delete and the batches are retried too (applying them twice
+ * leaves what applying once leaves) and, if the call fails in the end, it
+ * fails with TK_E_UNKNOWN_OUTCOME; a CAS is never sent again (a second
+ * compare would see the first one's write): it fails with
+ * TK_E_UNKNOWN_OUTCOME at once.  So TK_E_TIMEOUT / TK_E_CONNECTION from a
+ * write mean it was not sent; TK_E_UNKNOWN_OUTCOME that nobody knows. */
 #ifndef TINYKV_H
 #define TINYKV_H
 
@@ -51,6 +83,13 @@ struct tkv_config {
 				  * Checked every timeout_ms/10 (1..100 ms). */
 	const char *name;        /* sent in hello, shows in server logs; default "libtinykv" */
 	uint32_t max_frame;      /* largest frame accepted from the server; default 16 MiB - 1 */
+	/* Routing (blocking API; "Routing" below).  With a scheduler, regions
+	 * are found through it and address may be NULL. */
+	const char *scheduler_address; /* tinykv-scheduler "host:port"; default NULL: none */
+	unsigned deadline_ms;    /* a call's total time, retries included; default 20000;
+	                          * 0 = none (max_attempts bounds it) */
+	unsigned max_attempts;   /* requests per call (scheduler lookups not counted);
+	                          * default 20; 1 = never retry */
 };
 /* Fill c with the defaults above. */
 void tkv_config_default(struct tkv_config *c);
@@ -141,13 +180,17 @@ struct tkv_client;
  * first bytes of its answer).  cfg may be NULL (defaults); its strings are
  * copied.
  *
- * Every call below blocks until the reply, TK_E_TIMEOUT (after
- * cfg->timeout_ms; the connection stays usable and the late reply is
- * dropped) or a transport failure (TK_E_CONNECTION).  After a transport
- * failure the next call reconnects first; a failed call is never retried
- * (a put that failed with TK_E_CONNECTION or TK_E_TIMEOUT may or may not
- * have been applied).  Server errors come back with the server's code and
- * message in err. */
+ * With cfg->scheduler_address, tkv_connect connects to the scheduler only
+ * (cfg->address may be NULL) and stores are reached on demand.
+ *
+ * Every call below blocks until the reply or until it gives up (Routing,
+ * above): TK_E_TIMEOUT when no request was answered within the time
+ * (a late reply is dropped; the connection stays usable), a transport
+ * failure (TK_E_CONNECTION), TK_E_UNKNOWN_OUTCOME for a write that may or
+ * may not have been applied.  A broken connection is remade at the next
+ * request.  Server errors come back with the server's code and message in
+ * err.  With cfg->max_attempts 1 a call is one request to one store and
+ * nothing is learnt from its answer. */
 enum tk_err tkv_connect(const struct tkv_config *cfg, struct tkv_client **out,
 			struct tk_errbuf *err);
 void tkv_close(struct tkv_client *c);
@@ -189,16 +232,20 @@ enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const
 		    bool *swapped, uint8_t **prev, size_t *prev_len, bool *prev_found,
 		    struct tk_errbuf *err);
 /* Keys in [start, opts->end), at most opts->limit.  *more says the server
- * stopped early (limit or frame size) and more keys may follow.  Free the
+ * stopped early (limit or frame size) and more keys may follow.  Across
+ * regions, one request per region in key order (descending when reverse)
+ * until the limit; each region's part is read at its own moment.  Free the
  * array with tkv_kvs_free. */
 enum tk_err tkv_scan(struct tkv_client *c, const void *start, size_t start_len,
 		     const struct tkv_scan_opts *opts, struct tkv_kv **kvs, size_t *n, bool *more,
 		     struct tk_errbuf *err);
-/* Values of the keys that exist, in the server's order (request order for
- * tinykvd; missing keys left out).  Free with tkv_kvs_free. */
+/* Values of the keys that exist, in request order (missing keys left out),
+ * one request per region the keys are in.  Free with tkv_kvs_free. */
 enum tk_err tkv_batch_get(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
 			  struct tkv_kv **kvs, size_t *nout, struct tk_errbuf *err);
-/* Atomic: all pairs or none. */
+/* Atomic per region: all pairs of a region or none (one request per
+ * region, in key order of their first keys; a failure leaves the regions
+ * before it written). */
 enum tk_err tkv_batch_put(struct tkv_client *c, const struct tkv_kv_in *kvs, size_t n,
 			  struct tk_errbuf *err);
 enum tk_err tkv_batch_delete(struct tkv_client *c, const struct tkv_kv_in *keys, size_t n,
@@ -299,6 +346,18 @@ enum tk_err tkv_async_batch_put(struct tkv_async *a, const struct tkv_kv_in *kvs
 				tkv_async_cb cb, void *arg);
 enum tk_err tkv_async_batch_delete(struct tkv_async *a, const struct tkv_kv_in *keys, size_t n,
 				   tkv_async_cb cb, void *arg);
+/* tkv_async_new to the leader of the region holding key, found through
+ * the scheduler at cfg->scheduler_address (required: TK_E_BAD_CONFIG
+ * without it).  Blocks for the lookup (get_region, and get_store when the
+ * answer names no address), at most cfg->timeout_ms each.  Requests on the
+ * handle carry no region context and are not routed: a request for a key
+ * of another region, or after the leader moved, gets the store's region
+ * error (NOT_LEADER with the new leader's address, ...).  Errors: the
+ * scheduler's (NOT_BOOTSTRAPPED, ...), TK_E_NOT_LEADER when it knows no
+ * leader for the region yet, those of tkv_async_new. */
+enum tk_err tkv_async_open_leader(struct event_base *base, const struct tkv_config *cfg,
+				  const void *key, size_t key_len, struct tkv_async **out,
+				  struct tk_errbuf *err);
 /* Requests sent or queued whose reply has not arrived. */
 size_t tkv_async_in_flight(const struct tkv_async *a);
 /* True once the hello reply arrived; false again after a failure. */

@@ -20,7 +20,17 @@
  * resolved away, e.g. after their TTL, so the transaction did not commit),
  * TK_E_KEY_LOCKED / TK_E_TIMEOUT (a lock stayed alive past the backoff
  * deadline), transport and server errors as in tinykv.h.  A transaction that
- * failed is finished: free it.
+ * failed is finished: free it.  TK_E_UNKNOWN_OUTCOME from commit: a
+ * request of the commit was sent and never answered (tinykv.h, Routing);
+ * if it was the primary's commit, whether the transaction committed is
+ * unknown until its primary is read (a reader resolves it either way).
+ *
+ * Routing: every command goes to the leader of its key's region, found
+ * through the scheduler (tinykv.h, Routing); a prewrite or commit of keys
+ * in several regions is one request per region (the primary alone first,
+ * as always), a scan goes region by region, tkv_txn_gc resolves and
+ * collects each region in turn.  A scheduler without a cluster (a
+ * standalone tinykvd next to it) leaves everything to store_address.
  *
  * Threading: a client and its transactions are used by one thread at a
  * time.  One transaction at a time per client is the simple rule; several

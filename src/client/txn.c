@@ -1,12 +1,15 @@
 /* The transaction client (tinykv_txn.h): Percolator two-phase commit, lock
- * resolution with backoff, over the blocking store client and the scheduler
- * client's TSO. */
+ * resolution with backoff, over the blocking store client (which routes
+ * each command to its region's leader, route.h) and the scheduler
+ * client's TSO.  Commands over several keys are split per region: a
+ * prewrite or commit of keys in two regions is two requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "client/client_int.h"
+#include "client/route.h"
 #include "codec/schema.h"
 #include "tinykv_sched.h"
 #include "tinykv_txn.h"
@@ -39,8 +42,44 @@ struct tkv_txn {
 /* A lock met while reading or writing, to resolve. */
 struct lock_seen {
 	struct tk_buf primary;
+	struct tk_buf key; /* where it was met: its region gets the resolve */
 	uint64_t start_ts;
 };
+
+static void lock_seen_destroy(struct lock_seen *l)
+{
+	tk_buf_destroy(&l->primary);
+	tk_buf_destroy(&l->key);
+}
+
+/* ---- routed requests ---- */
+
+/* A request for one key's region, the same body every attempt. */
+struct one {
+	void *body;
+	struct tk_region_ctx **ctx; /* the body's ctx field */
+};
+
+static const void *build_one(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct one *o = arg;
+	(void)r;
+	*o->ctx = ctx;
+	return o->body;
+}
+
+/* Send body (with its ctx field) to the region of key. */
+static enum tk_err call_key(struct tkv_txn_client *c, enum tk_msg_type type, enum route_kind kind,
+                            void *body, struct tk_region_ctx **ctx, struct tk_slice key,
+                            tkv_body_fn fn, void *arg, struct tk_errbuf *err)
+{
+	struct route_budget b;
+	route_budget_init(c->store, &b);
+	struct one o = {body, ctx};
+	struct route_op op = {.type = type, .kind = kind, .key = key.p, .key_len = key.n,
+	                      .build = build_one, .arg = &o};
+	return route_call(c->store, &b, &op, fn, arg, err);
+}
 
 void tkv_txn_config_default(struct tkv_txn_config *c)
 {
@@ -68,6 +107,7 @@ enum tk_err tkv_txn_client_new(const struct tkv_txn_config *cfg, struct tkv_txn_
 	struct tkv_config sc;
 	tkv_config_default(&sc);
 	sc.address = c->store_addr;
+	sc.scheduler_address = c->sched_addr; /* regions (none: the store serves all) */
 	sc.name = "libtinykv-txn";
 	sc.timeout_ms = c->cfg.timeout_ms;
 	struct tkv_sched_config dc;
@@ -164,22 +204,31 @@ static enum tk_err resolve(struct tkv_txn_client *c, const struct lock_seen *l, 
 	enum tk_err e = tkv_txn_client_ts(c, &now, err);
 	if (e)
 		return e;
+	/* the primary's region knows the transaction's fate (and may roll
+	 * it back: a write) */
 	struct tk_kv_check_txn_status_req sreq = {tk_buf_slice(&l->primary), l->start_ts, now, NULL, 0};
 	uint64_t commit_ts = UINT64_MAX;
-	e = tkv_call_msg(c->store, TK_MSG_kv_check_txn_status, &sreq, status_body, &commit_ts, err);
+	e = call_key(c, TK_MSG_kv_check_txn_status, ROUTE_WRITE, &sreq, &sreq.ctx, sreq.primary,
+	             status_body, &commit_ts, err);
 	if (e)
 		return e;
 	if (commit_ts == UINT64_MAX)
 		return tk_err_set(err, TK_E_KEY_LOCKED, "key locked by live transaction %llu",
 				  (unsigned long long)l->start_ts);
+	/* resolve_lock settles the transaction's locks in one region: the one
+	 * where this lock was met (locks elsewhere are settled when met) */
 	struct tk_kv_resolve_lock_req rreq = {l->start_ts, commit_ts, NULL, 0};
-	return tkv_call_msg(c->store, TK_MSG_kv_resolve_lock, &rreq, ignore_body, NULL, err);
+	struct tk_slice where = l->key.len ? tk_buf_slice(&l->key) : tk_buf_slice(&l->primary);
+	return call_key(c, TK_MSG_kv_resolve_lock, ROUTE_WRITE, &rreq, &rreq.ctx, where,
+	                ignore_body, NULL, err);
 }
 
 static void lock_from_wire(struct lock_seen *out, const struct tk_txn_lock *l)
 {
 	tk_buf_init(&out->primary);
+	tk_buf_init(&out->key);
 	tk_buf_append(&out->primary, l->primary.p, l->primary.n);
+	tk_buf_append(&out->key, l->key.p, l->key.n);
 	out->start_ts = l->start_ts;
 }
 
@@ -342,7 +391,8 @@ enum tk_err tkv_txn_get(struct tkv_txn *t, const void *key, size_t key_len, uint
 		memset(&o, 0, sizeof o);
 		tk_buf_init(&o.value);
 		struct tk_kv_get_req req = {tk_slice_of(key_len ? key : "", key_len), t->start_ts, NULL, 0};
-		enum tk_err e = tkv_call_msg(t->c->store, TK_MSG_kv_get, &req, get_body, &o, err);
+		enum tk_err e = call_key(t->c, TK_MSG_kv_get, ROUTE_READ, &req, &req.ctx, req.key,
+		                         get_body, &o, err);
 		if (!e && !o.locked) {
 			*found = o.found;
 			if (o.found) {
@@ -356,7 +406,7 @@ enum tk_err tkv_txn_get(struct tkv_txn *t, const void *key, size_t key_len, uint
 		if (e || !o.locked)
 			return e;
 		e = resolve(t->c, &o.lock, err);
-		tk_buf_destroy(&o.lock.primary);
+		lock_seen_destroy(&o.lock);
 		if (e && e != TK_E_KEY_LOCKED)
 			return e;
 		if (e == TK_E_KEY_LOCKED && !backoff_sleep(&b))
@@ -377,9 +427,14 @@ static enum tk_err scan_body(void *arg, const void *body, struct tk_errbuf *err)
 	const struct tk_kv_scan_resp *r = body;
 	struct scan_out *o = arg;
 	(void)err;
-	o->kvs = calloc(r->pairs.n + 1, sizeof *o->kvs);
-	o->locks = calloc(r->pairs.n + 1, sizeof *o->locks);
-	if (!o->kvs || !o->locks) {
+	/* appended to: a scan across regions is one reply per region */
+	struct tkv_kv *kvs = realloc(o->kvs, (o->n + r->pairs.n + 1) * sizeof *kvs);
+	if (kvs)
+		o->kvs = kvs;
+	struct lock_seen *locks = realloc(o->locks, (o->n_locks + r->pairs.n + 1) * sizeof *locks);
+	if (locks)
+		o->locks = locks;
+	if (!kvs || !locks) {
 		o->nomem = true;
 		return TK_E_NOMEM;
 	}
@@ -400,6 +455,74 @@ static enum tk_err scan_body(void *arg, const void *body, struct tk_errbuf *err)
 	return o->nomem ? TK_E_NOMEM : TK_OK;
 }
 
+/* A kv_scan cut to each region in turn. */
+struct scan_st {
+	struct tk_kv_scan_req req;
+	struct tk_slice start, end; /* what is left of the range */
+	bool routed, region_end_inf;
+	struct tk_buf region_end;
+};
+
+static const void *build_scan(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct scan_st *s = arg;
+	s->req.ctx = ctx;
+	s->req.start = s->start;
+	s->req.end = s->end;
+	s->routed = r != NULL;
+	tk_buf_reset(&s->region_end);
+	if (!r)
+		return &s->req;
+	if (!tk_buf_append(&s->region_end, r->end, r->end_len))
+		return NULL;
+	s->region_end_inf = r->end_len == 0;
+	struct tk_slice rs = tk_slice_of(r->start, r->start_len);
+	struct tk_slice re = tk_slice_of(r->end, r->end_len);
+	if (tk_slice_cmp(rs, s->start) > 0)
+		s->req.start = rs;
+	if (r->end_len && (!s->end.p || !s->end.n || tk_slice_cmp(re, s->end) < 0))
+		s->req.end = re;
+	return &s->req;
+}
+
+/* kv_scan [start, end) at version, region by region, until `ask` pairs and
+ * locks are in o or the range ends. */
+static enum tk_err scan_routed(struct tkv_txn *t, struct tk_slice start, struct tk_slice end,
+                               uint64_t ask, struct scan_out *o, struct tk_errbuf *err)
+{
+	struct scan_st s;
+	memset(&s, 0, sizeof s);
+	tk_buf_init(&s.region_end);
+	struct tk_buf cursor;
+	tk_buf_init(&cursor);
+	s.start = start;
+	s.end = end;
+	s.req.version = t->start_ts;
+	struct route_budget b;
+	route_budget_init(t->c->store, &b);
+	enum tk_err e;
+	for (;;) {
+		s.req.limit = ask - (o->n + o->n_locks);
+		struct route_op op = {.type = TK_MSG_kv_scan, .kind = ROUTE_READ, .key = s.start.p,
+		                      .key_len = s.start.n, .build = build_scan, .arg = &s};
+		e = route_call(t->c->store, &b, &op, scan_body, o, err);
+		if (e || !s.routed || o->n + o->n_locks >= ask || s.region_end_inf)
+			break;
+		struct tk_slice re = tk_buf_slice(&s.region_end);
+		if (s.end.p && s.end.n && tk_slice_cmp(re, s.end) >= 0)
+			break;
+		tk_buf_reset(&cursor);
+		if (!tk_buf_append(&cursor, re.p, re.n)) {
+			e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+			break;
+		}
+		s.start = tk_buf_slice(&cursor);
+	}
+	tk_buf_destroy(&s.region_end);
+	tk_buf_destroy(&cursor);
+	return e;
+}
+
 static void free_scan_out(struct scan_out *o)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -407,7 +530,7 @@ static void free_scan_out(struct scan_out *o)
 		free(o->kvs[i].value);
 	}
 	for (size_t i = 0; i < o->n_locks; i++)
-		tk_buf_destroy(&o->locks[i].primary);
+		lock_seen_destroy(&o->locks[i]);
 	free(o->kvs);
 	free(o->locks);
 	memset(o, 0, sizeof *o);
@@ -495,8 +618,7 @@ enum tk_err tkv_txn_scan(struct tkv_txn *t, const void *start, size_t start_len,
 	for (;;) {
 		struct scan_out o;
 		memset(&o, 0, sizeof o);
-		struct tk_kv_scan_req req = {s, e_, ask, t->start_ts, false, NULL, 0};
-		enum tk_err e = tkv_call_msg(t->c->store, TK_MSG_kv_scan, &req, scan_body, &o, err);
+		enum tk_err e = scan_routed(t, s, e_, ask, &o, err);
 		if (!e && o.n_locks == 0)
 			e = merge(t, &o, s, e_, limit, kvs, n, err);
 		bool retry = false;
@@ -565,61 +687,157 @@ static enum tk_err prewrite_body(void *arg, const void *body, struct tk_errbuf *
 static void free_locks(struct prewrite_out *o)
 {
 	for (size_t i = 0; i < o->n_locks; i++)
-		tk_buf_destroy(&o->locks[i].primary);
+		lock_seen_destroy(&o->locks[i]);
 	free(o->locks);
 	o->locks = NULL;
 	o->n_locks = o->cap_locks = 0;
 }
 
-/* Prewrite muts[from, to) with retries over the locks in the way. */
+/* Keys of muts[from, to) grouped per region: each request carries the
+ * keys not yet done that lie in the region it is built for. */
+struct group_st {
+	struct tkv_txn *t;
+	size_t from, to;
+	bool *done, *sent; /* per mut in [from, to) */
+	struct tk_mutation *m;
+	struct tk_slice *keys;
+	enum tk_msg_type type;
+	uint64_t commit_ts;
+	union {
+		struct tk_kv_prewrite_req prewrite;
+		struct tk_kv_commit_req commit;
+		struct tk_kv_batch_rollback_req rollback;
+	} req;
+};
+
+static const void *build_group(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct group_st *g = arg;
+	uint32_t n = 0;
+	for (size_t i = 0; i < g->to - g->from; i++) {
+		const struct mut *x = &g->t->muts[g->from + i];
+		g->sent[i] = !g->done[i] && (!r || rc_contains(r, x->key.data, x->key.len));
+		if (!g->sent[i])
+			continue;
+		g->keys[n] = tk_buf_slice(&x->key);
+		g->m[n].op = tk_slice_str(x->op == MUT_PUT ? "put" : "del");
+		g->m[n].key = g->keys[n];
+		g->m[n].value = x->op == MUT_PUT ? tk_slice_of(x->value.data ? (const void *)x->value.data
+		                                                             : "",
+		                                               x->value.len)
+		                                 : tk_slice_of(NULL, 0);
+		n++;
+	}
+	struct tkv_txn *t = g->t;
+	if (g->type == TK_MSG_kv_prewrite)
+		g->req.prewrite = (struct tk_kv_prewrite_req){.mutations = {g->m, n},
+		                                              .primary = tk_buf_slice(&t->muts[0].key),
+		                                              .start_ts = t->start_ts,
+		                                              .lock_ttl = t->c->cfg.lock_ttl_ms,
+		                                              .ctx = ctx};
+	else if (g->type == TK_MSG_kv_commit)
+		g->req.commit = (struct tk_kv_commit_req){.keys = {g->keys, n},
+		                                          .start_ts = t->start_ts,
+		                                          .commit_ts = g->commit_ts,
+		                                          .ctx = ctx};
+	else
+		g->req.rollback = (struct tk_kv_batch_rollback_req){
+		    .keys = {g->keys, n}, .start_ts = t->start_ts, .ctx = ctx};
+	return &g->req;
+}
+
+static bool group_init(struct group_st *g, struct tkv_txn *t, enum tk_msg_type type, size_t from,
+                       size_t to)
+{
+	memset(g, 0, sizeof *g);
+	g->t = t;
+	g->type = type;
+	g->from = from;
+	g->to = to;
+	size_t n = to > from ? to - from : 1;
+	g->done = calloc(n, sizeof *g->done);
+	g->sent = calloc(n, sizeof *g->sent);
+	g->m = calloc(n, sizeof *g->m);
+	g->keys = calloc(n, sizeof *g->keys);
+	return g->done && g->sent && g->m && g->keys;
+}
+
+static void group_destroy(struct group_st *g)
+{
+	free(g->done);
+	free(g->sent);
+	free(g->m);
+	free(g->keys);
+}
+
+/* The first mut of the group not done (g->to - g->from when all are). */
+static size_t group_next(const struct group_st *g)
+{
+	size_t i = 0;
+	while (i < g->to - g->from && g->done[i])
+		i++;
+	return i;
+}
+
+static void group_mark_sent_done(struct group_st *g)
+{
+	for (size_t i = 0; i < g->to - g->from; i++)
+		if (g->sent[i])
+			g->done[i] = true;
+}
+
+static struct route_op group_op(struct group_st *g, size_t i)
+{
+	const struct tk_buf *k = &g->t->muts[g->from + i].key;
+	return (struct route_op){.type = g->type, .kind = ROUTE_WRITE, .key = k->data,
+	                         .key_len = k->len, .build = build_group, .arg = g};
+}
+
+/* Prewrite muts[from, to), one request per region, with retries over the
+ * locks in the way. */
 static enum tk_err prewrite(struct tkv_txn *t, size_t from, size_t to, struct tk_errbuf *err)
 {
-	size_t n = to - from;
-	struct tk_mutation *m = calloc(n, sizeof *m);
-	if (!m)
-		return tk_err_set(err, TK_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		const struct mut *x = &t->muts[from + i];
-		m[i].op = tk_slice_str(x->op == MUT_PUT ? "put" : "del");
-		m[i].key = tk_buf_slice(&x->key);
-		m[i].value = x->op == MUT_PUT ? tk_slice_of(x->value.data ? (const void *)x->value.data : "",
-							     x->value.len)
-					       : tk_slice_of(NULL, 0);
-	}
-	struct tk_kv_prewrite_req req = {.mutations = {m, (uint32_t)n},
-					 .primary = tk_buf_slice(&t->muts[0].key),
-					 .start_ts = t->start_ts,
-					 .lock_ttl = t->c->cfg.lock_ttl_ms};
-	struct backoff b;
-	backoff_init(&b, t->c);
-	enum tk_err e;
-	for (;;) {
-		struct prewrite_out o;
-		memset(&o, 0, sizeof o);
-		e = tkv_call_msg(t->c->store, TK_MSG_kv_prewrite, &req, prewrite_body, &o, err);
-		if (!e && o.outcome) {
-			*err = o.detail;
-			e = o.outcome;
-		}
-		bool retry = false;
-		for (size_t i = 0; !e && i < o.n_locks; i++) {
-			enum tk_err r = resolve(t->c, &o.locks[i], err);
-			if (r == TK_E_KEY_LOCKED)
-				retry = true;
-			else if (r)
-				e = r;
-		}
-		bool had_locks = o.n_locks > 0;
-		free_locks(&o);
-		if (e || !had_locks)
-			break;
-		if (retry && !backoff_sleep(&b)) {
-			e = tk_err_set(err, TK_E_KEY_LOCKED, "prewrite: a lock stayed alive for %u ms",
-				       t->c->cfg.backoff_max_ms);
-			break;
+	struct group_st g;
+	enum tk_err e = TK_OK;
+	if (!group_init(&g, t, TK_MSG_kv_prewrite, from, to))
+		e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+	struct route_budget rb;
+	route_budget_init(t->c->store, &rb);
+	for (size_t i; !e && (i = group_next(&g)) < to - from;) {
+		struct backoff b;
+		backoff_init(&b, t->c);
+		for (;;) {
+			struct prewrite_out o;
+			memset(&o, 0, sizeof o);
+			struct route_op op = group_op(&g, i);
+			e = route_call(t->c->store, &rb, &op, prewrite_body, &o, err);
+			if (!e && o.outcome) {
+				*err = o.detail;
+				e = o.outcome;
+			}
+			bool retry = false;
+			for (size_t j = 0; !e && j < o.n_locks; j++) {
+				enum tk_err r = resolve(t->c, &o.locks[j], err);
+				if (r == TK_E_KEY_LOCKED)
+					retry = true;
+				else if (r)
+					e = r;
+			}
+			bool had_locks = o.n_locks > 0;
+			free_locks(&o);
+			if (!e && !had_locks)
+				group_mark_sent_done(&g);
+			if (e || !had_locks)
+				break;
+			if (retry && !backoff_sleep(&b)) {
+				e = tk_err_set(err, TK_E_KEY_LOCKED,
+				               "prewrite: a lock stayed alive for %u ms",
+				               t->c->cfg.backoff_max_ms);
+				break;
+			}
 		}
 	}
-	free(m);
+	group_destroy(&g);
 	return e;
 }
 
@@ -635,24 +853,24 @@ static enum tk_err key_error_body(void *arg, const void *body, struct tk_errbuf 
 			  (int)(r->error->key.n > 64 ? 64 : r->error->key.n), r->error->key.p);
 }
 
+/* Commit (or roll back) the keys of muts[from, to), one request per region. */
 static enum tk_err send_keys(struct tkv_txn *t, enum tk_msg_type type, size_t from, size_t to,
 			     uint64_t commit_ts, struct tk_errbuf *err)
 {
-	size_t n = to - from;
-	struct tk_slice *keys = calloc(n ? n : 1, sizeof *keys);
-	if (!keys)
-		return tk_err_set(err, TK_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		keys[i] = tk_buf_slice(&t->muts[from + i].key);
-	enum tk_err e;
-	if (type == TK_MSG_kv_commit) {
-		struct tk_kv_commit_req req = {{keys, (uint32_t)n}, t->start_ts, commit_ts, NULL, 0};
-		e = tkv_call_msg(t->c->store, type, &req, key_error_body, NULL, err);
-	} else {
-		struct tk_kv_batch_rollback_req req = {{keys, (uint32_t)n}, t->start_ts, NULL, 0};
-		e = tkv_call_msg(t->c->store, type, &req, key_error_body, NULL, err);
+	struct group_st g;
+	enum tk_err e = TK_OK;
+	if (!group_init(&g, t, type, from, to))
+		e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+	g.commit_ts = commit_ts;
+	struct route_budget rb;
+	route_budget_init(t->c->store, &rb);
+	for (size_t i; !e && (i = group_next(&g)) < to - from;) {
+		struct route_op op = group_op(&g, i);
+		e = route_call(t->c->store, &rb, &op, key_error_body, NULL, err);
+		if (!e)
+			group_mark_sent_done(&g);
 	}
-	free(keys);
+	group_destroy(&g);
 	return e;
 }
 
@@ -752,26 +970,77 @@ static enum tk_err scan_lock_body(void *arg, const void *body, struct tk_errbuf 
 	return TK_OK;
 }
 
-static enum tk_err gc_body(void *arg, const void *body, struct tk_errbuf *err)
+/* GC of one region: its locks below the safe point, then kv_gc pinned to
+ * the region (and epoch) whose locks were resolved. */
+struct gc_st {
+	struct tk_kv_scan_lock_req sl;
+	struct tk_kv_gc_req gc;
+	struct tk_slice start;
+	bool gc_phase;
+	bool routed, region_end_inf;
+	struct tk_buf region_end;
+	struct tk_region_ctx scanned; /* the region the locks were scanned in */
+	struct tk_region_ctx pinned;
+};
+
+static const void *build_gc(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
 {
-	const struct tk_kv_gc_resp *r = body;
+	struct gc_st *g = arg;
+	if (g->gc_phase) {
+		/* the epoch scanned: a region changed since answers EPOCH_NOT_MATCH */
+		if (ctx) {
+			g->pinned = *ctx;
+			g->pinned.region = g->scanned.region;
+			g->pinned.conf_ver = g->scanned.conf_ver;
+			g->pinned.version = g->scanned.version;
+		}
+		g->gc.ctx = ctx ? &g->pinned : NULL;
+		return &g->gc;
+	}
+	g->sl.ctx = ctx;
+	g->sl.start = g->start;
+	g->sl.end = tk_slice_of(NULL, 0);
+	g->routed = r != NULL;
+	tk_buf_reset(&g->region_end);
+	if (!r)
+		return &g->sl;
+	g->scanned = *ctx;
+	if (!tk_buf_append(&g->region_end, r->end, r->end_len))
+		return NULL;
+	g->region_end_inf = r->end_len == 0;
+	struct tk_slice rs = tk_slice_of(r->start, r->start_len);
+	if (tk_slice_cmp(rs, g->start) > 0)
+		g->sl.start = rs;
+	if (r->end_len)
+		g->sl.end = tk_slice_of(r->end, r->end_len);
+	return &g->sl;
+}
+
+static enum tk_err gc_sum_body(void *arg, const void *body, struct tk_errbuf *err)
+{
 	(void)err;
-	if (arg)
-		*(uint64_t *)arg = r->deleted;
+	*(uint64_t *)arg += ((const struct tk_kv_gc_resp *)body)->deleted;
 	return TK_OK;
 }
 
-enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *deleted,
-		       struct tk_errbuf *err)
+/* Resolve the locks below the safe point in the region of g->start (the
+ * whole store when unrouted), then collect its garbage. */
+static enum tk_err gc_region(struct tkv_txn_client *c, struct gc_st *g, uint64_t *deleted,
+                             struct tk_errbuf *err)
 {
 	struct backoff b;
 	backoff_init(&b, c);
+	struct route_budget rb;
+	route_budget_init(c->store, &rb);
+	g->gc_phase = false;
 	for (;;) {
 		struct scan_lock_out o;
 		memset(&o, 0, sizeof o);
 		tk_buf_init(&o.last_key);
-		struct tk_kv_scan_lock_req req = {safe_point, tk_slice_of("", 0), tk_slice_of(NULL, 0), 1000, NULL, 0};
-		enum tk_err e = tkv_call_msg(c->store, TK_MSG_kv_scan_lock, &req, scan_lock_body, &o, err);
+		struct route_op op = {.type = TK_MSG_kv_scan_lock, .kind = ROUTE_READ,
+		                      .key = g->start.p, .key_len = g->start.n,
+		                      .build = build_gc, .arg = g};
+		enum tk_err e = route_call(c->store, &rb, &op, scan_lock_body, &o, err);
 		bool live = false;
 		for (size_t i = 0; !e && i < o.n; i++) {
 			enum tk_err r = resolve(c, &o.locks[i], err);
@@ -782,7 +1051,7 @@ enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *
 		}
 		size_t found = o.n;
 		for (size_t i = 0; i < o.n; i++)
-			tk_buf_destroy(&o.locks[i].primary);
+			lock_seen_destroy(&o.locks[i]);
 		free(o.locks);
 		tk_buf_destroy(&o.last_key);
 		if (e)
@@ -792,6 +1061,45 @@ enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *
 		if (live && !backoff_sleep(&b))
 			return tk_err_set(err, TK_E_KEY_LOCKED, "gc: a lock below the safe point stayed alive");
 	}
-	struct tk_kv_gc_req req = {safe_point, NULL, 0};
-	return tkv_call_msg(c->store, TK_MSG_kv_gc, &req, gc_body, deleted, err);
+	g->gc_phase = true;
+	struct route_op op = {.type = TK_MSG_kv_gc, .kind = ROUTE_WRITE, .key = g->start.p,
+	                      .key_len = g->start.n, .pinned = true, .build = build_gc, .arg = g};
+	return route_call(c->store, &rb, &op, gc_sum_body, deleted, err);
+}
+
+enum tk_err tkv_txn_gc(struct tkv_txn_client *c, uint64_t safe_point, uint64_t *deleted,
+		       struct tk_errbuf *err)
+{
+	struct gc_st g;
+	memset(&g, 0, sizeof g);
+	tk_buf_init(&g.region_end);
+	struct tk_buf cursor;
+	tk_buf_init(&cursor);
+	g.sl = (struct tk_kv_scan_lock_req){.max_ts = safe_point, .limit = 1000};
+	g.gc.safe_point = safe_point;
+	g.start = tk_slice_of("", 0);
+	uint64_t total = 0;
+	enum tk_err e;
+	unsigned restarts = 0;
+	for (;;) {
+		e = gc_region(c, &g, &total, err);
+		if ((e == TK_E_EPOCH_NOT_MATCH || e == TK_E_REGION_NOT_FOUND ||
+		     e == TK_E_KEY_NOT_IN_REGION) && restarts++ < 5)
+			continue; /* the region changed under us: again, as it is now */
+		if (e || !g.routed || g.region_end_inf)
+			break;
+		tk_buf_reset(&cursor);
+		struct tk_slice re = tk_buf_slice(&g.region_end);
+		if (!tk_buf_append(&cursor, re.p, re.n)) {
+			e = tk_err_set(err, TK_E_NOMEM, "out of memory");
+			break;
+		}
+		g.start = tk_buf_slice(&cursor);
+		restarts = 0;
+	}
+	tk_buf_destroy(&g.region_end);
+	tk_buf_destroy(&cursor);
+	if (!e && deleted)
+		*deleted = total;
+	return e;
 }

@@ -46,7 +46,8 @@
 	X(CLUSTER_MISMATCH, "cluster id does not match")                        \
 	X(COMPACTED, "raft log entries compacted")                               \
 	X(LOG_UNAVAILABLE, "raft log entries not available yet")                  \
-	X(STORE_MISMATCH, "data dir belongs to another store")
+	X(STORE_MISMATCH, "data dir belongs to another store")                  \
+	X(UNKNOWN_OUTCOME, "outcome unknown: the write may or may not have been applied")
 
 enum tk_err {
 #define TK_ERR_ENUM(name, msg) TK_E_##name,
