@@ -27,6 +27,7 @@ T_TESTS = \
 	t/raft-partition.t \
 	t/store-move.t \
 	t/busy.t \
+	t/txn-cluster.t \
 	t/route.t \
 	t/deps.t \
 	t/man.t
