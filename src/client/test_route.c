@@ -42,8 +42,13 @@ static void cluster_stop(struct cluster *k)
 static struct tkv_fake_region region(uint64_t id, const char *start, const char *end,
                                      uint64_t version, uint64_t leader, const char *leader_addr)
 {
-	struct tkv_fake_region r = {.id = id, .start = start, .end = end, .conf_ver = 1,
-	                            .version = version, .n_peers = 2, .leader_store = leader,
+	struct tkv_fake_region r = {.id = id,
+	                            .start = start,
+	                            .end = end,
+	                            .conf_ver = 1,
+	                            .version = version,
+	                            .n_peers = 2,
+	                            .leader_store = leader,
 	                            .leader_addr = leader_addr};
 	r.peer_ids[0] = id * 10 + 1;
 	r.store_ids[0] = 1;
@@ -71,7 +76,8 @@ static struct tkv_client *connect_cfg(const char *addr, const char *sched, unsig
 static void put_ok(struct tkv_client *c, const char *k, const char *v)
 {
 	struct tk_errbuf eb;
-	ck_assert_msg(tkv_put(c, k, strlen(k), v, strlen(v), &eb) == TK_OK, "put %s: %s", k, eb.msg);
+	ck_assert_msg(tkv_put(c, k, strlen(k), v, strlen(v), &eb) == TK_OK, "put %s: %s", k,
+	              eb.msg);
 }
 
 static void get_is(struct tkv_client *c, const char *k, const char *want)
@@ -117,7 +123,8 @@ START_TEST(test_not_leader_hint_is_followed_without_asking_the_scheduler)
 	ck_assert_uint_eq(tkv_fake_count(k.b, -1), 0);
 	ck_assert_uint_eq(tkv_fake_count(c3, -1), 3);
 	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_region), 1);
-	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_store), 0); /* the hint had the address */
+	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_store),
+	                  0); /* the hint had the address */
 	tkv_close(c);
 	tkv_fake_stop(c3);
 	cluster_stop(&k);
@@ -174,8 +181,8 @@ START_TEST(test_scan_and_batches_cross_regions_on_two_stores)
 	tkv_fake_set_cluster(k.a, 1, rs, 2);
 	tkv_fake_set_cluster(k.b, 2, rs, 2);
 	struct tkv_client *c = connect_cfg(NULL, tkv_fake_address(k.sched), 2000, 5000, 10);
-	struct tkv_kv_in in[4] = {{"y", 1, "4", 1}, {"a", 1, "1", 1}, {"x", 1, "3", 1},
-	                          {"b", 1, "2", 1}};
+	struct tkv_kv_in in[4] = {
+	    {"y", 1, "4", 1}, {"a", 1, "1", 1}, {"x", 1, "3", 1}, {"b", 1, "2", 1}};
 	struct tk_errbuf eb;
 	ck_assert_msg(tkv_batch_put(c, in, 4, &eb) == TK_OK, "%s", eb.msg);
 	ck_assert_uint_eq(tkv_fake_count(k.a, TK_MSG_raw_batch_put), 1);
