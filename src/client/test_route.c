@@ -373,6 +373,59 @@ START_TEST(test_transaction_prewrite_commit_and_gc_split_per_region)
 }
 END_TEST
 
+/* ---- the cache alone ---- */
+
+static struct tkv_region cache_region(uint64_t id, const char *start, const char *end,
+                                      const struct tkv_peer *peers)
+{
+	return (struct tkv_region){.id = id,
+	                           .start = (const uint8_t *)start,
+	                           .start_len = strlen(start),
+	                           .end = (const uint8_t *)end,
+	                           .end_len = strlen(end),
+	                           .conf_ver = 1,
+	                           .version = 1,
+	                           .peers = peers,
+	                           .n_peers = 2};
+}
+
+START_TEST(test_region_cache_finds_by_key_and_drops_overlaps)
+{
+	struct tkv_peer peers[2] = {{4, 1}, {5, 2}};
+	struct rc_cache *c = rc_new();
+	struct tkv_region all = cache_region(2, "", "", peers);
+	ck_assert_ptr_nonnull(rc_insert(c, &all, 5));
+	ck_assert_uint_eq(rc_find(c, "k", 1)->leader_peer, 5);
+	/* a split replaces it: both halves in, the old range out */
+	struct tkv_region left = cache_region(2, "", "m", peers);
+	struct tkv_region right = cache_region(8, "m", "", peers);
+	rc_insert(c, &right, 0);
+	ck_assert_uint_eq(rc_count(c), 1); /* overlapped region 2 went */
+	rc_insert(c, &left, 99);           /* not a peer: leader unknown */
+	ck_assert_uint_eq(rc_count(c), 2);
+	ck_assert_uint_eq(rc_find(c, "", 0)->id, 2);
+	ck_assert_uint_eq(rc_find(c, "l", 1)->leader_peer, 0);
+	ck_assert_uint_eq(rc_find(c, "m", 1)->id, 8);
+	ck_assert_uint_eq(rc_find(c, "zz", 2)->id, 8);
+	/* reverse scans: the region below a key, and below +inf */
+	ck_assert_uint_eq(rc_find_before(c, "m", 1, false)->id, 2);
+	ck_assert_uint_eq(rc_find_before(c, "n", 1, false)->id, 8);
+	ck_assert_uint_eq(rc_find_before(c, "", 0, true)->id, 8);
+	ck_assert_ptr_null(rc_find_before(c, "", 0, false)); /* nothing below -inf */
+	rc_drop(c, 8);
+	ck_assert_ptr_null(rc_find(c, "x", 1));
+	ck_assert_ptr_null(rc_find_before(c, "", 0, true));
+	ck_assert_ptr_nonnull(rc_peer_on_store(rc_by_id(c, 2), 2));
+	ck_assert_ptr_null(rc_peer_on_store(rc_by_id(c, 2), 3));
+	ck_assert(rc_set_store_addr(c, 2, "127.0.0.1:1"));
+	ck_assert(rc_set_store_addr(c, 2, "127.0.0.1:2"));
+	ck_assert_str_eq(rc_store_addr(c, 2), "127.0.0.1:2");
+	rc_forget_store(c, 2);
+	ck_assert_ptr_null(rc_store_addr(c, 2));
+	rc_free(c);
+}
+END_TEST
+
 struct done {
 	bool done;
 	enum tk_err code;
@@ -418,6 +471,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("route");
 	TCase *tc = tcase_create("route");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_region_cache_finds_by_key_and_drops_overlaps);
 	tcase_add_test(tc, test_not_leader_hint_is_followed_without_asking_the_scheduler);
 	tcase_add_test(tc, test_store_address_alone_follows_the_leader_hint);
 	tcase_add_test(tc, test_epoch_not_match_refreshes_the_cache_from_the_error);
