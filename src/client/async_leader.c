@@ -11,8 +11,8 @@
 #include "util/err.h"
 
 enum tk_err tkv_async_open_leader(struct event_base *base, const struct tkv_config *cfg,
-				  const void *key, size_t key_len, struct tkv_async **out,
-				  struct tk_errbuf *err)
+                                  const void *key, size_t key_len, struct tkv_async **out,
+                                  struct tk_errbuf *err)
 {
 	struct tk_errbuf local;
 	if (!err)

@@ -231,33 +231,6 @@ static enum tk_err nomem(struct tk_errbuf *err)
 	return tk_err_set(err, TK_E_NOMEM, "out of memory copying the reply");
 }
 
-/* A request for one key: the same body for every region, ctx set. */
-struct one {
-	void *body;
-	struct tk_region_ctx **ctx; /* the body's ctx field */
-};
-
-static const void *build_one(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
-{
-	struct one *o = arg;
-	(void)r;
-	*o->ctx = ctx;
-	return o->body;
-}
-
-static enum tk_err call_one(struct tkv_client *c, enum tk_msg_type type, enum route_kind kind,
-                            void *body, struct tk_region_ctx **ctx, struct tk_slice key,
-                            tkv_body_fn fn, void *arg, struct tk_errbuf *err)
-{
-	struct tk_errbuf local;
-	struct route_budget b;
-	route_budget_init(c, &b);
-	struct one o = {body, ctx};
-	struct route_op op = {.type = type, .kind = kind, .key = key.p, .key_len = key.n,
-	                      .build = build_one, .arg = &o};
-	return route_call(c, &b, &op, fn, arg, err ? err : &local);
-}
-
 enum tk_err tkv_ping(struct tkv_client *c, struct tk_errbuf *err)
 {
 	struct tk_errbuf local;
@@ -309,7 +282,7 @@ enum tk_err tkv_get(struct tkv_client *c, const void *key, size_t key_len, uint8
 	*value_len = 0;
 	*found = false;
 	struct get_out o = {value, value_len, found};
-	return call_one(c, TK_MSG_raw_get, ROUTE_READ, &b, &b.ctx, b.key, get_body, &o, err);
+	return route_call_key(c, TK_MSG_raw_get, ROUTE_READ, &b, &b.ctx, b.key, get_body, &o, err);
 }
 
 enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const void *value,
@@ -317,14 +290,14 @@ enum tk_err tkv_put(struct tkv_client *c, const void *key, size_t key_len, const
 {
 	struct tk_raw_put_req b = {.key = tk_slice_of(key_len ? key : "", key_len),
 				   .value = tk_slice_of(value_len ? value : "", value_len)};
-	return call_one(c, TK_MSG_raw_put, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
+	return route_call_key(c, TK_MSG_raw_put, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
 }
 
 enum tk_err tkv_delete(struct tkv_client *c, const void *key, size_t key_len,
 		       struct tk_errbuf *err)
 {
 	struct tk_raw_delete_req b = {.key = tk_slice_of(key_len ? key : "", key_len)};
-	return call_one(c, TK_MSG_raw_delete, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
+	return route_call_key(c, TK_MSG_raw_delete, ROUTE_WRITE, &b, &b.ctx, b.key, NULL, NULL, err);
 }
 
 struct cas_out {
@@ -360,8 +333,8 @@ enum tk_err tkv_cas(struct tkv_client *c, const void *key, size_t key_len, const
 	if (e)
 		tk_err_set(err, e, "tkv_cas: unknown flags 0x%x", flags);
 	else
-		e = call_one(c, TK_MSG_raw_cas, ROUTE_WRITE_ONCE, &b, &b.ctx, b.key, cas_body, &o,
-		             err);
+		e = route_call_key(c, TK_MSG_raw_cas, ROUTE_WRITE_ONCE, &b, &b.ctx, b.key, cas_body, &o,
+		                   err);
 	if (e)
 		*swapped = false;
 	if (prev_found)

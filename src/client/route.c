@@ -57,8 +57,8 @@ static void backoff(struct tkv_client *c, struct route_budget *b, uint64_t floor
 	if (ms > left)
 		ms = left;
 	if (b->sleep_ms < ROUTE_BACKOFF_MAX_MS)
-		b->sleep_ms = b->sleep_ms * 2 > ROUTE_BACKOFF_MAX_MS ? ROUTE_BACKOFF_MAX_MS
-		                                                     : b->sleep_ms * 2;
+		b->sleep_ms =
+		    b->sleep_ms * 2 > ROUTE_BACKOFF_MAX_MS ? ROUTE_BACKOFF_MAX_MS : b->sleep_ms * 2;
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 	while (ms && nanosleep(&ts, &ts) != 0)
 		;
@@ -136,7 +136,8 @@ static enum tk_err locate(struct tkv_client *c, const struct route_op *op, struc
 	if (e)
 		return tk_err_wrap(err, e, "routing through the scheduler");
 	if (!*out)
-		return tk_err_set(err, TK_E_REGION_NOT_FOUND, "the scheduler knows no region there");
+		return tk_err_set(err, TK_E_REGION_NOT_FOUND,
+		                  "the scheduler knows no region there");
 	return TK_OK;
 }
 
@@ -244,7 +245,7 @@ static bool learn(struct tkv_client *c, struct rc_region **rp, const struct targ
 		if (!r) {
 			/* unrouted: go where the hint says, if it says where */
 			const char *a = re->leader_addr && *re->leader_addr ? re->leader_addr
-			                                                   : store_addr(c, ls);
+			                                                    : store_addr(c, ls);
 			if (!a)
 				return false;
 			snprintf(c->hint_addr, sizeof c->hint_addr, "%s", a);
@@ -291,7 +292,8 @@ static bool learn(struct tkv_client *c, struct rc_region **rp, const struct targ
 			rc_drop(c->cache, re->region_id);
 		*rp = NULL;
 		return false;
-	default: return false;
+	default:
+		return false;
 	}
 }
 
@@ -320,13 +322,17 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 		if (b->attempts >= max || left == 0) {
 			/* the last attempt's error (and region error) stands */
 			if (!e)
-				e = tk_err_set(err, TK_E_TIMEOUT, "no attempt fitted in the deadline");
+				e = tk_err_set(err, TK_E_TIMEOUT,
+				               "no attempt fitted in the deadline");
 			else if (b->attempts > 1 && b->attempts >= max)
 				tk_err_wrap(err, e, "gave up after %u attempts", b->attempts);
 			else if (b->attempts > 1)
-				tk_err_wrap(err, e, "gave up at the %u ms deadline", c->cfg.deadline_ms);
+				tk_err_wrap(err, e, "gave up at the %u ms deadline",
+				            c->cfg.deadline_ms);
 			return b->unknown && op->kind != ROUTE_READ
-			           ? unknown_outcome(err, "an earlier attempt was sent and its reply never came")
+			           ? unknown_outcome(
+			                 err,
+			                 "an earlier attempt was sent and its reply never came")
 			           : e;
 		}
 		free(c->last_rerr);
@@ -374,7 +380,8 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 			continue;
 		}
 		bool sent;
-		e = route_conn_call(c, conn, op->type, body, op->flags, tmo, fn, fn_arg, &sent, err);
+		e = route_conn_call(c, conn, op->type, body, op->flags, tmo, fn, fn_arg, &sent,
+		                    err);
 		if (e == TK_OK)
 			return TK_OK;
 		if (!sent && e != TK_E_TOO_LARGE && e != TK_E_NOMEM && e != TK_E_BAD_REQUEST) {
@@ -405,7 +412,10 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 				continue;
 			hints = 0;
 			if (!last)
-				backoff(c, b, c->last_rerr->code == TK_E_SERVER_IS_BUSY ? c->last_rerr->backoff_ms : 0);
+				backoff(c, b,
+				        c->last_rerr->code == TK_E_SERVER_IS_BUSY
+				            ? c->last_rerr->backoff_ms
+				            : 0);
 			continue;
 		}
 		if (is_transport(e) || e == TK_E_SHUTTING_DOWN) {
@@ -421,7 +431,39 @@ enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struc
 		}
 		/* an answer that retrying will not change */
 		return b->unknown && op->kind != ROUTE_READ
-		           ? unknown_outcome(err, "an earlier attempt was sent and its reply never came")
+		           ? unknown_outcome(err,
+		                             "an earlier attempt was sent and its reply never came")
 		           : e;
 	}
+}
+
+/* A request for one key's region, the same body every attempt. */
+struct one {
+	void *body;
+	struct tk_region_ctx **ctx; /* the body's ctx field */
+};
+
+static const void *build_one(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
+{
+	struct one *o = arg;
+	(void)r;
+	*o->ctx = ctx;
+	return o->body;
+}
+
+enum tk_err route_call_key(struct tkv_client *c, enum tk_msg_type type, enum route_kind kind,
+                           void *body, struct tk_region_ctx **ctx, struct tk_slice key,
+                           tkv_body_fn fn, void *fn_arg, struct tk_errbuf *err)
+{
+	struct tk_errbuf local;
+	struct route_budget b;
+	route_budget_init(c, &b);
+	struct one o = {body, ctx};
+	struct route_op op = {.type = type,
+	                      .kind = kind,
+	                      .key = key.p,
+	                      .key_len = key.n,
+	                      .build = build_one,
+	                      .arg = &o};
+	return route_call(c, &b, &op, fn, fn_arg, err ? err : &local);
 }

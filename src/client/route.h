@@ -84,7 +84,7 @@ struct tkv_sched;
 struct tkv_client {
 	struct event_base *base;
 	struct tkv_config cfg;
-	char address[256];   /* the configured store ("" with a scheduler only) */
+	char address[256]; /* the configured store ("" with a scheduler only) */
 	char sched_addr[256];
 	char name[128];
 	char hint_addr[256]; /* unrouted requests: the last leader named */
@@ -95,7 +95,7 @@ struct tkv_client {
 	char server_name[128];
 	struct tkv_region_error *last_rerr; /* the last call's, or NULL */
 	uint64_t rng;
-	uint64_t sched_calls; /* routing requests to the scheduler (tests) */
+	uint64_t sched_calls;         /* routing requests to the scheduler (tests) */
 	uint64_t no_cluster_until_ns; /* the scheduler had no cluster: unrouted until */
 };
 
@@ -128,5 +128,12 @@ void route_budget_init(const struct tkv_client *c, struct route_budget *b);
  * reason; tkv_last_region_error(c) the last region error's detail. */
 enum tk_err route_call(struct tkv_client *c, struct route_budget *b, const struct route_op *op,
                        tkv_body_fn fn, void *fn_arg, struct tk_errbuf *err);
+
+/* route_call for a request about one key: body is the same whatever the
+ * region, *ctx (the body's ctx field) is set before each attempt; the
+ * call's own budget. */
+enum tk_err route_call_key(struct tkv_client *c, enum tk_msg_type type, enum route_kind kind,
+                           void *body, struct tk_region_ctx **ctx, struct tk_slice key,
+                           tkv_body_fn fn, void *fn_arg, struct tk_errbuf *err);
 
 #endif

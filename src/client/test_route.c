@@ -42,8 +42,13 @@ static void cluster_stop(struct cluster *k)
 static struct tkv_fake_region region(uint64_t id, const char *start, const char *end,
                                      uint64_t version, uint64_t leader, const char *leader_addr)
 {
-	struct tkv_fake_region r = {.id = id, .start = start, .end = end, .conf_ver = 1,
-	                            .version = version, .n_peers = 2, .leader_store = leader,
+	struct tkv_fake_region r = {.id = id,
+	                            .start = start,
+	                            .end = end,
+	                            .conf_ver = 1,
+	                            .version = version,
+	                            .n_peers = 2,
+	                            .leader_store = leader,
 	                            .leader_addr = leader_addr};
 	r.peer_ids[0] = id * 10 + 1;
 	r.store_ids[0] = 1;
@@ -71,7 +76,8 @@ static struct tkv_client *connect_cfg(const char *addr, const char *sched, unsig
 static void put_ok(struct tkv_client *c, const char *k, const char *v)
 {
 	struct tk_errbuf eb;
-	ck_assert_msg(tkv_put(c, k, strlen(k), v, strlen(v), &eb) == TK_OK, "put %s: %s", k, eb.msg);
+	ck_assert_msg(tkv_put(c, k, strlen(k), v, strlen(v), &eb) == TK_OK, "put %s: %s", k,
+	              eb.msg);
 }
 
 static void get_is(struct tkv_client *c, const char *k, const char *want)
@@ -117,7 +123,8 @@ START_TEST(test_not_leader_hint_is_followed_without_asking_the_scheduler)
 	ck_assert_uint_eq(tkv_fake_count(k.b, -1), 0);
 	ck_assert_uint_eq(tkv_fake_count(c3, -1), 3);
 	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_region), 1);
-	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_store), 0); /* the hint had the address */
+	ck_assert_uint_eq(tkv_fake_count(k.sched, TK_MSG_get_store),
+	                  0); /* the hint had the address */
 	tkv_close(c);
 	tkv_fake_stop(c3);
 	cluster_stop(&k);
@@ -174,8 +181,8 @@ START_TEST(test_scan_and_batches_cross_regions_on_two_stores)
 	tkv_fake_set_cluster(k.a, 1, rs, 2);
 	tkv_fake_set_cluster(k.b, 2, rs, 2);
 	struct tkv_client *c = connect_cfg(NULL, tkv_fake_address(k.sched), 2000, 5000, 10);
-	struct tkv_kv_in in[4] = {{"y", 1, "4", 1}, {"a", 1, "1", 1}, {"x", 1, "3", 1},
-	                          {"b", 1, "2", 1}};
+	struct tkv_kv_in in[4] = {
+	    {"y", 1, "4", 1}, {"a", 1, "1", 1}, {"x", 1, "3", 1}, {"b", 1, "2", 1}};
 	struct tk_errbuf eb;
 	ck_assert_msg(tkv_batch_put(c, in, 4, &eb) == TK_OK, "%s", eb.msg);
 	ck_assert_uint_eq(tkv_fake_count(k.a, TK_MSG_raw_batch_put), 1);
@@ -366,6 +373,59 @@ START_TEST(test_transaction_prewrite_commit_and_gc_split_per_region)
 }
 END_TEST
 
+/* ---- the cache alone ---- */
+
+static struct tkv_region cache_region(uint64_t id, const char *start, const char *end,
+                                      const struct tkv_peer *peers)
+{
+	return (struct tkv_region){.id = id,
+	                           .start = (const uint8_t *)start,
+	                           .start_len = strlen(start),
+	                           .end = (const uint8_t *)end,
+	                           .end_len = strlen(end),
+	                           .conf_ver = 1,
+	                           .version = 1,
+	                           .peers = peers,
+	                           .n_peers = 2};
+}
+
+START_TEST(test_region_cache_finds_by_key_and_drops_overlaps)
+{
+	struct tkv_peer peers[2] = {{4, 1}, {5, 2}};
+	struct rc_cache *c = rc_new();
+	struct tkv_region all = cache_region(2, "", "", peers);
+	ck_assert_ptr_nonnull(rc_insert(c, &all, 5));
+	ck_assert_uint_eq(rc_find(c, "k", 1)->leader_peer, 5);
+	/* a split replaces it: both halves in, the old range out */
+	struct tkv_region left = cache_region(2, "", "m", peers);
+	struct tkv_region right = cache_region(8, "m", "", peers);
+	rc_insert(c, &right, 0);
+	ck_assert_uint_eq(rc_count(c), 1); /* overlapped region 2 went */
+	rc_insert(c, &left, 99);           /* not a peer: leader unknown */
+	ck_assert_uint_eq(rc_count(c), 2);
+	ck_assert_uint_eq(rc_find(c, "", 0)->id, 2);
+	ck_assert_uint_eq(rc_find(c, "l", 1)->leader_peer, 0);
+	ck_assert_uint_eq(rc_find(c, "m", 1)->id, 8);
+	ck_assert_uint_eq(rc_find(c, "zz", 2)->id, 8);
+	/* reverse scans: the region below a key, and below +inf */
+	ck_assert_uint_eq(rc_find_before(c, "m", 1, false)->id, 2);
+	ck_assert_uint_eq(rc_find_before(c, "n", 1, false)->id, 8);
+	ck_assert_uint_eq(rc_find_before(c, "", 0, true)->id, 8);
+	ck_assert_ptr_null(rc_find_before(c, "", 0, false)); /* nothing below -inf */
+	rc_drop(c, 8);
+	ck_assert_ptr_null(rc_find(c, "x", 1));
+	ck_assert_ptr_null(rc_find_before(c, "", 0, true));
+	ck_assert_ptr_nonnull(rc_peer_on_store(rc_by_id(c, 2), 2));
+	ck_assert_ptr_null(rc_peer_on_store(rc_by_id(c, 2), 3));
+	ck_assert(rc_set_store_addr(c, 2, "127.0.0.1:1"));
+	ck_assert(rc_set_store_addr(c, 2, "127.0.0.1:2"));
+	ck_assert_str_eq(rc_store_addr(c, 2), "127.0.0.1:2");
+	rc_forget_store(c, 2);
+	ck_assert_ptr_null(rc_store_addr(c, 2));
+	rc_free(c);
+}
+END_TEST
+
 struct done {
 	bool done;
 	enum tk_err code;
@@ -411,6 +471,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("route");
 	TCase *tc = tcase_create("route");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_region_cache_finds_by_key_and_drops_overlaps);
 	tcase_add_test(tc, test_not_leader_hint_is_followed_without_asking_the_scheduler);
 	tcase_add_test(tc, test_store_address_alone_follows_the_leader_hint);
 	tcase_add_test(tc, test_epoch_not_match_refreshes_the_cache_from_the_error);

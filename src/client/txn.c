@@ -52,33 +52,12 @@ static void lock_seen_destroy(struct lock_seen *l)
 	tk_buf_destroy(&l->key);
 }
 
-/* ---- routed requests ---- */
-
-/* A request for one key's region, the same body every attempt. */
-struct one {
-	void *body;
-	struct tk_region_ctx **ctx; /* the body's ctx field */
-};
-
-static const void *build_one(void *arg, const struct rc_region *r, struct tk_region_ctx *ctx)
-{
-	struct one *o = arg;
-	(void)r;
-	*o->ctx = ctx;
-	return o->body;
-}
-
 /* Send body (with its ctx field) to the region of key. */
 static enum tk_err call_key(struct tkv_txn_client *c, enum tk_msg_type type, enum route_kind kind,
                             void *body, struct tk_region_ctx **ctx, struct tk_slice key,
                             tkv_body_fn fn, void *arg, struct tk_errbuf *err)
 {
-	struct route_budget b;
-	route_budget_init(c->store, &b);
-	struct one o = {body, ctx};
-	struct route_op op = {.type = type, .kind = kind, .key = key.p, .key_len = key.n,
-	                      .build = build_one, .arg = &o};
-	return route_call(c->store, &b, &op, fn, arg, err);
+	return route_call_key(c->store, type, kind, body, ctx, key, fn, arg, err);
 }
 
 void tkv_txn_config_default(struct tkv_txn_config *c)
