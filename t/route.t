@@ -2,7 +2,8 @@
 # libtinykv's routing on real processes, through tinykv-cli: a scheduler and
 # two stores, one leading the cluster's one region, one holding nothing.
 # A command given only the scheduler (-s) finds the leader; given a store
-# that holds nothing (-a) plus the scheduler, it still does; transactions
+# that holds nothing (-a), with the scheduler or alone (the store's hello
+# names its scheduler), it still does; transactions
 # route too.  A write sent to a leader that is stopped (SIGSTOP) cannot
 # know its outcome: exit 5, and a CAS is sent once only.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
@@ -12,7 +13,8 @@ tk_init 120
 [ -x "$TKCLI" ] || tk_bail "$TKCLI is not built"
 
 HB=(--heartbeat-interval 100ms)
-tks_start pd || tk_bail "cannot start tinykv-scheduler"
+# max-replicas 1: the second store stays empty (routing, not replication)
+tks_start pd --max-replicas 1 || tk_bail "cannot start tinykv-scheduler"
 PD=${TK_ADDR[pd]}
 tk_start s1 --scheduler "$PD" "${HB[@]}" || tk_bail "cannot start the first store"
 tk_start s2 --scheduler "$PD" "${HB[@]}" || tk_bail "cannot start the second store"
@@ -25,6 +27,8 @@ tk_is "$("$TKCLI" -s "$PD" get a)" "1" "-s alone: ... and a read"
 tk_is "$(TINYKV_SCHEDULER_ADDR=$PD "$TKCLI" put b 2)" "OK" "TINYKV_SCHEDULER_ADDR routes the same"
 tk_is "$("$TKCLI" -a "${TK_ADDR[s2]}" -s "$PD" get b)" "2" \
 	"-a naming a store without the region, with -s: routed to the leader"
+tk_is "$("$TKCLI" -a "${TK_ADDR[s2]}" get b)" "2" \
+	"-a naming a store without the region, alone: routed through the scheduler its hello names"
 tk_is "$("$TKCLI" -a "${TK_ADDR[s1]}" get a)" "1" "-a naming the leader alone: served as before"
 tk_is "$("$TKCLI" -s "$PD" scan "" 2>&1)" $'a 1\nb 2' "a scan through the scheduler"
 tk_diag "$("$TKCLI" -a "${TK_ADDR[s1]}" scan "" 2>&1)"

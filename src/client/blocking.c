@@ -41,11 +41,16 @@ static void on_reply(void *arg, const struct tkv_reply *r)
 		c->code = c->body_fn(c->body_arg, r->body, c->err);
 }
 
-/* Records the store id a store names in its hello reply. */
+/* Records the store id and the scheduler a store names in its hello reply. */
 static enum tk_err note_store_id(void *arg, const struct tk_hello_resp *h, struct tk_errbuf *err)
 {
 	(void)err;
-	((struct route_conn *)arg)->store_id = h->store_id;
+	struct route_conn *k = arg;
+	k->store_id = h->store_id;
+	size_t n = h->scheduler.p && h->scheduler.n < sizeof k->sched ? h->scheduler.n : 0;
+	if (n)
+		memcpy(k->sched, h->scheduler.p, n);
+	k->sched[n] = 0;
 	return TK_OK;
 }
 
@@ -100,6 +105,12 @@ enum tk_err route_conn_get(struct tkv_client *c, const char *addr, unsigned time
 			return e;
 		}
 		snprintf(c->server_name, sizeof c->server_name, "%s", tkv_async_server_name(k->a));
+		if (!c->sched_addr[0] && k->sched[0]) {
+			/* given only a store: route through its scheduler from now on */
+			snprintf(c->sched_addr, sizeof c->sched_addr, "%s", k->sched);
+			c->cfg.scheduler_address = c->sched_addr;
+			c->no_cluster_until_ns = 0;
+		}
 	}
 	k->used = ++c->use_clock;
 	*out = k;

@@ -75,6 +75,7 @@ struct route_conn {
 	char addr[256];
 	struct tkv_async *a; /* NULL: a free slot */
 	uint64_t store_id;   /* from the hello reply (0: not told) */
+	char sched[128];     /* the store's scheduler, from the hello reply ("": none) */
 	uint64_t used;       /* for evicting the least recently used */
 };
 

@@ -56,7 +56,8 @@
 	F(o, server, "server", STR, REQ)                                         \
 	F(o, max_frame, "max_frame", U64, REQ)                                   \
 	F(o, cluster_id, "cluster_id", U64, OPT)                                 \
-	F(o, store_id, "store_id", U64, OPT)
+	F(o, store_id, "store_id", U64, OPT)                                     \
+	F(o, scheduler, "scheduler", STR, OPT)
 
 #define TK_OBJECTS_CORE(X)                                                       \
 	X(empty) X(sched_peer) X(sched_region) X(region_ctx) X(error) X(hello_req) X(hello_resp)

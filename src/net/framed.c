@@ -73,6 +73,9 @@ static void hello(struct net_conn *c, const struct tk_msg *m)
 	    .max_frame = s->cfg.max_frame,
 	    .cluster_id = s->ident.cluster_id,
 	    .store_id = s->ident.store_id,
+	    /* a cluster store names its scheduler: a client given any store's
+	     * address can route from there */
+	    .scheduler = s->cfg.scheduler[0] ? tk_slice_str(s->cfg.scheduler) : tk_slice_of(NULL, 0),
 	};
 	reply(c, TK_MSG_hello, m->type_name, m->id, TK_OK, NULL, &resp);
 	net_conn_set_state(c, NET_CONN_FRAMED);
