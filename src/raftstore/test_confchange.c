@@ -502,6 +502,43 @@ START_TEST(test_five_clients_keys_survive_conf_changes_with_restarts_in_order)
 }
 END_TEST
 
+/* TiKV's rule for a newer peer id: store 3's peer is removed and a new one
+ * added on store 3 while it is cut off; after the heal the leader's
+ * messages to the new peer (a newer epoch) make the old one go, and the
+ * next one creates the new peer over the tombstone, which catches up. */
+START_TEST(test_a_message_for_a_newer_peer_on_the_store_replaces_the_stale_one)
+{
+	struct fx *c = fx_new(3, 43);
+	fx_campaign(c, 1);
+	fx_put_ok(c, "a", "1");
+	fx_converge(c);
+	int g[4] = {0, 1, 1, 2};
+	fx_partition(c, g);
+	fx_change_ok(c, 0, 3, 3);
+	fx_change_ok(c, 1, 7, 3);
+	fx_put_ok(c, "b", "2");
+	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 3)), 3);
+	fx_partition(c, NULL);
+	for (int i = 0; i < 300 && !(fx_peer(c, 3) && rs_peer_id(fx_peer(c, 3)) == 7); i++)
+		fx_tick(c, 1);
+	fx_converge(c);
+	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 3)), 7);
+	ck_assert_uint_eq(fx_region(c, 3)->epoch.conf_ver, 3);
+	fx_expect_val(c, 3, "a", "1");
+	fx_expect_val(c, 3, "b", "2");
+	ck_assert(!rs_store_tombstone(c->s[3], FX_RID, NULL));
+	struct rs_store_stats st;
+	rs_store_get_stats(c->s[3], &st);
+	ck_assert_uint_eq(st.peers_destroyed, 1);
+	ck_assert_uint_eq(st.peers_created, 1);
+	/* and it survives a restart as the new peer */
+	fx_kill(c, 3);
+	fx_start(c, 3);
+	ck_assert_uint_eq(rs_peer_id(fx_peer(c, 3)), 7);
+	fx_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raftstore_confchange");
@@ -522,6 +559,7 @@ int main(void)
 	tcase_add_test(tc, test_a_conf_change_racing_a_leader_change_fails_or_applies_exactly_once);
 	tcase_add_test(tc,
 	               test_a_store_killed_in_the_middle_of_destroying_a_peer_finishes_at_restart);
+	tcase_add_test(tc, test_a_message_for_a_newer_peer_on_the_store_replaces_the_stale_one);
 	tcase_add_test(tc, test_one_clients_keys_survive_conf_changes_with_restarts_in_order);
 	tcase_add_test(tc, test_five_clients_keys_survive_conf_changes_with_restarts_in_order);
 	suite_add_tcase(s, tc);
