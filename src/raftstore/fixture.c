@@ -494,3 +494,29 @@ uint8_t fx_stored_state(const char *dir, size_t *raft_records)
 	eng_close(e);
 	return st;
 }
+
+void fx_client_put(struct fx *c, int cl, int i)
+{
+	char k[32], v[32];
+	snprintf(k, sizeof k, "c%d-%05d", cl, i);
+	snprintf(v, sizeof v, "x%d", i);
+	fx_put_ok(c, k, v);
+}
+
+void fx_expect_client_keys(struct fx *c, int id, int cl, int n)
+{
+	struct tk_buf got, want;
+	tk_buf_init(&got);
+	tk_buf_init(&want);
+	char k[48];
+	for (int i = 0; i < n; i++) {
+		snprintf(k, sizeof k, "c%d-%05d=x%d;", cl, i, i);
+		ck_assert(tk_buf_append(&want, k, strlen(k)));
+	}
+	snprintf(k, sizeof k, "c%d-", cl);
+	fx_scan_prefix(c, id, k, &got);
+	ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
+	              "store %d client %d: %.*s", id, cl, (int)got.len, (const char *)got.data);
+	tk_buf_destroy(&got);
+	tk_buf_destroy(&want);
+}

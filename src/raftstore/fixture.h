@@ -95,6 +95,11 @@ size_t fx_raft_records(struct fx *c, int id);
 void fx_expect_val(struct fx *c, int id, const char *k, const char *want);
 /* The raw keys of store id with prefix, in order, joined as "k=v;". */
 void fx_scan_prefix(struct fx *c, int id, const char *prefix, struct tk_buf *out);
+/* The generic test's clients: client cl's i-th write is "c<cl>-<i>" =
+ * "x<i>" (fx_put_ok); after n of them, store id must hold exactly those,
+ * in order. */
+void fx_client_put(struct fx *c, int cl, int i);
+void fx_expect_client_keys(struct fx *c, int id, int cl, int n);
 /* Region 1's state as stored in dir (its store is down), and how many raft
  * column records of it are left (raft_records may be NULL). */
 uint8_t fx_stored_state(const char *dir, size_t *raft_records);

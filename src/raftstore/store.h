@@ -91,8 +91,9 @@ struct rs_envelope {
 	uint64_t from_store, to_store; /* the stores of msg.from and msg.to */
 	struct region_epoch epoch;     /* the sender's epoch of the region */
 	struct tk_slice start_key, end_key; /* the sender's range (borrowed) */
-	/* The sender is a tombstone of the region at epoch: a receiver whose
-	 * peer is of an older epoch was removed and destroys itself. */
+	/* The receiver's peer was removed: the sender (a tombstone of the
+	 * region, or a live peer) has the region at epoch without it; a
+	 * receiver whose peer is of an older epoch destroys itself. */
 	bool tombstone;
 	struct raft_message msg; /* borrowed: valid during the send call only */
 	uint8_t type;            /* enum rs_env_type */

@@ -20,19 +20,6 @@ static int elect(struct fx *c, int id)
 	return id;
 }
 
-/* Tick until some store leads (bounded). */
-static int await_leader(struct fx *c)
-{
-	for (int i = 0; i < 300; i++) {
-		int l = fx_leader(c);
-		if (l)
-			return l;
-		fx_tick(c, 1);
-	}
-	ck_abort_msg("no leader");
-	return 0;
-}
-
 static void put(struct fx *c, int id, const char *k, const char *v)
 {
 	struct fx_result r;
@@ -104,12 +91,12 @@ START_TEST(test_an_acknowledged_write_survives_killing_any_one_store_including_t
 	elect(c, 1);
 	char k[16];
 	for (int victim = 1; victim <= 3; victim++) {
-		int l = await_leader(c);
+		int l = fx_await_leader(c);
 		snprintf(k, sizeof k, "ack%d", victim);
 		put(c, l, k, "durable");
 		int kill = victim == 1 ? l : (l % 3) + 1; /* first round kills the leader */
 		fx_kill(c, kill);
-		await_leader(c);
+		fx_await_leader(c);
 		fx_start(c, kill);
 		fx_expect_val(c, kill, k, "durable"); /* on its disk before any catch-up */
 		converge(c);
@@ -245,7 +232,7 @@ START_TEST(test_a_restart_resumes_apply_exactly_where_it_stopped)
 		fx_start(c, id);
 		ck_assert_uint_eq(fx_applied(c, id), a);
 	}
-	await_leader(c);
+	fx_await_leader(c);
 	converge(c);
 	for (int id = 1; id <= 3; id++)
 		ck_assert_uint_eq(fx_counter(c, id, "ctr"), (uint64_t)acked);
@@ -260,7 +247,7 @@ START_TEST(test_writes_converge_when_the_network_drops_a_fraction_of_messages)
 	c->drop_pct = 20;
 	struct fx_result r[20];
 	for (int i = 0; i < 20; i++) {
-		int l = await_leader(c);
+		int l = fx_await_leader(c);
 		fx_propose(c, l, RS_CMD_INCR, "ctr", NULL, &r[i]);
 		fx_tick(c, 3);
 	}
@@ -542,7 +529,6 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 	struct fx *c = fx_new_opts(3, 22, &o);
 	elect(c, 1);
 	int seq[CLIENTS] = {0};
-	char k[32], v[32];
 	uint64_t snaps = 0; /* applied, summed over the stores' lives */
 	for (int round = 0; round < ROUNDS; round++) {
 		int down = round % 4 == 3 ? 0 : round % 3 + 1; /* 0: restart all after */
@@ -551,12 +537,8 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 			fx_kill(c, down);
 		}
 		for (int i = 0; i < PER_ROUND; i++)
-			for (int cl = 0; cl < CLIENTS; cl++) {
-				snprintf(k, sizeof k, "c%d-%05d", cl, seq[cl]);
-				snprintf(v, sizeof v, "x%d", seq[cl]);
-				fx_put_ok(c, k, v); /* retried: a put is idempotent */
-				seq[cl]++;
-			}
+			for (int cl = 0; cl < CLIENTS; cl++) /* retried: a put is idempotent */
+				fx_client_put(c, cl, seq[cl]++);
 		if (down) {
 			fx_start(c, down);
 		} else {
@@ -568,27 +550,12 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 				fx_start(c, id);
 		}
 	}
-	await_leader(c);
+	fx_await_leader(c);
 	for (int id = 1; id <= 3; id++)
 		catch_up(c, id);
-	struct tk_buf got, want;
-	tk_buf_init(&got);
-	tk_buf_init(&want);
-	for (int cl = 0; cl < CLIENTS; cl++) {
-		tk_buf_reset(&want);
-		for (int i = 0; i < seq[cl]; i++) {
-			snprintf(k, sizeof k, "c%d-%05d=x%d;", cl, i, i);
-			ck_assert(tk_buf_append(&want, k, strlen(k)));
-		}
-		char prefix[8];
-		snprintf(prefix, sizeof prefix, "c%d-", cl);
-		for (int id = 1; id <= 3; id++) {
-			fx_scan_prefix(c, id, prefix, &got);
-			ck_assert_msg(tk_slice_eq(tk_buf_slice(&got), tk_buf_slice(&want)),
-			              "store %d client %d: %.*s", id, cl, (int)got.len,
-			              (const char *)got.data);
-		}
-	}
+	for (int cl = 0; cl < CLIENTS; cl++)
+		for (int id = 1; id <= 3; id++)
+			fx_expect_client_keys(c, id, cl, seq[cl]);
 	for (int id = 1; id <= 3; id++) {
 		ck_assert_uint_gt(first_index(c, id), 100); /* compacted throughout */
 		snaps += store_stats(c, id).snaps_applied;
@@ -596,8 +563,6 @@ START_TEST(test_clients_keys_survive_log_compaction_with_restarts_in_order)
 	/* A store down for a round missed more than a compaction: it came
 	 * back by snapshot. */
 	ck_assert_uint_ge(snaps, 1);
-	tk_buf_destroy(&got);
-	tk_buf_destroy(&want);
 	fx_free(c);
 }
 END_TEST
