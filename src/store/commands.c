@@ -228,6 +228,10 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 	struct store *s = store_of(ns);
 	if (r->type == TK_MSG_raft)
 		return store_tr_receive(s, req, code, eb);
+	/* A ReadIndex round confirmed for this connection's held read serves
+	 * that read only: taken here, whatever becomes of the request. */
+	int32_t read_state = r->conn->svc_state;
+	r->conn->svc_state = 0;
 	const struct store_cmd *cmd = find(r->type);
 	if (!cmd) {
 		*code =
@@ -255,7 +259,7 @@ static enum net_outcome execute(struct net_server *ns, const struct net_req *r, 
 	if (cmd->kind == CMD_WRITE && !store_check_busy(s, &r->conn->arena, &werr, code, eb))
 		return werr && net_reply_error(r, werr) ? NET_DEFERRED : NET_ANSWER;
 	if (cmd->kind == CMD_READ && r->type != TK_MSG_ping) {
-		switch (store_read_gate(s, r->conn, &r->conn->arena, &werr, code, eb)) {
+		switch (store_read_gate(s, r->conn, read_state, &r->conn->arena, &werr, code, eb)) {
 		case READ_NOW:
 			break;
 		case READ_WAIT:

@@ -275,14 +275,12 @@ void store_read_resume(struct store *s)
 	}
 }
 
-enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, struct tk_arena *a,
-                                     struct tk_error **werr, enum tk_err *code,
+enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, int32_t st,
+                                     struct tk_arena *a, struct tk_error **werr, enum tk_err *code,
                                      struct tk_errbuf *eb)
 {
 	*werr = NULL;
 	struct rs_peer *p = serving_peer(s);
-	int32_t st = c->svc_state;
-	c->svc_state = READ_IDLE;
 	if (!p) {
 		*code = tk_err_set(eb, TK_E_REGION_NOT_FOUND, "this store holds no region");
 		return READ_FAIL;

@@ -214,15 +214,16 @@ bool store_check_ctx(struct store *s, const struct tk_region_ctx *ctx, struct tk
  * lost quorum, a slow disk), so memory stays bounded and clients back off. */
 bool store_check_busy(struct store *s, struct tk_arena *a, struct tk_error **werr,
                       enum tk_err *code, struct tk_errbuf *eb);
-/* Whether a read on c may be served from the applied state now.
+/* Whether a read on c may be served from the applied state now; state is
+ * what c->svc_state held when the request was taken up (execute clears it).
  * READ_NOW: yes (a sole voter's state, or a ReadIndex round confirmed
  * after this read arrived and applied).  READ_WAIT: a ReadIndex round was
  * asked for; hold the connection (NET_HOLD): it resumes after the round and
  * the read runs again.  READ_FAIL: *code and eb (NOT_LEADER,
  * REGION_NOT_FOUND); *werr the region error with its detail, or NULL. */
 enum store_read_gate { READ_NOW, READ_WAIT, READ_FAIL };
-enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, struct tk_arena *a,
-                                     struct tk_error **werr, enum tk_err *code,
+enum store_read_gate store_read_gate(struct store *s, struct net_conn *c, int32_t state,
+                                     struct tk_arena *a, struct tk_error **werr, enum tk_err *code,
                                      struct tk_errbuf *eb);
 /* Resume the connections whose ReadIndex round ended (after ready passes:
  * never from inside one). */
