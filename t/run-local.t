@@ -1,17 +1,22 @@
 #!/bin/bash
 # tools/run-local.sh, as a new user runs it: it starts the scheduler and a
-# store of its cluster, opens the shell on them, and stops them when the
-# shell ends; the cluster is real (store list shows the store); a
-# second run while one is up, or a taken port, is refused with a message
-# (it used to report "up" from an old log line and talk to the old daemons).
+# store of its cluster (TINYKV_STORES=1), opens the shell on them, and stops
+# them when the shell ends; the cluster is real (store list shows the
+# store); a second run while one is up, or a taken port, is refused with a
+# message (it used to report "up" from an old log line and talk to the old
+# daemons).  Then its default, three stores on 127.0.0.1-3: all three join
+# the scheduler, and either the region gets a replica on each and the shell
+# opens, or (a tinykvd that does not replicate yet) the wait ends with a
+# message that says what the scheduler saw, and every daemon stops.
 . "${top_srcdir:-$(dirname "$0")/..}/t/lib.sh"
-tk_init 120
+tk_init 180
 
 RL=$top_srcdir/tools/run-local.sh
 export TINYKV_BUILDDIR=$top_builddir
 export TINYKV_RUN_DIR=$TK_TMP/run
 base=$((20000 + RANDOM % 20000))
 export TINYKV_PORT=$base TINYKV_STATUS_PORT=$((base + 1)) TINYKV_SCHEDULER_PORT=$((base + 2))
+export TINYKV_STORES=1
 
 # one-shot: the shell runs one command and leaves; the daemons stop with it
 out=$("$RL" put rl:1 hello 2>&1)
@@ -47,9 +52,36 @@ tk_ok $? "the first instance stopped when its shell's input ended"
 # a port in use (not ours) is named
 export TINYKV_RUN_DIR=$TK_TMP/run2
 python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $base)); s.listen(); time.sleep(30)" &
-tk_track $!
+holder=$!
+tk_track $holder
 tk_wait_for 30 sh -c "ss -Hltn 'sport = :$base' | grep -q ."
 out=$("$RL" ping 2>&1)
 tk_is "$?" 1 "a taken port: exit 1"
 tk_like "$out" "port $base is in use" "and the port is named"
+kill "$holder" 2>/dev/null
+tk_wait_for 30 sh -c "! ss -Hltn 'sport = :$base' | grep -q ."
+
+# three stores (the default), each on its own address
+unset TINYKV_STORES
+export TINYKV_RUN_DIR=$TK_TMP/run3 TINYKV_REPLICA_WAIT=10
+out=$("$RL" store list 2>&1)
+rc=$?
+for n in 1 2 3; do
+	tk_like "$out" "^ *[0-9]+ +127\.0\.0\.$n:$base +up " "store $n joined the scheduler's cluster at 127.0.0.$n:$base"
+done
+tk_like "$out" '\(3 stores\)' "... three stores in all"
+if printf '%s\n' "$out" | grep -q "tinykvd is up on 127.0.0.3:$base"; then
+	tk_is "$rc" 0 "the region reached three replicas and a leader: the shell ran"
+	tk_like "$out" "^the region: .* peers [0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*? leader [0-9]" \
+		"... and run-local shows the region's three peers and its leader"
+else
+	tk_diag "the region did not reach three replicas (no replication in this tinykvd)"
+	tk_is "$rc" 1 "the wait for three replicas timed out: exit 1"
+	tk_like "$out" "after 10 s the region has 1 replica\(s\), not 3" "... saying how many replicas it saw"
+	tk_like "$out" "region info: region [0-9]+ .* leader [0-9]+ \(store [0-9]+ 127\.0\.0\.1:$base\)" \
+		"... and the region's line, with its leader"
+	tk_unlike "$out" "is up" "... and never claims to be up"
+fi
+tk_wait_for 10 sh -c "! ss -Hltn 'sport = :$base' | grep -q ."
+tk_ok $? "every daemon stopped"
 tk_done
