@@ -41,7 +41,9 @@
 # BENCH_VALUE_SIZE (100), BENCH_BIN_DIR (the build directory, default the
 # current one), BENCH_SYSTEMS ("tinykv etcd", or one of them),
 # BENCH_REPLICA_WAIT (seconds to wait for three replicas, default 20),
-# BENCH_TINYKVD_FLAGS (extra tinykvd options, split on spaces).
+# BENCH_TINYKVD_FLAGS (extra tinykvd options, split on spaces),
+# BENCH_ETCD_CONNS (etcd-bench -conns: gRPC connections the clients share;
+# default 0, one per client, as tinykv-bench opens one per client).
 set -eu
 
 secs=${BENCH_SECONDS:-10}
@@ -49,6 +51,7 @@ keys=${BENCH_KEYSPACE:-10000}
 vsize=${BENCH_VALUE_SIZE:-100}
 systems=${BENCH_SYSTEMS:-tinykv etcd}
 replica_wait=${BENCH_REPLICA_WAIT:-20}
+etcd_conns=${BENCH_ETCD_CONNS:-0}
 kvflags=${BENCH_TINYKVD_FLAGS:-}
 bindir=$(cd "${BENCH_BIN_DIR:-$(pwd)}" && pwd)
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +73,7 @@ die() {
 case $secs in '' | *[!0-9]* | 0) die "BENCH_SECONDS must be a positive integer" ;; esac
 case $keys in '' | *[!0-9]* | 0) die "BENCH_KEYSPACE must be a positive integer" ;; esac
 case $replica_wait in '' | *[!0-9]*) die "BENCH_REPLICA_WAIT must be a number of seconds" ;; esac
+case $etcd_conns in '' | *[!0-9]*) die "BENCH_ETCD_CONNS must be a number" ;; esac
 run_kv=false run_etcd=false
 for s in $systems; do
 	case $s in
@@ -208,7 +212,13 @@ start_daemon() {
 
 region_line() { "$cli" -s "$sched_addr" region list 2>/dev/null | grep '^region ' | head -n1; }
 region_has_leader() { region_line | grep -q ' leader [0-9]'; }
-region_has_3() { region_line | grep -Eq ' peers [0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*? leader [0-9]'; }
+# three peers, a leader, none of them pending (still catching up) or down
+region_has_3() {
+	local l
+	l=$(region_line)
+	printf '%s\n' "$l" | grep -Eq ' peers [0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*? leader [0-9]' &&
+		! printf '%s\n' "$l" | grep -q ' pending '
+}
 
 start_tinykv() {
 	local i
@@ -308,8 +318,11 @@ etcd_run() {
 	child_cpu_us
 	k0=$child_cpu
 	timeout $((secs * 2 + 120)) "$etcd_bench" -endpoints "$etcd_leader" -t "$type" -c "$c" \
-		-k "$keys" -d "$vsize" -D "${secs}s" >"$out" ||
+		-conns "$etcd_conns" -k "$keys" -d "$vsize" -D "${secs}s" >"$out" ||
 		die "etcd-bench -t $type -c $c failed: $(cat "$out")"
+	# clientv3's Get is linearizable unless WithSerializable: say so
+	[ "$type" != get ] || grep -q '"linearizable":true' "$out" ||
+		die "etcd-bench's gets were not linearizable: $(cat "$out")"
 	child_cpu_us
 	k1=$child_cpu
 	c1=$(cpu_us "${etcd_pids[@]}")
@@ -429,7 +442,7 @@ $run_kv && [ "$kv_replicas" != 3 ] &&
 		echo "  (tinykv's region had $kv_replicas replica: these are not replicated figures)"
 	echo
 	echo "commands: tinykv-bench -a LEADER -t put|get -c 1|16|64 -P 1 -k $keys -d $vsize -D $secs --json -q"
-	echo "          etcd-bench -endpoints LEADER -t put|get -c 1|16|64 -k $keys -d $vsize -D ${secs}s"
+	echo "          etcd-bench -endpoints LEADER -t put|get -c 1|16|64 -conns $etcd_conns -k $keys -d $vsize -D ${secs}s"
 	echo "          (preload: tinykv-bench -t get -n 1 --preload -c 16 -P 16; etcd-bench -t get -c 64 -D 0s -preload)"
 } | tee "$report"
 say "written to $report"

@@ -118,9 +118,15 @@ while [ $n -le "$stores" ]; do
 	n=$((n + 1))
 done
 # a replica on every store, and a leader: the scheduler adds the missing
-# peers itself (replica repair), one conf change at a time
+# peers itself (replica repair), one conf change at a time; none of them
+# pending (still catching up) or down
+ready() {
+	l=$(region_line)
+	[ "$(replicas)" -ge "$stores" ] && printf '%s\n' "$l" | grep -q ' leader [0-9]' &&
+		! printf '%s\n' "$l" | grep -q ' pending '
+}
 i=0
-until [ "$(replicas)" -ge "$stores" ] && region_line | grep -q ' leader [0-9]'; do
+until ready; do
 	i=$((i + 1))
 	if [ $i -gt $((replica_wait * 10)) ]; then
 		echo "run-local: after $replica_wait s the region has $(replicas) replica(s), not $stores (stores: TINYKV_STORES=$stores)" >&2

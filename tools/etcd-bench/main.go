@@ -2,8 +2,8 @@
 // against etcd through its own Go client (clientv3 over gRPC), so that
 // tools/bench-cluster.sh compares tinykv and etcd under the same design.
 //
-// N clients, each with its own gRPC connection and one request in flight
-// (closed loop); keys "key:%012d" (16 bytes) drawn uniformly from the
+// N clients, each with its own gRPC connection (unless -conns shares fewer
+// between them) and one request in flight (closed loop); keys "key:%012d" (16 bytes) drawn uniformly from the
 // keyspace, values of -d bytes; puts, or gets that are linearizable
 // (clientv3's default: serializable=false, so etcd runs ReadIndex through
 // the leader) unless -serializable is given.  Prints one JSON object with
@@ -33,6 +33,7 @@ type config struct {
 	endpoints    []string
 	op           string
 	clients      int
+	conns        int
 	keyspace     int
 	valueSize    int
 	duration     time.Duration
@@ -55,8 +56,7 @@ func newClient(c *config) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
 		Endpoints:   c.endpoints,
 		DialTimeout: 5 * time.Second,
-		// one connection per client, as tinykv-bench -c N opens N
-		// connections; the default logger is quiet enough
+		// each clientv3.Client is one gRPC connection
 	})
 }
 
@@ -118,7 +118,8 @@ func main() {
 	var endpoints string
 	flag.StringVar(&endpoints, "endpoints", "127.0.0.1:2379", "comma-separated etcd client endpoints")
 	flag.StringVar(&c.op, "t", "put", "request type: put or get")
-	flag.IntVar(&c.clients, "c", 1, "clients, each with its own connection and one request in flight")
+	flag.IntVar(&c.clients, "c", 1, "clients, each with one request in flight")
+	flag.IntVar(&c.conns, "conns", 0, "gRPC connections, shared round-robin by the clients (default: one per client)")
 	flag.IntVar(&c.keyspace, "k", 100000, "number of distinct keys")
 	flag.IntVar(&c.valueSize, "d", 100, "value size of puts and of the preload")
 	flag.DurationVar(&c.duration, "D", 10*time.Second, "duration of the run")
@@ -128,24 +129,32 @@ func main() {
 	flag.Int64Var(&c.seed, "seed", 1, "random seed")
 	flag.Parse()
 	c.endpoints = strings.Split(endpoints, ",")
+	if c.conns <= 0 || c.conns > c.clients {
+		c.conns = c.clients
+	}
 	if (c.op != "put" && c.op != "get") || c.clients < 1 || c.keyspace < 1 || c.valueSize < 0 {
 		fmt.Fprintln(os.Stderr, "etcd-bench: bad arguments (see -h)")
 		os.Exit(2)
 	}
 	val := strings.Repeat("v", c.valueSize)
 
-	clis := make([]*clientv3.Client, c.clients)
-	for i := range clis {
+	conns := make([]*clientv3.Client, c.conns)
+	for i := range conns {
 		cli, err := newClient(&c)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "etcd-bench: connect %s: %v\n", endpoints, err)
 			os.Exit(1)
 		}
 		defer cli.Close()
-		clis[i] = cli
+		conns[i] = cli
+	}
+	// client i's connection
+	clis := make([]*clientv3.Client, c.clients)
+	for i := range clis {
+		clis[i] = conns[i%c.conns]
 	}
 	// a first request on each connection, so that dialling is not timed
-	for i, cli := range clis {
+	for i, cli := range conns {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		_, err := cli.Get(ctx, key(i%c.keyspace), clientv3.WithSerializable())
 		cancel()
@@ -216,7 +225,8 @@ func main() {
 		"endpoints":       c.endpoints,
 		"type":            c.op,
 		"linearizable":    c.op == "get" && !c.serializable,
-		"connections":     c.clients,
+		"clients":         c.clients,
+		"connections":     c.conns,
 		"pipeline":        1,
 		"keyspace":        c.keyspace,
 		"value_size":      c.valueSize,
