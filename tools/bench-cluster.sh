@@ -342,6 +342,8 @@ result_line() {
 }
 
 # ---- the runs -------------------------------------------------------------------
+# the machine's load, before and after: other work on it moves the figures
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 $run_kv && start_tinykv
 $run_etcd && start_etcd
 
@@ -380,6 +382,8 @@ for w in $workloads; do
 done
 
 # ---- report -------------------------------------------------------------------
+etcd_conns_arg=""
+[ "$etcd_conns" = 0 ] || etcd_conns_arg=" -conns $etcd_conns"
 field() { # system workload index (1 ops, 2 p50, 3 p99, 4 errors, 5 cpu, 6 aside, 7 client)
 	local v=${res[$1:$2]:-}
 	[ -n "$v" ] && echo "$v" | awk -v i="$3" '{ print $i }' || echo -
@@ -396,7 +400,7 @@ kv_label="tinykv, 3 stores"
 $run_kv && [ "$kv_replicas" != 3 ] &&
 	kv_label="tinykv, 3 stores, region NOT replicated ($kv_replicas replica)"
 {
-	echo "bench-cluster: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, loopback, sync on"
+	echo "bench-cluster: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores (load average $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after), loopback, sync on"
 	if $run_kv; then
 		echo "  tinykv: $kv_label; load on the leader $kv_leader"
 	else
@@ -442,7 +446,7 @@ $run_kv && [ "$kv_replicas" != 3 ] &&
 		echo "  (tinykv's region had $kv_replicas replica: these are not replicated figures)"
 	echo
 	echo "commands: tinykv-bench -a LEADER -t put|get -c 1|16|64 -P 1 -k $keys -d $vsize -D $secs --json -q"
-	echo "          etcd-bench -endpoints LEADER -t put|get -c 1|16|64 -conns $etcd_conns -k $keys -d $vsize -D ${secs}s"
+	echo "          etcd-bench -endpoints LEADER -t put|get -c 1|16|64${etcd_conns_arg} -k $keys -d $vsize -D ${secs}s"
 	echo "          (preload: tinykv-bench -t get -n 1 --preload -c 16 -P 16; etcd-bench -t get -c 64 -D 0s -preload)"
 } | tee "$report"
 say "written to $report"
