@@ -219,6 +219,15 @@ region_has_3() {
 	printf '%s\n' "$l" | grep -Eq ' peers [0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*?,[0-9]+@[0-9]+\*? leader [0-9]' &&
 		! printf '%s\n' "$l" | grep -q ' pending '
 }
+leader_addr() { region_line | sed -n 's/.* leader [0-9]* (store [0-9]* \([^)]*\)).*/\1/p'; }
+# the leader the scheduler names serves a read (get: 0 found, 1 not found)
+leader_serves() {
+	local a rc=0
+	a=$(leader_addr)
+	[ -n "$a" ] || return 1
+	"$cli" -a "$a" get bench-cluster:probe >/dev/null 2>&1 || rc=$?
+	[ $rc -le 1 ]
+}
 
 start_tinykv() {
 	local i
@@ -244,8 +253,8 @@ start_tinykv() {
 		say "the region has $kv_replicas replica(s) after ${replica_wait} s, not 3: $(region_line)"
 		say "(this tinykvd does not replicate yet: its figures are for $kv_replicas replica(s))"
 	fi
-	kv_leader=$(region_line | sed -n 's/.* leader [0-9]* (store [0-9]* \([^)]*\)).*/\1/p')
-	[ -n "$kv_leader" ] || die "no leader address in: $(region_line)"
+	wait_for 100 leader_serves || die "the leader does not serve reads after 10 s: $(region_line)"
+	kv_leader=$(leader_addr)
 	say "tinykv: scheduler $sched_addr, stores$kv_addrs, leader $kv_leader, $kv_replicas replica(s)"
 }
 

@@ -119,27 +119,34 @@ while [ $n -le "$stores" ]; do
 done
 # a replica on every store, and a leader: the scheduler adds the missing
 # peers itself (replica repair), one conf change at a time; none of them
-# pending (still catching up) or down
+# pending (still catching up) or down; and the leader the scheduler names
+# serves a read (right after a restart its view can name the old leader)
+leader_of() { printf '%s\n' "$1" | sed -n 's/.* leader [0-9]* (store [0-9]* \([^)]*\)).*/\1/p'; }
 ready() {
 	l=$(region_line)
-	[ "$(replicas)" -ge "$stores" ] && printf '%s\n' "$l" | grep -q ' leader [0-9]' &&
-		! printf '%s\n' "$l" | grep -q ' pending '
+	leader=$(leader_of "$l")
+	leader_note=""
+	[ "$(replicas)" -ge "$stores" ] && [ -n "$leader" ] &&
+		! printf '%s\n' "$l" | grep -q ' pending ' && {
+		rc=0
+		"$cli" -a "$leader" get run-local:probe >/dev/null 2>&1 || rc=$?
+		[ $rc -le 1 ] || leader_note=" (it did not serve a read)"
+		[ $rc -le 1 ] # found or not found, not an error
+	}
 }
 i=0
 until ready; do
 	i=$((i + 1))
 	if [ $i -gt $((replica_wait * 10)) ]; then
-		echo "run-local: after $replica_wait s the region has $(replicas) replica(s), not $stores (stores: TINYKV_STORES=$stores)" >&2
+		echo "run-local: after $replica_wait s the region has $(replicas) replica(s) of $stores, leader ${leader:-unknown}$leader_note (TINYKV_STORES=$stores)" >&2
 		echo "run-local: the scheduler's region info: $(region_line)" >&2
 		echo "run-local: the scheduler's stores:" >&2
 		"$cli" -s 127.0.0.1:$sport store list 2>&1 | sed 's/^/  /' >&2
-		echo "run-local: a tinykvd that does not replicate yet never gets there; TINYKV_STORES=1 runs one store; logs in $run/" >&2
+		echo "run-local: see the logs in $run/ (TINYKV_STORES=1 runs one store)" >&2
 		exit 1
 	fi
 	sleep 0.1
 done
-leader=$(region_line | sed -n 's/.* leader [0-9]* (store [0-9]* \([^)]*\)).*/\1/p')
-[ -n "$leader" ] || leader=127.0.0.1:$port
 n=1
 while [ $n -le "$stores" ]; do
 	log=$run/tinykvd$n.log
