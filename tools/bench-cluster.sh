@@ -107,13 +107,17 @@ if $run_etcd; then
 	fi
 	# GOPATH mode against the sources Debian ships in /usr/share/gocode:
 	# no module download, no network
+	# rebuilt when the source's content changes (a checkout or a rebase
+	# touches its time, not always its content)
 	src=$srcdir/tools/etcd-bench/main.go
-	if [ ! -x "$etcd_bench" ] || [ "$src" -nt "$etcd_bench" ]; then
+	sum=$(sha1sum <"$src")
+	if [ ! -x "$etcd_bench" ] || [ "$(cat "$etcd_bench.src" 2>/dev/null)" != "$sum" ]; then
 		say "building $etcd_bench (Go, offline; the first build takes a minute or two)"
 		mkdir -p "$work"
 		(cd "$srcdir/tools/etcd-bench" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS='' \
 			GOCACHE=$work/gocache GOTOOLCHAIN=local timeout 900 nice -n 10 \
 			go build -o "$etcd_bench" main.go) >&2 || die "go build of tools/etcd-bench failed"
+		echo "$sum" >"$etcd_bench.src"
 	fi
 fi
 
@@ -192,8 +196,8 @@ child_cpu_us() { # sets child_cpu (a function: $(...) would count its own childr
 json_num() { grep -o "\"$1\":[0-9.e+-]*" "$2" | head -n1 | cut -d: -f2; }
 
 # ---- tinykv -------------------------------------------------------------------
-sched_addr="" sched_pid=""
-kv_pids=() kv_addrs="" kv_leader="" kv_replicas=0
+sched_addr="" sched_pid="" kv_leader_n=""
+kv_pids=() kv_addrs=() kv_leader="" kv_replicas=0
 
 # Start a daemon whose log says "NAME ready ... listen=ADDR"; prints the
 # address.  $1 name, $2 log, the rest the command.
@@ -240,7 +244,7 @@ start_tinykv() {
 			--status-addr "127.0.0.2$i:0" --data-dir "$tmp/store$i" --sync on \
 			--scheduler "$sched_addr" --log-file "$tmp/store$i.log" $kvflags
 		kv_pids+=("$last_pid")
-		kv_addrs="$kv_addrs $last_addr"
+		kv_addrs+=("$last_addr")
 		# the first store bootstraps the cluster: wait for its region's
 		# leader before the others join, so that it is the one that does
 		[ "$i" = 1 ] && { wait_for 100 region_has_leader ||
@@ -255,13 +259,15 @@ start_tinykv() {
 	fi
 	wait_for 100 leader_serves || die "the leader does not serve reads after 10 s: $(region_line)"
 	kv_leader=$(leader_addr)
-	say "tinykv: scheduler $sched_addr, stores$kv_addrs, leader $kv_leader, $kv_replicas replica(s)"
+	kv_leader_n=$(printf '%s\n' "${kv_addrs[@]}" | grep -nx "$kv_leader" | cut -d: -f1)
+	say "tinykv: scheduler $sched_addr, stores ${kv_addrs[*]}, leader $kv_leader, $kv_replicas replica(s)"
 }
 
 # tinykv-bench against the leader, closed loop: $1 put|get, $2 clients, $3
 # tag.  Prints result_line's fields (aside: the scheduler's CPU).
 tinykv_run() { # (in a subshell: child_cpu_us counts its client only)
-	local type=$1 c=$2 out=$tmp/tinykv-$3.json c0 c1 s0 s1 k0 k1
+	local type=$1 c=$2 out=$tmp/tinykv-$3.json c0 c1 s0 s1 k0 k1 p per0=() per1=()
+	for p in "${kv_pids[@]}"; do per0+=("$(cpu_us "$p")"); done
 	c0=$(cpu_us "${kv_pids[@]}")
 	s0=$(cpu_us "$sched_pid")
 	child_cpu_us
@@ -272,7 +278,13 @@ tinykv_run() { # (in a subshell: child_cpu_us counts its client only)
 	child_cpu_us
 	k1=$child_cpu
 	c1=$(cpu_us "${kv_pids[@]}")
+	for p in "${kv_pids[@]}"; do per1+=("$(cpu_us "$p")"); done
 	s1=$(cpu_us "$sched_pid")
+	# each store's share, for the report (this runs in a subshell)
+	for p in 0 1 2; do
+		awk -v d=$((per1[p] - per0[p])) -v n="$(json_num requests "$out")" \
+			'BEGIN { printf "%.1f ", (n > 0 ? d / n : 0) }'
+	done >"$tmp/tinykv-$3.per-store"
 	result_line "$out" $((c1 - c0)) $((s1 - s0)) $((k1 - k0))
 }
 
@@ -438,8 +450,10 @@ $run_kv && [ "$kv_replicas" != 3 ] &&
 			"$(field etcd "$w" 7)" "$(field etcd "$w" 4)"
 	done
 	if $run_kv; then
-		echo "  (tinykv-scheduler, off the request path: cpu ms per 1,000 requests" \
-			"$(for w in $workloads; do printf ' %s=%s' "$w" "$(field kv "$w" 6)"; done))"
+		echo "  tinykv cpu by store (ms per 1,000 requests; store 1, 2, 3; the leader is store $kv_leader_n):"\
+			"$(for w in $workloads; do printf ' %s=%s' "$w" "$(tr ' ' / <"$tmp/tinykv-${w/:/-}.per-store" | sed 's,/$,,')"; done)"
+		echo "  tinykv-scheduler, off the request path: cpu ms per 1,000 requests" \
+			"$(for w in $workloads; do printf ' %s=%s' "$w" "$(field kv "$w" 6)"; done)"
 	fi
 	echo
 	echo "targets (issue 9)"
