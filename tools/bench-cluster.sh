@@ -450,7 +450,7 @@ $run_kv && [ "$kv_replicas" != 3 ] &&
 			"$(field etcd "$w" 7)" "$(field etcd "$w" 4)"
 	done
 	if $run_kv; then
-		echo "  tinykv cpu by store (ms per 1,000 requests; store 1, 2, 3; the leader is store $kv_leader_n):"\
+		echo "  tinykv cpu by store (ms per 1,000 requests; store 1, 2, 3; the leader is store $kv_leader_n):" \
 			"$(for w in $workloads; do printf ' %s=%s' "$w" "$(tr ' ' / <"$tmp/tinykv-${w/:/-}.per-store" | sed 's,/$,,')"; done)"
 		echo "  tinykv-scheduler, off the request path: cpu ms per 1,000 requests" \
 			"$(for w in $workloads; do printf ' %s=%s' "$w" "$(field kv "$w" 6)"; done)"
