@@ -2,13 +2,15 @@
 # Install the Debian packages tinykv needs to build, test and run, when any is
 # missing.  As root it runs apt-get; as another user it prints the command.
 #   tools/setup-deps.sh            build + test dependencies
-#   tools/setup-deps.sh --bench    also redis (for `make bench`)
+#   tools/setup-deps.sh --bench    also redis (for `make bench`), etcd and the
+#                                  Go sources of its client (`make bench-cluster`)
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
 libevent-dev libleveldb-dev libmsgpack-dev check libedit-dev
 mandoc groff-base netcat-openbsd curl nftables iproute2 procps
 clang libclang-rt-14-dev clang-tools-14"
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs redis-server redis-tools"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs redis-server redis-tools
+etcd-server etcd-client golang-go golang-etcd-server-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

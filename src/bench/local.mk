@@ -49,3 +49,14 @@ BENCH_TARGETS += bench-modes
 .PHONY: bench-modes
 bench-modes: src/bench/tinykv-bench src/store/tinykvd src/schedd/tinykv-scheduler
 	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench.sh modes
+
+# `make bench-cluster`: tools/bench-cluster.sh, a 3-store tinykv cluster
+# against a 3-member etcd on loopback (BENCH_SECONDS per run, default 10);
+# the table also goes to bench-cluster.txt.  Not part of `make bench` (it
+# needs etcd and Go, and takes minutes).
+dist_noinst_SCRIPTS += tools/bench-cluster.sh
+EXTRA_DIST += tools/etcd-bench/main.go
+CLEANFILES += bench-cluster.txt
+.PHONY: bench-cluster
+bench-cluster: src/bench/tinykv-bench src/store/tinykvd src/schedd/tinykv-scheduler src/cli/tinykv-cli
+	BENCH_BIN_DIR='$(abs_top_builddir)' bash $(top_srcdir)/tools/bench-cluster.sh
