@@ -188,6 +188,9 @@ bool net_conn_may_continue(struct net_conn *c);
 /* The service lets a held connection go on: its input is read again.  May
  * free c. */
 void net_conn_resume(struct net_conn *c);
+/* Write to a socket bufferevent in order: straight to the socket when its
+ * output is empty, the rest queued.  0, or -1 when out of memory. */
+int net_bev_write(struct bufferevent *bev, const void *data, size_t len);
 /* Where an immediate reply goes: behind the last open slot, if any. */
 struct tk_buf *net_conn_out(struct net_conn *c);
 void net_conns_shutdown(struct net_server *s);

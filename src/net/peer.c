@@ -17,6 +17,7 @@
 
 #include "codec/codec.h"
 #include "net/options.h"
+#include "net/net.h"
 #include "net/peer.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -276,7 +277,7 @@ enum tk_err net_peer_link_send(struct net_peer_link *l, const void *frame, size_
 		l->dropped++;
 		return TK_E_SERVER_IS_BUSY;
 	}
-	return bufferevent_write(l->bev, frame, len) == 0 ? TK_OK : TK_E_NOMEM;
+	return net_bev_write(l->bev, frame, len) == 0 ? TK_OK : TK_E_NOMEM;
 }
 
 bool net_peer_link_is_up(const struct net_peer_link *l)

@@ -378,6 +378,11 @@ enum tk_err rs_ps_append(struct rs_peer_storage *ps, struct eng_batch *b,
 	return TK_OK;
 }
 
+bool rs_ps_term_vote_persisted(const struct rs_peer_storage *ps, raft_term term, raft_id vote)
+{
+	return ps->raft.hs.term == term && ps->raft.hs.vote == vote;
+}
+
 void rs_ps_set_hard_state(struct rs_peer_storage *ps, struct eng_batch *b,
                           const struct raft_hard_state *hs)
 {

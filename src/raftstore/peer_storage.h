@@ -120,6 +120,9 @@ enum tk_err rs_ps_snapshot_meta(struct rs_peer_storage *ps, struct raft_snapshot
  * is at or below the truncated index, or ents are malformed. */
 enum tk_err rs_ps_append(struct rs_peer_storage *ps, struct eng_batch *b,
                          const struct raft_entry *ents, size_t n, struct tk_errbuf *eb);
+/* Whether term and vote are those of the hard state on disk (what the
+ * last persisted batch held, not what is staged). */
+bool rs_ps_term_vote_persisted(const struct rs_peer_storage *ps, raft_term term, raft_id vote);
 /* Stage a new hard state (raft state put). */
 void rs_ps_set_hard_state(struct rs_peer_storage *ps, struct eng_batch *b,
                           const struct raft_hard_state *hs);

@@ -21,11 +21,14 @@ enum tk_err store_add_peer(struct rs_store *s, struct rs_peer *p, struct tk_errb
 		if (nr)
 			s->rds = nr;
 		size_t *ni = realloc(s->idx, cap * sizeof *ni);
+		bool *ne = realloc(s->early, cap * sizeof *ne);
 		if (np)
 			s->peers = np;
 		if (ni)
 			s->idx = ni;
-		if (!np || !nr || !ni)
+		if (ne)
+			s->early = ne;
+		if (!np || !nr || !ni || !ne)
 			return tk_err_set(eb, TK_E_NOMEM, "router");
 		s->cap = cap;
 	}
@@ -118,6 +121,7 @@ void rs_store_free(struct rs_store *s)
 	free(s->peers);
 	free(s->rds);
 	free(s->idx);
+	free(s->early);
 	free(s->env);
 	rs_apply_destroy(&s->ac);
 	eng_batch_free(s->raft_b);
@@ -199,7 +203,27 @@ void store_address(struct rs_store *s, uint64_t region_id, uint64_t to_store,
 /* Step 3: every message of the pass, grouped by destination store (one send
  * per store).  Messages to a peer whose store is unknown are dropped (raft
  * retries). */
-static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
+/* Which messages a send_all call sends. */
+enum send_phase {
+	SEND_EARLY, /* before the log write: the appends and heartbeats of leaders */
+	SEND_REST,  /* after it: everything else */
+};
+
+/* A leader's appends and heartbeats may leave while its own entries of the
+ * same ready are being written (Raft thesis 10.2.1; etcd's raft does the
+ * same): it counts its own entries as soon as they are appended, but it
+ * reads the followers' acknowledgements only after this pass, and so after
+ * its write, so nothing is committed on its word before its disk has it.
+ * Only when its term and vote are already on disk: a message of a term not
+ * yet persisted could let a restarted node vote twice in that term.  The
+ * followers' fsyncs then overlap the leader's. */
+static bool sends_early(const struct raft_message *m)
+{
+	return m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT;
+}
+
+static enum tk_err send_all(struct rs_store *s, size_t nr, enum send_phase phase,
+                            struct tk_errbuf *eb)
 {
 	size_t total = 0;
 	for (size_t k = 0; k < nr; k++)
@@ -221,6 +245,9 @@ static enum tk_err send_all(struct rs_store *s, size_t nr, struct tk_errbuf *eb)
 		struct rs_peer *p = s->peers[s->idx[k]];
 		for (size_t j = 0; j < s->rds[k].n_msgs; j++) {
 			const struct raft_message *msg = &s->rds[k].msgs[j];
+			bool early = s->early[k] && sends_early(msg);
+			if (early != (phase == SEND_EARLY))
+				continue;
 			if (msg->type == RAFT_MSG_SNAPSHOT) { /* streamed instead */
 				xfer_start(s, p, msg, rs_peer_store_of(p, msg->to));
 				continue;
@@ -276,6 +303,11 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 			continue;
 		raft_ready(r, &s->rds[nr]);
 		s->idx[nr] = i;
+		const struct raft_ready *rd = &s->rds[nr];
+		s->early[nr] = raft_role(r) == RAFT_LEADER &&
+		               (!rd->has_hard_state ||
+		                rs_ps_term_vote_persisted(rs_peer_storage(s->peers[i]),
+		                                          rd->hard_state.term, rd->hard_state.vote));
 		sync = sync || s->rds[nr].must_sync;
 		if (rc == TK_OK)
 			rc = rs_peer_stage_log(s->peers[i], s->raft_b, &s->rds[nr], eb);
@@ -291,6 +323,8 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	s->st.passes += nr > 0;
 	s->st.gc_deletes += gc;
 	bool wrote_log = false;
+	if (rc == TK_OK && nr > 0)
+		rc = send_all(s, nr, SEND_EARLY, eb);
 	if (rc == TK_OK && eng_batch_count(s->raft_b) > 0) {
 		tk_failpoint("raft-before-log-write");
 		sync = sync && !s->cfg.no_sync;
@@ -323,7 +357,7 @@ enum tk_err rs_store_ready_pass(struct rs_store *s, size_t *n_ready, struct tk_e
 	if (wrote_log) /* durable, not yet sent nor applied */
 		tk_failpoint("raft-after-log-write");
 	if (rc == TK_OK)
-		rc = send_all(s, nr, eb);
+		rc = send_all(s, nr, SEND_REST, eb);
 	if (rc == TK_OK) {
 		xfer_send(s);
 		store_send_answers(s);

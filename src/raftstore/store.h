@@ -4,7 +4,10 @@
  *   1. collect the ready of every peer that has one;
  *   2. put all their entries and hard states into ONE batch, written with
  *      one sync (when any ready asks for it), then mark them persisted;
- *   3. hand their messages to the transport, batched per destination store;
+ *   3. hand their messages to the transport, batched per destination store
+ *      (a leader's appends and heartbeats leave before step 2's write, so
+ *      that the followers' writes overlap it, when its term and vote are
+ *      on disk already: store.c, sends_early);
  *   4. apply the committed entries of every peer, with each peer's new
  *      apply state, in one batch (no sync: a lost apply is redone from the
  *      log at restart), then fire the proposals' callbacks;

@@ -70,6 +70,7 @@ struct rs_store {
 	/* Per pass scratch: which peers had a ready, and their readies. */
 	struct raft_ready *rds;
 	size_t *idx;
+	bool *early; /* per ready: its leader's appends may leave before the write */
 	struct rs_envelope *env;
 	size_t envcap;
 	struct rs_store_stats st;
