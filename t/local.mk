@@ -28,6 +28,7 @@ T_TESTS = \
 	t/store-move.t \
 	t/busy.t \
 	t/txn-cluster.t \
+	t/cluster-crash.t \
 	t/route.t \
 	t/deps.t \
 	t/man.t
