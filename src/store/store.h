@@ -86,7 +86,10 @@ struct store_link;
 struct store_tr {
 	struct store_link **links; /* one per other store, found linearly */
 	size_t n, cap;
-	struct tk_arena arena; /* per frame (encode or decode) */
+	/* per frame: decoding one received (its messages point into it while
+	 * they are stepped) and encoding one to send, kept apart so that a
+	 * send from inside a step could never pull the memory away */
+	struct tk_arena arena, send_arena;
 	struct tk_buf frame;
 	uint64_t frames_sent, msgs_sent, dropped, resolve_errors;
 	uint64_t msgs_received, msgs_refused, msgs_unknown_region, frames_refused;

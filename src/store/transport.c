@@ -220,10 +220,10 @@ void store_tr_send(void *arg, uint64_t to_store, const struct rs_envelope *msgs,
 		drop(s, to_store, n);
 		return;
 	}
-	tk_arena_reset(&t->arena);
+	tk_arena_reset(&t->send_arena);
 	tk_buf_reset(&t->frame);
 	enum tk_err rc =
-	    rs_env_encode_frame(msgs, n, s->net.ident.store_id, to_store, &t->arena, &t->frame);
+	    rs_env_encode_frame(msgs, n, s->net.ident.store_id, to_store, &t->send_arena, &t->frame);
 	if (rc == TK_OK)
 		rc = net_peer_link_send(l->link, t->frame.data, t->frame.len);
 	if (rc != TK_OK) {
@@ -294,6 +294,7 @@ void store_tr_free(struct store *s)
 	t->links = NULL;
 	t->n = t->cap = 0;
 	tk_arena_destroy(&t->arena);
+	tk_arena_destroy(&t->send_arena);
 	tk_buf_destroy(&t->frame);
 }
 
