@@ -79,6 +79,7 @@ void fx_start(struct fx *c, int id)
 	cfg.send_arg = c;
 	cfg.snap_chunk_bytes = c->snap_chunk_bytes;
 	cfg.snap_window = c->snap_window;
+	cfg.no_sync = c->no_sync;
 	struct tk_errbuf eb;
 	enum tk_err rc = rs_store_open(&cfg, &c->s[id], &eb);
 	ck_assert_msg(rc == TK_OK, "store %d: %s", id, eb.msg);
@@ -177,8 +178,10 @@ static bool deliver(struct fx *c)
 	c->qn = c->qcap = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct fx_msg *m = &q[i];
-		bool drop = !c->s[m->to] || c->group[m->from] != c->group[m->to] ||
-		            (c->drop_pct && rnd(c) % 100 < c->drop_pct);
+		bool cut = !c->s[m->to] || c->group[m->from] != c->group[m->to];
+		bool lost = !cut && c->drop_pct && rnd(c) % 100 < c->drop_pct;
+		bool drop = cut || lost;
+		c->dropped += lost;
 		if (!drop) { /* a message no peer takes is dropped, as a daemon would */
 			enum tk_err rc = rs_store_step(c->s[m->to], &m->env);
 			ck_assert_msg(rc == TK_OK || rc == TK_E_REGION_NOT_FOUND, "step: %s",

@@ -26,6 +26,7 @@ struct fx {
 	struct rs_store *s[FX_MAX + 1];
 	int group[FX_MAX + 1]; /* partition: messages cross no groups */
 	unsigned drop_pct;     /* drop this percentage, by seed */
+	uint64_t dropped;      /* messages drop_pct dropped */
 	uint64_t rng;
 	struct fx_msg *q;
 	size_t qn, qcap;
@@ -33,6 +34,7 @@ struct fx {
 	struct rs_peer_options opt; /* every store's (seed replaced per start) */
 	size_t snap_chunk_bytes;    /* every store's, read at fx_start (256) */
 	unsigned snap_window;       /* (2) */
+	bool no_sync;               /* every store's, read at fx_start (false) */
 };
 
 struct fx *fx_new(int n, uint64_t seed);

@@ -33,11 +33,11 @@ src_raftstore_libtkraftstore_la_LIBADD = src/raft/libtkraft.la src/engine/libtke
 check_PROGRAMS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
 	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
-	src/raftstore/test_peer_birth src/raftstore/test_env_wire
+	src/raftstore/test_generic src/raftstore/test_peer_birth src/raftstore/test_env_wire
 TESTS += src/raftstore/test_region_state src/raftstore/test_peer_storage \
 	src/raftstore/test_ps_raft src/raftstore/test_cluster src/raftstore/test_cmd \
 	src/raftstore/test_read src/raftstore/test_snap src/raftstore/test_confchange \
-	src/raftstore/test_peer_birth src/raftstore/test_env_wire
+	src/raftstore/test_generic src/raftstore/test_peer_birth src/raftstore/test_env_wire
 EXTRA_DIST += src/raftstore/test_ps_helpers.h
 
 src_raftstore_test_region_state_SOURCES = src/raftstore/test_region_state.c
@@ -62,6 +62,11 @@ src_raftstore_test_confchange_SOURCES = src/raftstore/test_confchange.c src/raft
 	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
 src_raftstore_test_confchange_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 src_raftstore_test_confchange_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
+
+src_raftstore_test_generic_SOURCES = src/raftstore/test_generic.c src/raftstore/fixture.c \
+	src/raftstore/fixture.h src/raftstore/test_ps_helpers.h
+src_raftstore_test_generic_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+src_raftstore_test_generic_LDADD = src/raftstore/libtkraftstore.la $(CHECK_LIBS)
 
 src_raftstore_test_peer_birth_SOURCES = src/raftstore/test_peer_birth.c \
 	src/raftstore/test_ps_helpers.h
