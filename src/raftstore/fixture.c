@@ -30,16 +30,22 @@ static struct tk_slice dup_slice(struct tk_slice in)
 	return out;
 }
 
+/* A new slot at the end of the queue. */
+static struct fx_msg *push(struct fx *c)
+{
+	if (c->qn == c->qcap) {
+		c->qcap = c->qcap ? c->qcap * 2 : 64;
+		c->q = realloc(c->q, c->qcap * sizeof *c->q);
+		ck_assert_ptr_nonnull(c->q);
+	}
+	return &c->q[c->qn++];
+}
+
 static void fx_send(void *arg, uint64_t to, const struct rs_envelope *msgs, size_t n)
 {
 	struct fx *c = arg;
 	for (size_t i = 0; i < n; i++) {
-		if (c->qn == c->qcap) {
-			c->qcap = c->qcap ? c->qcap * 2 : 64;
-			c->q = realloc(c->q, c->qcap * sizeof *c->q);
-			ck_assert_ptr_nonnull(c->q);
-		}
-		struct fx_msg *m = &c->q[c->qn++];
+		struct fx_msg *m = push(c);
 		m->from = c->sending_store;
 		m->to = to;
 		m->env = msgs[i];
@@ -182,6 +188,11 @@ static bool deliver(struct fx *c)
 		bool lost = !cut && c->drop_pct && rnd(c) % 100 < c->drop_pct;
 		bool drop = cut || lost;
 		c->dropped += lost;
+		if (!drop && c->delay_pct && rnd(c) % 100 < c->delay_pct) {
+			*push(c) = *m; /* next delivery: after the rest of its batch */
+			c->delayed++;
+			continue;
+		}
 		if (!drop) { /* a message no peer takes is dropped, as a daemon would */
 			enum tk_err rc = rs_store_step(c->s[m->to], &m->env);
 			ck_assert_msg(rc == TK_OK || rc == TK_E_REGION_NOT_FOUND, "step: %s",

@@ -1,6 +1,6 @@
 /* An in-process cluster for raftstore tests: N stores, each with its own
- * LevelDB in a temp dir, a transport the test controls (queue, drop a
- * fraction by seed, partition into groups) and a deterministic clock (ticks
+ * LevelDB in a temp dir, a transport the test controls (queue, drop or
+ * hold back a fraction by seed, partition into groups) and a deterministic clock (ticks
  * driven by the test).  Region 1 spans everything with peers 1..N on stores
  * 1..N (fx_new_peers: peers 1..P on stores 1..P, the other stores empty). */
 #ifndef TK_RAFTSTORE_FIXTURE_H
@@ -27,6 +27,8 @@ struct fx {
 	int group[FX_MAX + 1]; /* partition: messages cross no groups */
 	unsigned drop_pct;     /* drop this percentage, by seed */
 	uint64_t dropped;      /* messages drop_pct dropped */
+	unsigned delay_pct;    /* hold back this percentage a delivery, by seed */
+	uint64_t delayed;      /* messages delay_pct held back (each time) */
 	uint64_t rng;
 	struct fx_msg *q;
 	size_t qn, qcap;

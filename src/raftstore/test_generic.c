@@ -1,16 +1,18 @@
 /* TinyKV's generic raftstore test on the in-process cluster (fixture.h):
  * five stores, 1 or 5 clients that each write their own keys ("c<cl>-<i>" =
  * "x<i>", i counting up) and read them back with a linearizable read
- * through the leader, expecting exactly the keys written so far, in order.
- * Each round the clients run concurrently (each has one operation in
- * flight, all of them interleaved in the same ready passes) while the
- * network misbehaves as the row asks (drops a fraction of the messages,
- * repartitions at random every election timeout or so); at its end the
- * network heals, the clients finish what they had in flight, all stores
- * restart (when asked), every client reads its keys back and deletes them
- * (but in the last round, whose keys every store must then hold).  The
- * rows "log compaction with restarts" and "conf changes with restarts" are
- * in test_cluster.c and test_confchange.c. */
+ * through a store that believes it leads, expecting exactly the keys
+ * written so far, in order.  Each round the clients run concurrently (each
+ * has one operation in flight, all of them interleaved in the same ready
+ * passes) while the network misbehaves as the row asks (drops and holds
+ * back a fraction of the messages; repartitions at random every election
+ * timeout or so, with one store's clock slow, so that a deposed leader may
+ * still believe it leads when asked); at its end the network heals, the
+ * clients finish what they had in flight, all stores restart (when asked),
+ * every client reads its keys back and deletes them (but in the last
+ * round, whose keys every store must then hold).  The rows "log compaction
+ * with restarts" and "conf changes with restarts" are in test_cluster.c and
+ * test_confchange.c. */
 #include "test_ps_helpers.h" /* first: it sets _GNU_SOURCE */
 
 #include <check.h>
@@ -31,9 +33,11 @@ enum { TICK_EVERY = 3, ROUND_STEPS = 450, CHAOS_AFTER = 30 };
 enum { CHAOS_PERIOD = 30, CHAOS_JITTER = 13 };
 /* An attempt unanswered after this many steps is given up and retried (a
  * proposal or read lost with a dropped message or a deposed leader). */
-enum { GIVE_UP = 90 };
+enum { GIVE_UP = 45 };
 enum { UNRELIABLE = 1, PARTITIONS = 2, CRASH = 4 };
-enum { DROP_PCT = 10 }; /* as TinyKV's drop filter */
+/* Drop as TinyKV's drop filter does, and also hold back some messages a
+ * delivery or more (which reorders them). */
+enum { DROP_PCT = 10, DELAY_PCT = 10 };
 
 enum op { IDLE, PUT, READ };
 
@@ -59,7 +63,10 @@ struct gen {
 	size_t n_att, cap_att;
 	long retries; /* attempts failed or given up */
 	long steps;
-	long leader_cut; /* partitions that left the leader in a minority */
+	long leader_cut;  /* partitions that left the leader in a minority */
+	long two_leaders; /* attempts sent while two stores claimed to lead */
+	int slow;         /* the store whose clock is slow (0: none) */
+	long ticks;
 };
 
 static uint64_t rnd(struct gen *g)
@@ -89,20 +96,16 @@ static void on_read(void *arg, enum tk_err rc)
 	r->fired++;
 }
 
-/* The store whose peer leads in the highest term (a deposed leader cut
- * off in a minority may still think it leads); 0 when none. */
-static int leader(struct fx *c)
+/* A store whose peer believes it leads, picked at random when several do
+ * (a deposed leader cut off in a minority may still believe it): a client
+ * may well ask a stale leader, which must then not answer; 0 when none. */
+static int leader(struct gen *g)
 {
-	int best = 0;
-	raft_term bt = 0;
-	for (int id = 1; id <= c->n; id++) {
-		struct raft_node *n = fx_raft(c, id);
-		if (n && raft_role(n) == RAFT_LEADER && raft_current_term(n) > bt) {
-			best = id;
-			bt = raft_current_term(n);
-		}
-	}
-	return best;
+	int ids[STORES], n = 0;
+	for (int id = 1; id <= g->c->n; id++)
+		if (fx_raft(g->c, id) && raft_role(fx_raft(g->c, id)) == RAFT_LEADER)
+			ids[n++] = id;
+	return n ? ids[rnd(g) % (uint64_t)n] : 0;
 }
 
 static raft_term top_term(struct fx *c)
@@ -116,7 +119,7 @@ static raft_term top_term(struct fx *c)
 
 static void send_attempt(struct gen *g, struct client *k)
 {
-	int l = leader(g->c);
+	int l = leader(g);
 	if (!l)
 		return; /* no leader yet: try again next step */
 	k->r = new_attempt(g);
@@ -167,11 +170,15 @@ static void client_step(struct gen *g, struct client *k, bool start_new)
 		send_attempt(g, k);
 }
 
-static void tick_all(struct fx *c)
+/* One tick of every live store but the slow one's clock, which runs at
+ * half speed (real clocks drift: a deposed leader may not notice it lost
+ * its quorum before the others elect a new one). */
+static void tick_all(struct gen *g)
 {
-	for (int id = 1; id <= c->n; id++)
-		if (c->s[id])
-			rs_store_tick(c->s[id]);
+	g->ticks++;
+	for (int id = 1; id <= g->c->n; id++)
+		if (g->c->s[id] && (id != g->slow || g->ticks % 3 == 0))
+			rs_store_tick(g->c->s[id]);
 }
 
 static void step(struct gen *g, bool start_new)
@@ -179,8 +186,12 @@ static void step(struct gen *g, bool start_new)
 	for (int i = 0; i < g->n_clients; i++)
 		client_step(g, &g->cl[i], start_new);
 	fx_round(g->c);
+	int n = 0;
+	for (int id = 1; id <= g->c->n; id++)
+		n += fx_raft(g->c, id) && raft_role(fx_raft(g->c, id)) == RAFT_LEADER;
+	g->two_leaders += n > 1;
 	if (++g->steps % TICK_EVERY == 0)
-		tick_all(g->c);
+		tick_all(g);
 }
 
 static bool all_idle(struct gen *g)
@@ -207,7 +218,7 @@ static void repartition(struct gen *g)
 	for (int id = 1; id <= STORES; id++)
 		grp[id] = (int)(rnd(g) % 2);
 	fx_partition(g->c, grp);
-	int l = leader(g->c), with = 0;
+	int l = fx_leader(g->c), with = 0;
 	for (int id = 1; l && id <= STORES; id++)
 		with += grp[id] == grp[l];
 	g->leader_cut += l && with <= STORES / 2;
@@ -257,28 +268,35 @@ static void generic(int n_clients, uint64_t seed, unsigned flags)
 	for (int round = 0; round < ROUNDS; round++) {
 		for (int i = 0; i < n_clients; i++)
 			g.cl[i].seq = g.cl[i].puts = g.cl[i].reads = 0;
-		uint64_t dropped = g.c->dropped;
-		long cut = g.leader_cut;
+		uint64_t dropped = g.c->dropped, delayed = g.c->delayed;
 		int next_chaos = CHAOS_AFTER;
 		for (int s = 0; s < ROUND_STEPS; s++) {
 			if (s == next_chaos) {
 				next_chaos += CHAOS_PERIOD + (int)(rnd(&g) % CHAOS_JITTER);
 				if (flags & PARTITIONS)
 					repartition(&g);
-				if (flags & UNRELIABLE)
+				if (flags & UNRELIABLE) {
 					g.c->drop_pct = DROP_PCT;
+					g.c->delay_pct = DELAY_PCT;
+				}
+				/* often the leader's: its old reign then overlaps the
+				 * next one's when it is cut off */
+				g.slow = rnd(&g) % 2 && fx_leader(g.c)
+				             ? fx_leader(g.c)
+				             : (int)(rnd(&g) % STORES) + 1;
 			}
 			step(&g, true);
 		}
 		/* the clients stop; the network heals; what is in flight ends */
 		fx_partition(g.c, NULL);
-		g.c->drop_pct = 0;
+		g.c->drop_pct = g.c->delay_pct = 0;
+		g.slow = 0;
 		drain(&g);
-		/* the chaos did something: messages lost, leaders deposed */
-		if (flags & UNRELIABLE)
+		/* the chaos did something: messages lost or late */
+		if (flags & UNRELIABLE) {
 			ck_assert_uint_gt(g.c->dropped, dropped);
-		if (flags & PARTITIONS)
-			ck_assert_int_gt(g.leader_cut, cut);
+			ck_assert_uint_gt(g.c->delayed, delayed);
+		}
 		if (flags & CRASH) {
 			for (int id = 1; id <= STORES; id++)
 				fx_kill(g.c, id);
@@ -303,6 +321,8 @@ static void generic(int n_clients, uint64_t seed, unsigned flags)
 		if (round < ROUNDS - 1)
 			read_back(&g);
 	}
+	if (flags & PARTITIONS) /* leaders were cut off, now and then */
+		ck_assert_int_ge(g.leader_cut, ROUNDS);
 	/* the last round's keys, on every store */
 	fx_converge(g.c);
 	for (int i = 0; i < n_clients; i++)
@@ -311,9 +331,10 @@ static void generic(int n_clients, uint64_t seed, unsigned flags)
 	if (getenv("FX_VERBOSE"))
 		fprintf(stderr,
 		        "seed %llu flags %u: %ld steps, %zu attempts, %ld retried, %llu dropped, "
-		        "term %llu\n",
+		        "%llu late, term %llu, %ld steps with two leaders\n",
 		        (unsigned long long)seed, flags, g.steps, g.n_att, g.retries,
-		        (unsigned long long)g.c->dropped, (unsigned long long)top_term(g.c));
+		        (unsigned long long)g.c->dropped, (unsigned long long)g.c->delayed,
+		        (unsigned long long)top_term(g.c), g.two_leaders);
 	fx_free(g.c); /* answers the attempts still pending */
 	for (size_t i = 0; i < g.n_att; i++)
 		free(g.att[i]);
