@@ -54,20 +54,6 @@
 	F(o, swapped, "swapped", BOOL, REQ)                                      \
 	F(o, prev, "prev", BIN, OPT)
 
-/* Compare-and-swap: exactly one of expect / expect_absent, exactly one of
- * v / delete (the server checks; raftstore/cas.h decides). */
-#define TK_OBJ_raw_cas_req(F, o)                                                 \
-	F(o, key, "k", BIN, REQ)                                                 \
-	F(o, expect, "expect", BIN, OPT)                                         \
-	F(o, expect_absent, "expect_absent", BOOL, OPT)                          \
-	F(o, value, "v", BIN, OPT)                                               \
-	F(o, del, "delete", BOOL, OPT)                                           \
-	F(o, ctx, "ctx", OBJ(region_ctx), OPT)
-/* prev absent: the key did not exist before the command */
-#define TK_OBJ_raw_cas_resp(F, o)                                                \
-	F(o, swapped, "swapped", BOOL, REQ)                                      \
-	F(o, prev, "prev", BIN, OPT)
-
 #define TK_OBJECTS_RAW(X)                                                        \
 	X(raw_get_req)                                                           \
 	X(raw_get_resp)                                                          \
