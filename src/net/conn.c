@@ -104,11 +104,11 @@ int net_bev_write(struct bufferevent *bev, const void *data, size_t len)
 {
 	size_t sent = 0;
 	/* Nothing queued before: try the socket at once.  Bytes that fit its
-	 * buffer (nearly every raft frame) then never arm EV_WRITE: two
-	 * epoll_ctl calls and a loop wake-up less each time.  What does not
-	 * fit goes to the bufferevent, which sends it in order.  Only for a
-	 * bufferevent without write timeouts or watermarks: those watch the
-	 * bytes it holds, which this keeps out of it. */
+	 * buffer (nearly every reply and raft frame) then never arm EV_WRITE:
+	 * two epoll_ctl calls and a loop wake-up less each time.  What does
+	 * not fit goes to the bufferevent, which sends it in order.  Bytes
+	 * sent here never trigger the bufferevent's write callback: a caller
+	 * waiting for that callback (a paused connection) must not use it. */
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		ssize_t n = send(bufferevent_getfd(bev), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0)
@@ -129,7 +129,13 @@ void net_conn_flush(struct net_conn *c)
 		c->srv->metrics.bytes_out += c->out.len;
 		/* Not net_bev_write: the idle timeout and the output limit
 		 * watch what the bufferevent holds (t/limits.t, backpressure.t) */
-		bufferevent_write(c->bev, c->out.data, c->out.len);
+		/* Straight to the socket when nothing waits, unless reading is
+		 * paused: resuming it is the write callback's job, which only a
+		 * write through the bufferevent triggers */
+		if (c->paused)
+			bufferevent_write(c->bev, c->out.data, c->out.len);
+		else
+			net_bev_write(c->bev, c->out.data, c->out.len);
 		tk_buf_reset(&c->out);
 	}
 	if (c->state == NET_CONN_CLOSING && c->refs == 0 && !c->held &&
