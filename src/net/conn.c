@@ -119,7 +119,7 @@ int net_bev_write(struct bufferevent *bev, const void *data, size_t len)
 	return bufferevent_write(bev, (const char *)data + sent, len - sent);
 }
 
-void net_conn_flush(struct net_conn *c)
+static void flush(struct net_conn *c, bool direct)
 {
 	if (!c->bev) {
 		maybe_free(c);
@@ -127,20 +127,28 @@ void net_conn_flush(struct net_conn *c)
 	}
 	if (c->out.len) {
 		c->srv->metrics.bytes_out += c->out.len;
-		/* Not net_bev_write: the idle timeout and the output limit
-		 * watch what the bufferevent holds (t/limits.t, backpressure.t) */
 		/* Straight to the socket when nothing waits, unless reading is
 		 * paused: resuming it is the write callback's job, which only a
 		 * write through the bufferevent triggers */
-		if (c->paused)
-			bufferevent_write(c->bev, c->out.data, c->out.len);
-		else
+		if (direct && !c->paused)
 			net_bev_write(c->bev, c->out.data, c->out.len);
+		else
+			bufferevent_write(c->bev, c->out.data, c->out.len);
 		tk_buf_reset(&c->out);
 	}
 	if (c->state == NET_CONN_CLOSING && c->refs == 0 && !c->held &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		linger(c);
+}
+
+void net_conn_flush(struct net_conn *c)
+{
+	flush(c, true);
+}
+
+void net_conn_flush_buffered(struct net_conn *c)
+{
+	flush(c, false);
 }
 
 struct tk_buf *net_conn_out(struct net_conn *c);

@@ -179,6 +179,10 @@ void net_conn_set_state(struct net_conn *c, enum net_conn_state st);
 /* Hand the connection's ready replies to the socket; closes it once it is
  * CLOSING and everything is out.  May free c when nothing holds it. */
 void net_conn_flush(struct net_conn *c);
+/* The same, but only through the bufferevent (libevent writes it out when
+ * the socket is writable): for a caller that will flush again soon, so
+ * that many replies leave in one write. */
+void net_conn_flush_buffered(struct net_conn *c);
 /* Drop the socket now (socket errors); the struct stays while referenced. */
 void net_conn_close(struct net_conn *c);
 /* True while the input loop may handle another request: the socket is

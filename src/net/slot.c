@@ -182,7 +182,12 @@ static void finish(struct net_slot *sl, bool failed)
 		recycle(c, h);
 		c->refs--;
 	}
-	net_conn_flush(c); /* may free c */
+	/* Replies still owed (a pipelining client): append, and let libevent
+	 * write them together; the last one owed goes out at once */
+	if (c->slots)
+		net_conn_flush_buffered(c); /* may free c */
+	else
+		net_conn_flush(c); /* may free c */
 }
 
 void net_slots_free(struct net_conn *c)
