@@ -45,5 +45,6 @@ tk_like "$out" 'BAD_REQUEST.*needs rg' "a message without its region: BAD_REQUES
 tk_like "$out" 'BAD_REQUEST.*belong to snapshot chunks' "chunk fields on a raft message: BAD_REQUEST"
 tk_like "$(tail -n 1 <<<"$out")" '"id":7' "the connection goes on (ping answered)"
 tk_like "$(tk_metric s1 tinykv_raft_msgs_refused_total)" '^[1-9][0-9]*$' "refused messages are counted"
+tk_is "$(tk_metric s1 tinykv_raft_frames_refused_total)" 3 "... and the three frames answered with an error"
 tk_is "$(tk_inline s1 $'PUT k v\nGET k\n')" $'OK\nv' "the store serves on"
 tk_done

@@ -328,10 +328,19 @@ void store_tr_metrics(struct store *s, struct tk_buf *out)
 	              "# HELP tinykv_raft_msgs_refused_total Raft messages refused (malformed, "
 	              "unknown region, refused by raft).\n"
 	              "# TYPE tinykv_raft_msgs_refused_total counter\n"
-	              "tinykv_raft_msgs_refused_total %llu\n",
+	              "tinykv_raft_msgs_refused_total %llu\n"
+	              "# HELP tinykv_raft_frames_refused_total Raft frames answered with an error "
+	              "(for another store, or with malformed messages).\n"
+	              "# TYPE tinykv_raft_frames_refused_total counter\n"
+	              "tinykv_raft_frames_refused_total %llu\n"
+	              "# HELP tinykv_raft_resolve_errors_total Store address lookups at the "
+	              "scheduler that failed.\n"
+	              "# TYPE tinykv_raft_resolve_errors_total counter\n"
+	              "tinykv_raft_resolve_errors_total %llu\n",
 	              (unsigned long long)up, (unsigned long long)attempts,
 	              (unsigned long long)t->frames_sent, (unsigned long long)t->msgs_sent,
 	              (unsigned long long)t->dropped,
 	              (unsigned long long)t->msgs_received,
-	              (unsigned long long)(t->msgs_refused + t->msgs_unknown_region));
+	              (unsigned long long)(t->msgs_refused + t->msgs_unknown_region),
+	              (unsigned long long)t->frames_refused, (unsigned long long)t->resolve_errors);
 }
